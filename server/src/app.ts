@@ -1,0 +1,228 @@
+/**
+ * Assembles the HTTP application from a checked configuration and an open
+ * database. Order matters: security headers first, then the Host check, then
+ * CORS, so that even a refused request carries the headers and nothing
+ * reaches a route or the database with a Host we do not serve.
+ */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import type { Config } from './config/load.js';
+import type { TrustProxy } from './config/schema.js';
+import type { Database } from './db/connect.js';
+import { buildErrorHandler, HttpError, NOT_FOUND_MESSAGE } from './http/errors.js';
+import { createHostMatcher } from './http/host-allowlist.js';
+import { registerRateLimits } from './http/rate-limit.js';
+import { RoutesTable } from './http/routes-table.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { validatorCompiler } from './http/validation.js';
+import { TaskRepository } from './tasks/repository.js';
+import { taskRoutes } from './tasks/routes.js';
+import { SessionStore } from './users/sessions.js';
+import { TokenHasher } from './users/tokens.js';
+import { userRoutes } from './users/routes.js';
+
+export const BODY_LIMIT = 64 * 1024;
+/** Paths exempt from the Host check: container and load-balancer probes use IPs as Host, and they reveal nothing. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  secretKey: string;
+  /** Where JSON log lines go; stdout by default. */
+  logStream?: Writable;
+}
+
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'password',
+  'token',
+  '*.password',
+  '*.token',
+  'body.password',
+];
+
+/** One JSON line per request (Fastify's default is two), with the route, status and time; no headers, no query string. */
+class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    reply.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        path: request.url.split('?', 1)[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(error ? { aborted: true } : {}),
+      },
+      'request',
+    );
+  }
+}
+
+function loggerOptions(config: Config, stream?: Writable): FastifyServerOptions['logger'] {
+  return {
+    level: config.values.LOG_LEVEL,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    base: { service: 'ironclad-tasks' },
+    ...(stream ? { stream } : {}),
+  };
+}
+
+/** Answers connection-level garbage (bad HTTP, huge headers) with JSON instead of Node's bare 400. */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'Request headers are too large.' : status === 408 ? 'Request timeout.' : 'Malformed HTTP request.';
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n' +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
+
+/** A hop count becomes proxy-addr's "trust the first n hops" function; the rest Fastify takes as is. */
+function trustProxyOption(value: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, database } = options;
+  const values = config.values;
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    logController: new RequestLogController({ requestIdLogLabel: 'request_id' }),
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: trustProxyOption(values.TRUST_PROXY),
+    requestTimeout: 30_000,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
+    clientErrorHandler,
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400;
+      (reply as FastifyReply)
+        .code(status)
+        .type('application/json; charset=utf-8')
+        .send({ error: status === 404 ? NOT_FOUND_MESSAGE : 'Malformed URL.' });
+    },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(buildErrorHandler(config.debug));
+  app.decorateRequest('auth', null);
+
+  const routes = new RoutesTable();
+  routes.attach(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Ironclad Tasks API', version: '1.0.0' },
+      components: {
+        securitySchemes: {
+          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Token <key>` or `Bearer <key>`' },
+        },
+      },
+    },
+  });
+
+  await registerSecurityHeaders(app);
+
+  // Every answer: a request id to quote, no caching of API data, and Vary: Origin for caches.
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    const vary = reply.getHeader('vary');
+    if (!vary) reply.header('vary', 'Origin');
+    else if (!/\borigin\b/i.test(String(vary))) reply.header('vary', `${vary}, Origin`);
+    return payload;
+  });
+
+  const hostAllowed = createHostMatcher(values.ALLOWED_HOSTS);
+  app.addHook('onRequest', async (request) => {
+    if (PROBE_PATHS.has(request.url)) return;
+    if (!hostAllowed(request.host || undefined)) throw new HttpError(400, 'Invalid Host header.');
+  });
+
+  const allowedOrigins = new Set(values.CORS_ALLOWED_ORIGINS);
+  // @fastify/cors answers an unlisted preflight with a bare 204; refuse it outright, with no CORS headers.
+  app.addHook('onRequest', async (request) => {
+    const origin = request.headers.origin;
+    if (request.method === 'OPTIONS' && origin && request.headers['access-control-request-method'] && !allowedOrigins.has(origin)) {
+      throw new HttpError(403, 'Origin not allowed.');
+    }
+  });
+  await app.register(cors, {
+    // A function, not the list: with a list @fastify/cors still sends Allow-Credentials to unlisted origins (its #297).
+    origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['Retry-After', 'X-Request-Id'],
+    maxAge: 600,
+    strictPreflight: false,
+  });
+
+  const limiter = await registerRateLimits(app, {
+    pool: values.RATE_LIMIT_STORE === 'memory' || (values.RATE_LIMIT_STORE === 'auto' && !database.pool) ? undefined : database.pool,
+  });
+  const sessions = new SessionStore(database.db, new TokenHasher(options.secretKey, config.secretKeyFallbacks), values.TOKEN_TTL);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await database.ping();
+      return { status: 'ready' };
+    } catch {
+      reply.code(503).header('retry-after', '5');
+      return { error: 'Database unavailable.', status: 'unavailable' };
+    }
+  });
+
+  app.get('/api/v1/test/', { schema: { tags: ['health'], summary: 'The seed’s connection check' } }, async () => ({ connected: true }));
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(userRoutes, {
+    prefix: '/api/v1/users',
+    db: database.db,
+    sessions,
+    limiter,
+    limits: { signup: values.RATE_LIMIT_SIGNUP, login: values.RATE_LIMIT_LOGIN, loginAccount: values.RATE_LIMIT_LOGIN_ACCOUNT },
+  });
+  await app.register(taskRoutes, { prefix: '/api/v1/tasks', repository: new TaskRepository(database.db), sessions });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '/';
+    const allowed = routes.allowed(path);
+    if (!allowed) throw new HttpError(404, NOT_FOUND_MESSAGE);
+    const allow = allowed.join(', ');
+    if (request.method === 'OPTIONS') {
+      reply.code(204).header('allow', allow);
+      return reply.send();
+    }
+    throw new HttpError(405, `Method ${request.method} is not allowed here.`, { allowed }, { allow });
+  });
+
+  return app;
+}

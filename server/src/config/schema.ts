@@ -1,0 +1,238 @@
+/**
+ * The one list of settings. The loader, docs/configuration.md, the README
+ * table and .env.example are all derived from this object; a test fails
+ * when the committed files drift from it.
+ */
+import { isIP } from 'node:net';
+import {
+  csv,
+  type Group,
+  ParseError,
+  parseBoolean,
+  parseDuration,
+  parseEnum,
+  parseInteger,
+  parseRateLimit,
+  parseText,
+  type Setting,
+} from './types.js';
+
+export type TrustProxy = false | true | number | string[];
+
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+function parseTrustProxy(raw: string): TrustProxy {
+  const value = raw.trim().toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  if (['true', 'yes', 'on'].includes(value)) return true;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const entries = csv(value);
+  for (const entry of entries) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk =
+      prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (PROXY_KEYWORDS.includes(entry)) continue;
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ParseError(
+        'must be false, true, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)',
+      );
+    }
+  }
+  return entries;
+}
+
+// Keeps each definition's literal shape, so the types below know which settings have a default.
+// biome-ignore lint/suspicious/noExplicitAny: the parse result type is inferred per setting
+function setting<const D extends Setting<any>>(definition: D): D {
+  return definition;
+}
+
+export const settings = {
+  DEBUG: setting({
+    group: 'Core',
+    doc: 'Development mode. Turns the production refusals below into warnings and adds error detail to 500 answers. Never enable it on a server others can reach.',
+    default: 'false',
+    parse: parseBoolean,
+  }),
+  SECRET_KEY: setting({
+    group: 'Core',
+    doc: 'Key for the keyed hash (HMAC-SHA256) under which session tokens are stored. At least 50 characters with 5 or more distinct ones; make one with `npm run secret`. Required with PostgreSQL; with the embedded database a key is generated once into `DATA_DIR` when unset.',
+    example: '',
+    secret: true,
+    file: true,
+    parse: parseText,
+  }),
+  SECRET_KEY_FALLBACKS: setting({
+    group: 'Core',
+    doc: 'Comma-separated previous keys, still accepted for tokens issued under them, so that rotating `SECRET_KEY` logs nobody out. Remove them once `TOKEN_TTL` has passed.',
+    example: '',
+    secret: true,
+    file: true,
+    parse: csv,
+  }),
+  ALLOWED_HOSTS: setting({
+    group: 'Core',
+    doc: 'Comma-separated host names this server answers for (the `Host` header; port ignored, case-insensitive). `.example.com` matches the domain and every subdomain. Any other Host gets 400. `*` is refused unless `DEBUG` is on.',
+    default: 'localhost,127.0.0.1,[::1]',
+    example: 'tasks.example.com',
+    parse: (raw: string) => csv(raw),
+  }),
+  CORS_ALLOWED_ORIGINS: setting({
+    group: 'Core',
+    doc: 'Comma-separated exact origins (`scheme://host[:port]`) whose pages may call the API from a browser, with credentials. Empty: no cross-origin access (same-origin pages need none). `*`, `null` and anything that is not an exact origin are refused in every mode.',
+    default: '',
+    example: 'https://tasks.example.com',
+    parse: (raw: string) => csv(raw),
+  }),
+
+  DATABASE_URL: setting({
+    group: 'Database',
+    doc: 'PostgreSQL connection URL (`postgres://user:password@host:5432/db`, `?sslmode=` honoured). Takes precedence over the `POSTGRES_*`/`DB_*` variables. With neither this nor `POSTGRES_DB` set, the embedded database is used.',
+    secret: true,
+    file: true,
+    exampleCommented: true,
+    example: 'postgres://tasks:change-me@localhost:5432/tasks',
+    parse: parseText,
+  }),
+  POSTGRES_DB: setting({
+    group: 'Database',
+    doc: 'PostgreSQL database name. Setting it selects PostgreSQL instead of the embedded database. Same name as the official postgres image uses, so one `.env` serves both containers.',
+    example: 'tasks',
+    file: true,
+    parse: parseText,
+  }),
+  POSTGRES_USER: setting({
+    group: 'Database',
+    doc: 'PostgreSQL user.',
+    default: 'postgres',
+    example: 'tasks',
+    file: true,
+    parse: parseText,
+  }),
+  POSTGRES_PASSWORD: setting({
+    group: 'Database',
+    doc: 'PostgreSQL password. Placeholders (`password`, `your-db-password`, ...) and a password equal to the user name are refused unless `DEBUG` is on.',
+    example: '',
+    secret: true,
+    file: true,
+    parse: parseText,
+  }),
+  DB_HOST: setting({
+    group: 'Database',
+    doc: 'PostgreSQL host (the compose service name in a container deployment).',
+    default: 'localhost',
+    example: 'db',
+    parse: parseText,
+  }),
+  DB_PORT: setting({
+    group: 'Database',
+    doc: 'PostgreSQL port.',
+    default: '5432',
+    parse: parseInteger(1, 65535),
+  }),
+  DB_POOL_MAX: setting({
+    group: 'Database',
+    doc: 'Most PostgreSQL connections one server process keeps open.',
+    default: '10',
+    parse: parseInteger(1, 1000),
+  }),
+  DB_CONNECT_TIMEOUT: setting({
+    group: 'Database',
+    doc: 'How long to wait for a database connection before answering 503.',
+    default: '3s',
+    parse: parseDuration(100, 60_000),
+  }),
+  DB_QUERY_TIMEOUT: setting({
+    group: 'Database',
+    doc: 'How long one database query may take before it is cancelled and the request answered 503.',
+    default: '5s',
+    parse: parseDuration(100, 300_000),
+  }),
+  DATA_DIR: setting({
+    group: 'Database',
+    doc: 'Directory of the embedded database and its generated key (created with owner-only permissions). Unused with PostgreSQL.',
+    default: './data',
+    parse: parseText,
+  }),
+
+  HOST: setting({
+    group: 'HTTP',
+    doc: 'Address to listen on. The default answers only this machine; in a container use `0.0.0.0` and publish no port (nginx is the front door).',
+    default: '127.0.0.1',
+    parse: (raw: string) => {
+      const value = raw.trim();
+      if (value !== 'localhost' && isIP(value) === 0) throw new ParseError('must be an IP address or localhost');
+      return value;
+    },
+  }),
+  PORT: setting({
+    group: 'HTTP',
+    doc: 'Port to listen on.',
+    default: '8000',
+    parse: parseInteger(0, 65535),
+  }),
+  TRUST_PROXY: setting({
+    group: 'HTTP',
+    doc: 'Whether to believe `X-Forwarded-For`/`-Proto`/`-Host`: `false`, a comma-separated list of proxy addresses or CIDRs (`loopback`, `uniquelocal` allowed), a hop count, or `true` (any sender; only when nothing but the proxy can reach the server).',
+    default: 'false',
+    parse: parseTrustProxy,
+  }),
+  LOG_LEVEL: setting({
+    group: 'Operations',
+    doc: 'Least severe log level written (JSON lines on stdout).',
+    default: 'info',
+    parse: parseEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  }),
+  SHUTDOWN_TIMEOUT: setting({
+    group: 'Operations',
+    doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits anyway.',
+    default: '10s',
+    parse: parseDuration(0, 300_000),
+  }),
+
+  TOKEN_TTL: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Lifetime of a session token from login or signup. After it the token is refused with 401.',
+    default: '7d',
+    parse: parseDuration(60_000, 365 * 86_400_000),
+  }),
+  RATE_LIMIT_SIGNUP: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Signups allowed per client IP per window (`count/window`).',
+    default: '10/1h',
+    parse: parseRateLimit,
+  }),
+  RATE_LIMIT_LOGIN: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Login attempts allowed per client IP per window.',
+    default: '30/10m',
+    parse: parseRateLimit,
+  }),
+  RATE_LIMIT_LOGIN_ACCOUNT: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Login attempts allowed per account (email) per window, from all IPs together.',
+    default: '10/10m',
+    parse: parseRateLimit,
+  }),
+  RATE_LIMIT_STORE: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Where rate-limit counters live: `auto` (PostgreSQL when the database is PostgreSQL, so every server process shares them; memory with the embedded database), `postgres` or `memory`.',
+    default: 'auto',
+    parse: parseEnum(['auto', 'postgres', 'memory'] as const),
+  }),
+} satisfies Record<string, Setting<unknown>>;
+
+export type SettingName = keyof typeof settings;
+export const settingNames = Object.keys(settings) as SettingName[];
+
+type Parsed<S> = S extends { parse: (raw: string) => infer T } ? T : never;
+
+/** The parsed values; settings without a default may be undefined. */
+export type SettingValues = {
+  [K in SettingName]: (typeof settings)[K] extends { default: string }
+    ? Parsed<(typeof settings)[K]>
+    : Parsed<(typeof settings)[K]> | undefined;
+};
+
+export const groups: Group[] = ['Core', 'Database', 'HTTP', 'Sessions and rate limits', 'Operations'];

@@ -1,0 +1,39 @@
+/**
+ * Zero-config start with the embedded database: when SECRET_KEY is unset, a
+ * strong key is generated once into DATA_DIR (owner-only permissions) and
+ * reused on every later start, so sessions survive restarts.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './load.js';
+import { ConfigError, MEMORY_DATA_DIR } from './load.js';
+import { generateSecretKey, secretKeyWeakness } from './secrets.js';
+
+export interface ResolvedKey {
+  key: string;
+  /** What happened, for the start-up log; never the key itself. */
+  origin: 'configured' | 'generated' | 'stored';
+  path?: string;
+}
+
+export function resolveSecretKey(config: Config): ResolvedKey {
+  if (config.secretKey !== undefined) return { key: config.secretKey, origin: 'configured' };
+  if (config.database.kind !== 'embedded') {
+    throw new ConfigError(['SECRET_KEY: is not set; it is required with PostgreSQL']);
+  }
+  const dir = config.database.dataDir;
+  if (dir === MEMORY_DATA_DIR) return { key: generateSecretKey(), origin: 'generated' };
+  const path = join(dir, 'secret_key');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (existsSync(path)) {
+    // Someone (a backup restore, a copy) may have widened the permissions.
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+    const key = readFileSync(path, 'utf8').trim();
+    const weakness = secretKeyWeakness(key);
+    if (weakness) throw new ConfigError([`SECRET_KEY: the stored key in ${path} ${weakness}; delete the file to make a new one`]);
+    return { key, origin: 'stored', path };
+  }
+  const key = generateSecretKey();
+  writeFileSync(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  return { key, origin: 'generated', path };
+}

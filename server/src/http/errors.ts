@@ -1,0 +1,171 @@
+/**
+ * One place that turns every failure into the JSON a client gets. It replaces
+ * the seed's `handle_exceptions` decorator and fixes it: a client never sees
+ * `str(e)`, SQL, a stack, a path or a library name. Unexpected errors are
+ * logged in full with the request id and answered with that id only.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { fieldErrors } from './validation.js';
+
+/** An error a handler throws on purpose; its message is written for the client. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const NOT_FOUND_MESSAGE = 'The requested resource was not found.';
+
+export const notFound = () => new HttpError(404, NOT_FOUND_MESSAGE);
+
+export function badRequest(fields: Record<string, string>, message = 'Invalid request body.') {
+  return new HttpError(400, message, { fields });
+}
+
+export class ServiceUnavailableError extends Error {}
+
+const GENERIC: Record<number, string> = {
+  400: 'Bad request.',
+  401: 'Authentication required.',
+  403: 'Forbidden.',
+  404: NOT_FOUND_MESSAGE,
+  405: 'Method not allowed.',
+  406: 'Not acceptable.',
+  408: 'Request timeout.',
+  409: 'Conflict.',
+  413: 'Request body is too large.',
+  414: 'URI too long.',
+  415: 'Unsupported media type: send JSON with Content-Type: application/json.',
+  429: 'Too many requests.',
+  431: 'Request headers are too large.',
+};
+
+/** Fastify's own client-error codes, given our wording. */
+const FASTIFY_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, GENERIC[415] as string],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Content-Length does not match the body.'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, GENERIC[413] as string],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'Request body is empty; send a JSON object.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'Malformed JSON in request body.'],
+  FST_ERR_CTP_MALFORMED_JSON: [400, 'Malformed JSON in request body.'],
+  FST_ERR_CTP_INVALID_CHARSET: [415, 'Unsupported charset: send UTF-8 JSON.'],
+  FST_ERR_BAD_URL: [400, 'Malformed URL.'],
+  FST_ERR_MAX_PARAM_LENGTH: [404, NOT_FOUND_MESSAGE],
+  FST_ERR_ASYNC_CONSTRAINT: [400, GENERIC[400] as string],
+};
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '57014', // query_canceled (statement_timeout)
+  '53300', // too_many_connections
+]);
+
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client has encountered a connection error',
+  'Connection terminated unexpectedly',
+  'connect ECONNREFUSED',
+];
+
+/** Is this (or what caused it) the database being unreachable or too slow, rather than a bug? */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || error === null || typeof error !== 'object') return false;
+  if (error instanceof ServiceUnavailableError) return true;
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
+  if (typeof message === 'string' && CONNECTION_MESSAGES.some((part) => message.includes(part))) return true;
+  if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  return isDatabaseUnavailable(cause, depth + 1);
+}
+
+export interface ErrorBody {
+  error: string;
+  [key: string]: unknown;
+}
+
+/** Drizzle puts the SQL parameters (hashes, emails) into its error message: log the query and the cause only. */
+function loggable(error: unknown): unknown {
+  if (error instanceof Error && error.name === 'DrizzleQueryError') {
+    const { query, cause } = error as Error & { query?: string };
+    return { type: 'DrizzleQueryError', query, cause };
+  }
+  return error;
+}
+
+export function buildErrorHandler(debug: boolean) {
+  return function errorHandler(error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) {
+    const { status, body, headers } = describeError(error, request, debug);
+    if (status >= 500) {
+      request.log.error({ err: loggable(error) }, status === 503 ? 'database unavailable' : 'unhandled error');
+    }
+    reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
+  };
+}
+
+function describeError(
+  error: FastifyError | HttpError | Error,
+  request: FastifyRequest,
+  debug: boolean,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (error instanceof HttpError) {
+    return { status: error.statusCode, body: { error: error.message, ...error.extra }, headers: error.headers };
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    // A path parameter that cannot be an id names no resource: the same 404 as a missing one.
+    if (fastifyError.validationContext === 'params') {
+      return { status: 404, body: { error: NOT_FOUND_MESSAGE }, headers: {} };
+    }
+    const { fields, notAnObject } = fieldErrors(fastifyError.validation);
+    if (fastifyError.validationContext === 'querystring') {
+      return { status: 400, body: { error: 'Invalid query parameters.', fields }, headers: {} };
+    }
+    if (notAnObject) {
+      return { status: 400, body: { error: 'Request body must be a JSON object.', fields }, headers: {} };
+    }
+    return { status: 400, body: { error: 'Invalid request body.', fields }, headers: {} };
+  }
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return { status: known[0], body: { error: known[1] }, headers: {} };
+  // secure-json-parse: "Object contains forbidden prototype property"; JSON.parse SyntaxErrors.
+  if (error instanceof SyntaxError || /prototype property/.test(error.message)) {
+    return { status: 400, body: { error: 'Malformed JSON in request body.' }, headers: {} };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      status: 503,
+      body: { error: 'Service temporarily unavailable; try again shortly.', request_id: request.id },
+      headers: { 'retry-after': '5' },
+    };
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: { error: GENERIC[status] ?? GENERIC[400] ?? 'Bad request.' }, headers: {} };
+  }
+  const body: ErrorBody = { error: 'Internal server error', request_id: request.id };
+  if (debug) body.detail = `${error.name}: ${error.message}`;
+  return { status: 500, body, headers: {} };
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm start`: load and check the configuration, open and migrate the
+ * database, listen, and on SIGTERM/SIGINT drain in-flight requests and close
+ * the pool. Refuses to listen if anything in the configuration is wrong.
+ */
+import { pathToFileURL } from 'node:url';
+import { buildApp } from './app.js';
+import { ConfigError, type Config, loadConfig } from './config/load.js';
+import { resolveSecretKey } from './config/secret-key.js';
+import { type Database, openDatabase } from './db/connect.js';
+import { isDatabaseUnavailable } from './http/errors.js';
+
+const MIGRATION_ATTEMPTS = 15;
+
+async function migrateWithRetry(database: Database, log: (message: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.migrate();
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || attempt >= MIGRATION_ATTEMPTS) throw error;
+      log(`database not reachable yet (attempt ${attempt}/${MIGRATION_ATTEMPTS}); retrying in 1s`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+export async function start(config: Config): Promise<void> {
+  const key = resolveSecretKey(config);
+  const values = config.values;
+  const database = await openDatabase(config.database, {
+    poolMax: values.DB_POOL_MAX,
+    connectTimeoutMs: values.DB_CONNECT_TIMEOUT,
+    queryTimeoutMs: values.DB_QUERY_TIMEOUT,
+    onIdleError: (error) => app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
+  });
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  app = await buildApp({ config, database, secretKey: key.key });
+  const log = app.log;
+  for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
+  if (key.origin === 'generated') log.info({ path: key.path ?? '(memory)' }, 'SECRET_KEY not set: generated a new key and stored it with owner-only permissions');
+  if (key.origin === 'stored') log.info({ path: key.path }, 'SECRET_KEY not set: using the key generated earlier');
+
+  await migrateWithRetry(database, (message) => log.warn(message));
+  log.info({ database: database.kind }, 'database ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, values.SHUTDOWN_TIMEOUT);
+    timer.unref();
+    try {
+      await app?.close();
+      await database.close();
+      log.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'error while shutting down');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen({ host: values.HOST, port: values.PORT });
+}
+
+export function exitWithConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    exitWithConfigError(error);
+  }
+  start(config).catch((error) => {
+    if (error instanceof ConfigError) exitWithConfigError(error);
+    // Startup failures (port in use, database unreachable): say what, not the secrets around it.
+    const { code, message } = error as NodeJS.ErrnoException;
+    process.stderr.write(`Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`);
+    process.exit(1);
+  });
+}

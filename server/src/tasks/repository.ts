@@ -1,0 +1,98 @@
+/** Task queries. Every one is scoped to the owner, so another user's task is simply not found. */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/connect.js';
+import { tasks } from '../db/schema.js';
+
+const columns = {
+  id: tasks.id,
+  title: tasks.title,
+  description: tasks.description,
+  completed: tasks.completed,
+  created_at: tasks.createdAt,
+  updated_at: tasks.updatedAt,
+};
+
+export interface TaskRow {
+  id: number;
+  title: string;
+  description: string;
+  completed: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TaskChanges {
+  title?: string;
+  description?: string;
+  completed?: boolean;
+}
+
+export class TaskRepository {
+  private readonly listAll;
+  private readonly listByState;
+  private readonly findOne;
+
+  constructor(private readonly db: Db) {
+    const owner = eq(tasks.userId, sql.placeholder('userId'));
+    // Prepared once: listing and reading are the hot paths.
+    this.listAll = db
+      .select(columns)
+      .from(tasks)
+      .where(owner)
+      .orderBy(asc(tasks.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare('tasks_list');
+    this.listByState = db
+      .select(columns)
+      .from(tasks)
+      .where(and(owner, eq(tasks.completed, sql.placeholder('completed'))))
+      .orderBy(asc(tasks.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare('tasks_list_by_state');
+    this.findOne = db
+      .select(columns)
+      .from(tasks)
+      .where(and(owner, eq(tasks.id, sql.placeholder('id'))))
+      .prepare('tasks_find');
+  }
+
+  list(userId: number, limit: number, offset: number, completed?: boolean): Promise<TaskRow[]> {
+    return completed === undefined
+      ? this.listAll.execute({ userId, limit, offset })
+      : this.listByState.execute({ userId, limit, offset, completed });
+  }
+
+  async find(userId: number, id: number): Promise<TaskRow | undefined> {
+    const [row] = await this.findOne.execute({ userId, id });
+    return row;
+  }
+
+  async create(userId: number, input: Required<TaskChanges>): Promise<TaskRow> {
+    const [row] = await this.db
+      .insert(tasks)
+      .values({ userId, ...input })
+      .returning(columns);
+    return row as TaskRow;
+  }
+
+  /** Applies the given fields; with none, returns the task unchanged. */
+  async update(userId: number, id: number, changes: TaskChanges): Promise<TaskRow | undefined> {
+    if (Object.keys(changes).length === 0) return this.find(userId, id);
+    const [row] = await this.db
+      .update(tasks)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(and(eq(tasks.userId, userId), eq(tasks.id, id)))
+      .returning(columns);
+    return row;
+  }
+
+  async remove(userId: number, id: number): Promise<boolean> {
+    const rows = await this.db
+      .delete(tasks)
+      .where(and(eq(tasks.userId, userId), eq(tasks.id, id)))
+      .returning({ id: tasks.id });
+    return rows.length > 0;
+  }
+}

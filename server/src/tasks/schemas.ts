@@ -1,0 +1,47 @@
+import { Type } from 'typebox';
+
+export const TITLE_MAX = 255;
+export const DESCRIPTION_MAX = 10_000;
+export const LIST_LIMIT_DEFAULT = 100;
+export const LIST_LIMIT_MAX = 500;
+
+// A title needs one visible character and no control characters; surrounding spaces are trimmed on save.
+const Title = Type.String({
+  minLength: 1,
+  maxLength: TITLE_MAX,
+  pattern: '^[^\\u0000-\\u001F\\u007F]*[^\\s\\u0000-\\u001F\\u007F][^\\u0000-\\u001F\\u007F]*$',
+  errorMessage: `must be 1 to ${TITLE_MAX} characters, not only spaces, without control characters`,
+});
+// Newline and tab are fine in a description; other control characters are not.
+const Description = Type.String({
+  maxLength: DESCRIPTION_MAX,
+  pattern: '^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*$',
+  errorMessage: `must be at most ${DESCRIPTION_MAX} characters without control characters (newline and tab allowed)`,
+});
+
+export const TaskInput = Type.Object(
+  { title: Title, description: Type.Optional(Description), completed: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+export const TaskPatch = Type.Object(
+  { title: Type.Optional(Title), description: Type.Optional(Description), completed: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+export const Task = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  description: Type.String(),
+  completed: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+export const TaskParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+export const ListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
+  completed: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+});

@@ -1,0 +1,127 @@
+/** /api/v1/users/: signup, login, info, logout. */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/connect.js';
+import { users } from '../db/schema.js';
+import { HttpError, badRequest } from '../http/errors.js';
+import type { Limiter } from '../http/rate-limit.js';
+import type { RateLimit } from '../config/types.js';
+import { authOf, buildAuthenticate } from './authenticate.js';
+import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { LoginBody, Message, SignupBody, TokenResponse, UserInfo } from './schemas.js';
+import type { SessionStore } from './sessions.js';
+
+export interface UserRoutesOptions {
+  db: Db;
+  sessions: SessionStore;
+  limiter: Limiter;
+  limits: { signup: RateLimit; login: RateLimit; loginAccount: RateLimit };
+}
+
+const WRONG_CREDENTIALS = 'Invalid email or password.';
+const UNIQUE_VIOLATION = '23505';
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === UNIQUE_VIOLATION) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export async function userRoutes(app: FastifyInstance, options: UserRoutesOptions): Promise<void> {
+  const { db, sessions, limiter, limits } = options;
+  const authenticate = buildAuthenticate(sessions);
+  const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
+  const byAccount = (request: FastifyRequest) => {
+    const email = (request.body as { email?: unknown } | undefined)?.email;
+    const digest = createHash('sha256').update(typeof email === 'string' ? normalizeEmail(email) : '').digest('hex');
+    return `login-account:${digest}`;
+  };
+  // Warm the dummy hash now so the first unknown-email login costs what every other does.
+  void dummyPasswordHash();
+
+  app.post(
+    '/signup/',
+    {
+      schema: { body: SignupBody, response: { 201: TokenResponse }, tags: ['users'], summary: 'Create an account' },
+      onRequest: limiter(limits.signup, byIp('signup-ip')),
+    },
+    async (request, reply) => {
+      const body = request.body as { email: string; password: string };
+      const email = normalizeEmail(body.email);
+      const problem = passwordProblem(body.password, email);
+      if (problem) throw badRequest({ password: problem });
+      const passwordHash = await hashPassword(body.password);
+      try {
+        const token = await db.transaction(async (tx) => {
+          const [user] = await tx.insert(users).values({ email, passwordHash }).returning({ id: users.id });
+          return sessions.issue((user as { id: number }).id, tx as unknown as Db);
+        });
+        reply.code(201);
+        return { token, email };
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new HttpError(409, 'An account with this email already exists.', { fields: { email: 'is already registered' } });
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/login/',
+    {
+      schema: { body: LoginBody, response: { 200: TokenResponse }, tags: ['users'], summary: 'Log in; returns a new session token' },
+      onRequest: limiter(limits.login, byIp('login-ip')),
+      preHandler: limiter(limits.loginAccount, byAccount),
+    },
+    async (request) => {
+      const body = request.body as { email: string; password: string };
+      const email = normalizeEmail(body.email);
+      const [user] = await db
+        .select({ id: users.id, passwordHash: users.passwordHash })
+        .from(users)
+        .where(eq(users.email, email))
+        .limit(1);
+      // Same work for a known and an unknown email: always one argon2 verification.
+      const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
+      if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
+      await sessions.purgeExpired(user.id);
+      const token = await sessions.issue(user.id);
+      return { token, email };
+    },
+  );
+
+  app.get(
+    '/info/',
+    {
+      schema: { response: { 200: UserInfo }, tags: ['users'], summary: 'The account behind the token' },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const { userId } = authOf(request);
+      const [user] = await db
+        .select({ id: users.id, email: users.email, created_at: users.createdAt })
+        .from(users)
+        .where(eq(users.id, userId));
+      if (!user) throw new HttpError(401, 'Invalid or expired token.');
+      return user;
+    },
+  );
+
+  app.post(
+    '/logout/',
+    {
+      schema: { response: { 200: Message }, tags: ['users'], summary: 'End this session; the token stops working everywhere' },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      await sessions.revoke(authOf(request).sessionId);
+      return { message: 'Logged out.' };
+    },
+  );
+}

@@ -1,0 +1,43 @@
+import { Type } from 'typebox';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
+
+const NO_CONTROL = '^[^\\u0000-\\u001F\\u007F]*$';
+
+export const Email = Type.String({
+  format: 'email',
+  maxLength: 254,
+  errorMessage: 'must be a valid email address (at most 254 characters)',
+  examples: ['ada@example.com'],
+});
+
+export const SignupBody = Type.Object(
+  {
+    email: Email,
+    password: Type.String({
+      minLength: PASSWORD_MIN_LENGTH,
+      maxLength: PASSWORD_MAX_LENGTH,
+      pattern: NO_CONTROL,
+      errorMessage: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+// At login, any length is "wrong credentials", not a policy lesson.
+export const LoginBody = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenResponse = Type.Object({ token: Type.String(), email: Type.String() });
+
+export const UserInfo = Type.Object({
+  id: Type.Integer(),
+  email: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const Message = Type.Object({ message: Type.String() });
