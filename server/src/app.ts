@@ -28,9 +28,9 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
+import { userRoutes } from './users/routes.js';
 import { SessionStore } from './users/sessions.js';
 import { TokenHasher } from './users/tokens.js';
-import { userRoutes } from './users/routes.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Paths exempt from the Host check: container and load-balancer probes use IPs as Host, and they reveal nothing. */
@@ -92,7 +92,8 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void 
     return;
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message = status === 431 ? 'Request headers are too large.' : status === 408 ? 'Request timeout.' : 'Malformed HTTP request.';
+  const message =
+    status === 431 ? 'Request headers are too large.' : status === 408 ? 'Request timeout.' : 'Malformed HTTP request.';
   const body = JSON.stringify({ error: message });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
@@ -141,7 +142,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       info: { title: 'Ironclad Tasks API', version: '1.0.0' },
       components: {
         securitySchemes: {
-          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Token <key>` or `Bearer <key>`' },
+          token: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: '`Token <key>` or `Bearer <key>`',
+          },
         },
       },
     },
@@ -169,7 +175,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // @fastify/cors answers an unlisted preflight with a bare 204; refuse it outright, with no CORS headers.
   app.addHook('onRequest', async (request) => {
     const origin = request.headers.origin;
-    if (request.method === 'OPTIONS' && origin && request.headers['access-control-request-method'] && !allowedOrigins.has(origin)) {
+    if (
+      request.method === 'OPTIONS' &&
+      origin &&
+      request.headers['access-control-request-method'] &&
+      !allowedOrigins.has(origin)
+    ) {
       throw new HttpError(403, 'Origin not allowed.');
     }
   });
@@ -185,9 +196,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const limiter = await registerRateLimits(app, {
-    pool: values.RATE_LIMIT_STORE === 'memory' || (values.RATE_LIMIT_STORE === 'auto' && !database.pool) ? undefined : database.pool,
+    pool:
+      values.RATE_LIMIT_STORE === 'memory' || (values.RATE_LIMIT_STORE === 'auto' && !database.pool)
+        ? undefined
+        : database.pool,
   });
-  const sessions = new SessionStore(database.db, new TokenHasher(options.secretKey, config.secretKeyFallbacks), values.TOKEN_TTL);
+  const sessions = new SessionStore(
+    database.db,
+    new TokenHasher(options.secretKey, config.secretKeyFallbacks),
+    values.TOKEN_TTL,
+  );
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
@@ -200,7 +218,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  app.get('/api/v1/test/', { schema: { tags: ['health'], summary: 'The seed’s connection check' } }, async () => ({ connected: true }));
+  app.get('/api/v1/test/', { schema: { tags: ['health'], summary: 'The seed’s connection check' } }, async () => ({
+    connected: true,
+  }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(userRoutes, {
@@ -208,7 +228,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     db: database.db,
     sessions,
     limiter,
-    limits: { signup: values.RATE_LIMIT_SIGNUP, login: values.RATE_LIMIT_LOGIN, loginAccount: values.RATE_LIMIT_LOGIN_ACCOUNT },
+    limits: {
+      signup: values.RATE_LIMIT_SIGNUP,
+      login: values.RATE_LIMIT_LOGIN,
+      loginAccount: values.RATE_LIMIT_LOGIN_ACCOUNT,
+    },
   });
   await app.register(taskRoutes, { prefix: '/api/v1/tasks', repository: new TaskRepository(database.db), sessions });
 

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.js';
-import { ConfigError, type Config, loadConfig } from './config/load.js';
+import { type Config, ConfigError, loadConfig } from './config/load.js';
 import { resolveSecretKey } from './config/secret-key.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { isDatabaseUnavailable } from './http/errors.js';
@@ -32,13 +32,18 @@ export async function start(config: Config): Promise<void> {
     poolMax: values.DB_POOL_MAX,
     connectTimeoutMs: values.DB_CONNECT_TIMEOUT,
     queryTimeoutMs: values.DB_QUERY_TIMEOUT,
-    onIdleError: (error) => app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
+    onIdleError: (error) =>
+      app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
   });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   app = await buildApp({ config, database, secretKey: key.key });
   const log = app.log;
   for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
-  if (key.origin === 'generated') log.info({ path: key.path ?? '(memory)' }, 'SECRET_KEY not set: generated a new key and stored it with owner-only permissions');
+  if (key.origin === 'generated')
+    log.info(
+      { path: key.path ?? '(memory)' },
+      'SECRET_KEY not set: generated a new key and stored it with owner-only permissions',
+    );
   if (key.origin === 'stored') log.info({ path: key.path }, 'SECRET_KEY not set: using the key generated earlier');
 
   await migrateWithRetry(database, (message) => log.warn(message));
@@ -89,7 +94,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (error instanceof ConfigError) exitWithConfigError(error);
     // Startup failures (port in use, database unreachable): say what, not the secrets around it.
     const { code, message } = error as NodeJS.ErrnoException;
-    process.stderr.write(`Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`);
+    process.stderr.write(
+      `Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`,
+    );
     process.exit(1);
   });
 }

@@ -18,7 +18,8 @@ export function renderEnvExample(): string {
       if (setting.group !== group) continue;
       const value = setting.example ?? setting.default ?? '';
       const hint = setting.secret ? '  # secret: make one with `npm run secret`' : '';
-      const keyHint = name === 'SECRET_KEY' || name === 'SECRET_KEY_FALLBACKS' ? hint : setting.secret ? '  # secret' : '';
+      const keyHint =
+        name === 'SECRET_KEY' || name === 'SECRET_KEY_FALLBACKS' ? hint : setting.secret ? '  # secret' : '';
       lines.push(`${setting.exampleCommented ? '# ' : ''}${name}=${value}${keyHint}`);
     }
   }
@@ -36,7 +37,8 @@ export function renderConfigTable(): string {
     for (const name of settingNames) {
       const setting = def(name);
       if (setting.group !== group) continue;
-      const fallback = setting.default === undefined ? '*(unset)*' : setting.default === '' ? '*(empty)*' : `\`${setting.default}\``;
+      const fallback =
+        setting.default === undefined ? '*(unset)*' : setting.default === '' ? '*(empty)*' : `\`${setting.default}\``;
       const secret = setting.secret ? 'yes (`_FILE`)' : setting.file ? '`_FILE` accepted' : '';
       rows.push(`| \`${name}\` | ${fallback} | ${secret} | ${cell(setting.doc)} |`);
     }

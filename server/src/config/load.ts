@@ -197,8 +197,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
     database = { kind: 'embedded', dataDir: dataDir === MEMORY_DATA_DIR ? dataDir : resolve(cwd, dataDir) };
   }
   if (database.kind === 'postgres' && dbPassword) {
-    if (isPlaceholderPassword(dbPassword)) insecure('POSTGRES_PASSWORD: is a known placeholder value; set a strong password');
-    else if (dbUser && dbPassword === dbUser) insecure('POSTGRES_PASSWORD: equals the user name; set a strong password');
+    if (isPlaceholderPassword(dbPassword))
+      insecure('POSTGRES_PASSWORD: is a known placeholder value; set a strong password');
+    else if (dbUser && dbPassword === dbUser)
+      insecure('POSTGRES_PASSWORD: equals the user name; set a strong password');
   }
 
   // Signing keys

@@ -30,7 +30,8 @@ export function resolveSecretKey(config: Config): ResolvedKey {
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     const key = readFileSync(path, 'utf8').trim();
     const weakness = secretKeyWeakness(key);
-    if (weakness) throw new ConfigError([`SECRET_KEY: the stored key in ${path} ${weakness}; delete the file to make a new one`]);
+    if (weakness)
+      throw new ConfigError([`SECRET_KEY: the stored key in ${path} ${weakness}; delete the file to make a new one`]);
     return { key, origin: 'stored', path };
   }
   const key = generateSecretKey();

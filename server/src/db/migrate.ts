@@ -27,7 +27,11 @@ export async function migrateEmbedded(client: PGlite): Promise<void> {
  * migration is not an error.
  */
 export async function migratePostgres(connection: pg.ClientConfig, connectTimeoutMs: number): Promise<void> {
-  const client = new pg.Client({ ...connection, connectionTimeoutMillis: connectTimeoutMs, application_name: 'ironclad-tasks-migrate' });
+  const client = new pg.Client({
+    ...connection,
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: 'ironclad-tasks-migrate',
+  });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);

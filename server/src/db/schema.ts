@@ -14,7 +14,9 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [check('users_email_normalized', sql`${table.email} = lower(btrim(${table.email})) AND ${table.email} LIKE '_%@_%'`)],
+  (table) => [
+    check('users_email_normalized', sql`${table.email} = lower(btrim(${table.email})) AND ${table.email} LIKE '_%@_%'`),
+  ],
 );
 
 export const sessions = pgTable(
@@ -47,7 +49,10 @@ export const tasks = pgTable(
   },
   (table) => [
     index('tasks_user_id_id_idx').on(table.userId, table.id),
-    check('tasks_title_length', sql`char_length(btrim(${table.title})) BETWEEN 1 AND 255 AND ${table.title} = btrim(${table.title})`),
+    check(
+      'tasks_title_length',
+      sql`char_length(btrim(${table.title})) BETWEEN 1 AND 255 AND ${table.title} = btrim(${table.title})`,
+    ),
     check('tasks_title_no_control', sql`${table.title} !~ '[\\x01-\\x1f\\x7f]'`),
     check('tasks_description_length', sql`char_length(${table.description}) <= 10000`),
     check('tasks_description_no_control', sql`${table.description} !~ '[\\x01-\\x08\\x0b-\\x1f\\x7f]'`),

@@ -58,13 +58,31 @@ export async function registerRateLimits(app: FastifyInstance, options: LimiterO
   const pool = options.pool;
   await app.register(rateLimit, {
     global: false,
-    ...(pool ? { store: class extends PostgresRateLimitStore { constructor() { super(pool as pg.Pool); } } } : {}),
+    ...(pool
+      ? {
+          store: class extends PostgresRateLimitStore {
+            constructor() {
+              super(pool as pg.Pool);
+            }
+          },
+        }
+      : {}),
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': false },
+    addHeaders: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+      'retry-after': false,
+    },
     errorResponseBuilder: (_request, context) =>
-      new HttpError(429, 'Too many attempts; try again later.', { retry_after: Math.ceil(context.ttl / 1000) }, {
-        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
-      }),
+      new HttpError(
+        429,
+        'Too many attempts; try again later.',
+        { retry_after: Math.ceil(context.ttl / 1000) },
+        {
+          'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+        },
+      ),
   });
   return (spec, key) =>
     app.rateLimit({ max: spec.max, timeWindow: spec.windowMs, keyGenerator: key }) as onRequestAsyncHookHandler;

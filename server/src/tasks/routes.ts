@@ -26,7 +26,14 @@ export async function taskRoutes(app: FastifyInstance, { repository, sessions }:
 
   app.get(
     '/',
-    { schema: { querystring: ListQuery, response: { 200: Type.Array(Task) }, tags: ['tasks'], summary: 'List my tasks, oldest first' } },
+    {
+      schema: {
+        querystring: ListQuery,
+        response: { 200: Type.Array(Task) },
+        tags: ['tasks'],
+        summary: 'List my tasks, oldest first',
+      },
+    },
     async (request) => {
       const query = request.query as Static<typeof ListQuery>;
       const completed = query.completed === undefined ? undefined : query.completed === 'true';
@@ -36,7 +43,10 @@ export async function taskRoutes(app: FastifyInstance, { repository, sessions }:
 
   app.post(
     '/',
-    { schema: { body: TaskInput, response: { 201: Task }, tags: ['tasks'], summary: 'Create a task' } },
+    {
+      prefixTrailingSlash: 'slash',
+      schema: { body: TaskInput, response: { 201: Task }, tags: ['tasks'], summary: 'Create a task' },
+    },
     async (request, reply) => {
       const changes = cleaned(request.body as Static<typeof TaskInput>);
       const task = await repository.create(authOf(request).userId, {

@@ -1,12 +1,12 @@
 /** /api/v1/users/: signup, login, info, logout. */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RateLimit } from '../config/types.js';
 import type { Db } from '../db/connect.js';
 import { users } from '../db/schema.js';
-import { HttpError, badRequest } from '../http/errors.js';
+import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
-import type { RateLimit } from '../config/types.js';
 import { authOf, buildAuthenticate } from './authenticate.js';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { LoginBody, Message, SignupBody, TokenResponse, UserInfo } from './schemas.js';
@@ -40,9 +40,16 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
   const byAccount = (request: FastifyRequest) => {
     const email = (request.body as { email?: unknown } | undefined)?.email;
-    const digest = createHash('sha256').update(typeof email === 'string' ? normalizeEmail(email) : '').digest('hex');
+    const digest = createHash('sha256')
+      .update(typeof email === 'string' ? normalizeEmail(email) : '')
+      .digest('hex');
     return `login-account:${digest}`;
   };
+  // Mobile keyboards and copy-paste add spaces around emails: trim before the schema checks the format.
+  app.addHook('preValidation', async (request) => {
+    const body = request.body as { email?: unknown } | undefined;
+    if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
+  });
   // Warm the dummy hash now so the first unknown-email login costs what every other does.
   void dummyPasswordHash();
 
@@ -66,7 +73,10 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
         reply.code(201);
         return { token, email };
       } catch (error) {
-        if (isUniqueViolation(error)) throw new HttpError(409, 'An account with this email already exists.', { fields: { email: 'is already registered' } });
+        if (isUniqueViolation(error))
+          throw new HttpError(409, 'An account with this email already exists.', {
+            fields: { email: 'is already registered' },
+          });
         throw error;
       }
     },
@@ -75,7 +85,12 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
   app.post(
     '/login/',
     {
-      schema: { body: LoginBody, response: { 200: TokenResponse }, tags: ['users'], summary: 'Log in; returns a new session token' },
+      schema: {
+        body: LoginBody,
+        response: { 200: TokenResponse },
+        tags: ['users'],
+        summary: 'Log in; returns a new session token',
+      },
       onRequest: limiter(limits.login, byIp('login-ip')),
       preHandler: limiter(limits.loginAccount, byAccount),
     },
@@ -116,7 +131,11 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
   app.post(
     '/logout/',
     {
-      schema: { response: { 200: Message }, tags: ['users'], summary: 'End this session; the token stops working everywhere' },
+      schema: {
+        response: { 200: Message },
+        tags: ['users'],
+        summary: 'End this session; the token stops working everywhere',
+      },
       onRequest: authenticate,
     },
     async (request) => {
