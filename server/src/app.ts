@@ -155,8 +155,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await registerSecurityHeaders(app);
 
+  // While shutting down, ask each client to close its keep-alive connection after the answer it is
+  // waiting for, so in-flight requests finish and the server can then stop without cutting anyone off.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
   // Every answer: a request id to quote, no caching of API data, and Vary: Origin for caches.
   app.addHook('onSend', async (request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
     reply.header('x-request-id', request.id);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     const vary = reply.getHeader('vary');

@@ -1,0 +1,266 @@
+/**
+ * The built server as a real process: start-up refusals, zero-config start,
+ * production start on PostgreSQL, graceful shutdown, and a database outage
+ * through a TCP proxy of the test's own. Loopback only, bounded in time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, GOOD_PASSWORD, PG_HOST, PG_PORT, PG_USER, STRONG_KEY, uniqueEmail } from './helpers.js';
+
+const MAIN = resolve(import.meta.dirname, '../dist/main.js');
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(
+  env: Record<string, string>,
+  cwd: string,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  if (!existsSync(MAIN)) throw new Error('server/dist/main.js is missing: run `npm run build` (npm test does) first');
+  const child = spawn(process.execPath, [MAIN], {
+    cwd,
+    // A clean environment: nothing of the developer's leaks in.
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, output: () => output, exited };
+}
+
+async function start(
+  env: Record<string, string>,
+  cwd = mkdtempSync(join(tmpdir(), 'ironclad-proc-')),
+): Promise<Running> {
+  const proc = run(env, cwd);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const match = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output());
+    if (match) return { ...proc, url: match[1] as string };
+    if (proc.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.child.kill('SIGKILL');
+  throw new Error(`server did not start:\n${proc.output()}`);
+}
+
+async function stop(server: Running | undefined): Promise<number | null | undefined> {
+  if (!server || server.child.exitCode !== null) return server?.child.exitCode;
+  server.child.kill('SIGTERM');
+  return server.exited;
+}
+
+async function json(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: await response.json(), headers: response.headers };
+}
+
+describe('start-up refusals', () => {
+  it('refuses the seed’s insecure "before" settings, listing every problem, without listening or printing secrets', async () => {
+    const proc = run(
+      {
+        SECRET_KEY: 'local-dev-secret-key',
+        DEBUG: 'False',
+        ALLOWED_HOSTS: '0.0.0.0,localhost,*',
+        CORS_ALLOWED_ORIGINS: '*',
+        POSTGRES_DB: 'task_db',
+        POSTGRES_USER: 'cp_user',
+        POSTGRES_PASSWORD: 'password',
+        DB_HOST: 'postgres-container',
+        DB_PORT: '5432',
+      },
+      mkdtempSync(join(tmpdir(), 'ironclad-refuse-')),
+    );
+    expect(await proc.exited).toBe(1);
+    const output = proc.output();
+    expect(output).toBe(
+      [
+        'Refusing to start: 4 configuration problems.',
+        '  - ALLOWED_HOSTS: contains "*", which accepts any Host header; list your domains',
+        '  - CORS_ALLOWED_ORIGINS: "*" would let every website call the API; list the exact origins instead',
+        '  - POSTGRES_PASSWORD: is a known placeholder value; set a strong password',
+        '  - SECRET_KEY: is a known placeholder value; make one with `npm run secret`',
+        '',
+      ].join('\n'),
+    );
+    expect(output).not.toContain('local-dev-secret-key');
+    expect(output).not.toMatch(/listening/i);
+  });
+
+  it('refuses PostgreSQL without a SECRET_KEY', async () => {
+    const proc = run(
+      { POSTGRES_DB: 'x', POSTGRES_PASSWORD: 'a-real-password-9x' },
+      mkdtempSync(join(tmpdir(), 'ironclad-refuse-')),
+    );
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toContain('SECRET_KEY: is not set; it is required with PostgreSQL');
+  });
+});
+
+describe('zero-config start on the embedded database', () => {
+  let cwd: string;
+  let server: Running | undefined;
+  afterAll(async () => {
+    await stop(server);
+  });
+
+  it('serves the API with no configuration, generates a key once and keeps sessions across restarts', async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'ironclad-zero-'));
+    server = await start({}, cwd);
+    expect(server.output()).toContain('SECRET_KEY not set: generated a new key');
+    const keyPath = join(cwd, 'data', 'secret_key');
+    const key = readFileSync(keyPath, 'utf8').trim();
+    expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+    expect(server.output()).not.toContain(key);
+
+    expect((await json(`${server.url}/api/v1/test/`)).body).toEqual({ connected: true });
+    const email = uniqueEmail('zero');
+    const signup = await json(`${server.url}/api/v1/users/signup/`, {
+      method: 'POST',
+      body: JSON.stringify({ email, password: GOOD_PASSWORD }),
+    });
+    expect(signup.status).toBe(201);
+    const token = signup.body.token as string;
+    const created = await json(`${server.url}/api/v1/tasks/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ title: 'survives a restart' }),
+    });
+    expect(created.status).toBe(201);
+    expect(server.output()).not.toContain(token);
+    expect(server.output()).not.toContain(GOOD_PASSWORD);
+
+    expect(await stop(server)).toBe(0);
+    server = await start({}, cwd);
+    expect(server.output()).toContain('SECRET_KEY not set: using the key generated earlier');
+    const list = await fetch(`${server.url}/api/v1/tasks/`, { headers: { authorization: `Token ${token}` } });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { title: string }[]).map((task) => task.title)).toEqual(['survives a restart']);
+  });
+});
+
+/** A TCP proxy to PostgreSQL that the test can cut and restore. */
+class ToggleProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(PG_PORT, PG_HOST);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    this.server = server;
+    await new Promise<void>((done) => server.listen(this.port, '127.0.0.1', done));
+    this.port = (server.address() as { port: number }).port;
+  }
+
+  /** Stops accepting and kills every open connection, as a database crash would. */
+  async cut(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((done) => (this.server ? this.server.close(() => done()) : done()));
+  }
+}
+
+describe('production start on PostgreSQL', () => {
+  let drop: (() => Promise<void>) | undefined;
+  let server: Running | undefined;
+  const proxy = new ToggleProxy();
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    drop = database.drop;
+    await proxy.open();
+    server = await start({
+      POSTGRES_DB: database.name,
+      POSTGRES_USER: PG_USER,
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(proxy.port),
+      SECRET_KEY: STRONG_KEY,
+      ALLOWED_HOSTS: 'localhost,127.0.0.1',
+      DB_CONNECT_TIMEOUT: '1s',
+      DB_QUERY_TIMEOUT: '2s',
+    });
+  });
+  afterAll(async () => {
+    await stop(server);
+    await proxy.cut().catch(() => {});
+    await drop?.();
+  });
+
+  it('answers 503 quickly while the database is away, and recovers by itself', async () => {
+    const { body } = await json(`${server?.url}/api/v1/users/signup/`, {
+      method: 'POST',
+      body: JSON.stringify({ email: uniqueEmail('outage'), password: GOOD_PASSWORD }),
+    });
+    const token = body.token as string;
+    const tasks = `${server?.url}/api/v1/tasks/`;
+    const auth = { authorization: `Token ${token}` };
+    expect((await json(tasks, { headers: auth })).status).toBe(200);
+
+    await proxy.cut();
+    const started = Date.now();
+    const during = await json(tasks, { headers: auth });
+    const elapsed = Date.now() - started;
+    expect(during.status).toBe(503);
+    expect(during.body).toMatchObject({ error: 'Service temporarily unavailable; try again shortly.' });
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(JSON.stringify(during.body)).not.toMatch(/ECONN|pg|postgres|5432|terminated/i);
+    expect(elapsed).toBeLessThan(8_000); // bounded by the connect timeout, not hanging
+    const ready = await json(`${server?.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await json(`${server?.url}/healthz`)).status).toBe(200);
+
+    await proxy.open();
+    let recovered = 0;
+    for (let i = 0; i < 50 && recovered !== 200; i++) {
+      recovered = (await json(tasks, { headers: auth })).status;
+      if (recovered !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBe(200);
+    expect((await json(`${server?.url}/readyz`)).status).toBe(200);
+    expect(server?.output()).not.toContain(STRONG_KEY);
+  });
+
+  it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+    // Signup spends ~50 ms in argon2: send it and signal while it is in flight.
+    const pending = json(`${server?.url}/api/v1/users/signup/`, {
+      method: 'POST',
+      body: JSON.stringify({ email: uniqueEmail('drain'), password: GOOD_PASSWORD }),
+    });
+    await new Promise((r) => setTimeout(r, 15));
+    server?.child.kill('SIGTERM');
+    const response = await pending;
+    expect(response.status).toBe(201);
+    const code = await server?.exited;
+    expect(code, server?.output()).toBe(0);
+    expect(server?.output()).toContain('shutting down: finishing in-flight requests');
+    await expect(fetch(`${server?.url}/healthz`)).rejects.toThrow();
+  });
+});
