@@ -1,4 +1,5 @@
 /** The API table of the README, on both databases: the embedded PGlite and a real PostgreSQL. */
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, MODES, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
 
@@ -11,8 +12,7 @@ describe.each(MODES)('API on %s database', (mode) => {
     await t?.close();
   });
 
-  const inject: TestApp['app']['inject'] = ((options: Parameters<TestApp['app']['inject']>[0]) =>
-    t.app.inject(options)) as TestApp['app']['inject'];
+  const inject = (options: InjectOptions) => t.app.inject(options);
 
   it('GET /api/v1/test/ answers connected, with and without the trailing slash', async () => {
     for (const url of ['/api/v1/test/', '/api/v1/test']) {

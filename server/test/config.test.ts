@@ -11,7 +11,12 @@ import { generateSecretKey, secretKeyWeakness } from '../src/config/secrets.js';
 import { STRONG_KEY } from './helpers.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const PG = { POSTGRES_DB: 'tasks', POSTGRES_USER: 'tasks', POSTGRES_PASSWORD: 'Vq8-not-a-placeholder-4kd', SECRET_KEY: STRONG_KEY };
+const PG = {
+  POSTGRES_DB: 'tasks',
+  POSTGRES_USER: 'tasks',
+  POSTGRES_PASSWORD: 'Vq8-not-a-placeholder-4kd',
+  SECRET_KEY: STRONG_KEY,
+};
 
 function load(env: Record<string, string | undefined>, cwd = mkdtempSync(join(tmpdir(), 'ironclad-config-'))) {
   return loadConfig({ env, cwd, dotEnv: true });
@@ -68,7 +73,10 @@ describe('zero configuration', () => {
 describe('production refusals (DEBUG unset or false)', () => {
   // The seed's insecure "before" settings, one at a time and all together.
   it.each([
-    [{ ALLOWED_HOSTS: '0.0.0.0,localhost,*' }, 'ALLOWED_HOSTS: contains "*", which accepts any Host header; list your domains'],
+    [
+      { ALLOWED_HOSTS: '0.0.0.0,localhost,*' },
+      'ALLOWED_HOSTS: contains "*", which accepts any Host header; list your domains',
+    ],
     [
       { CORS_ALLOWED_ORIGINS: '*' },
       'CORS_ALLOWED_ORIGINS: "*" would let every website call the API; list the exact origins instead',
@@ -85,13 +93,22 @@ describe('production refusals (DEBUG unset or false)', () => {
       { CORS_ALLOWED_ORIGINS: 'app.example.com' },
       'CORS_ALLOWED_ORIGINS: "app.example.com" is not an origin; write it as scheme://host[:port], e.g. https://tasks.example.com',
     ],
-    [{ CORS_ALLOWED_ORIGINS: 'ftp://files.example.com' }, 'CORS_ALLOWED_ORIGINS: "ftp://files.example.com" is not an http(s) origin'],
+    [
+      { CORS_ALLOWED_ORIGINS: 'ftp://files.example.com' },
+      'CORS_ALLOWED_ORIGINS: "ftp://files.example.com" is not an http(s) origin',
+    ],
     [
       { CORS_ALLOWED_ORIGIN: 'x', CORS_ALLOW_ALL_ORIGINS: 'True' },
       'CORS_ALLOW_ALL_ORIGINS is not supported: a wildcard CORS policy lets any website call the API; list origins in CORS_ALLOWED_ORIGINS',
     ],
-    [{ SECRET_KEY: 'local-dev-secret-key' }, 'SECRET_KEY: is a known placeholder value; make one with `npm run secret`'],
-    [{ SECRET_KEY: 'your-long-random-secret-key-here' }, 'SECRET_KEY: is a known placeholder value; make one with `npm run secret`'],
+    [
+      { SECRET_KEY: 'local-dev-secret-key' },
+      'SECRET_KEY: is a known placeholder value; make one with `npm run secret`',
+    ],
+    [
+      { SECRET_KEY: 'your-long-random-secret-key-here' },
+      'SECRET_KEY: is a known placeholder value; make one with `npm run secret`',
+    ],
     [
       { SECRET_KEY: 'x'.repeat(49).replace(/x/g, (_, i) => 'abcdefghij'[i % 10] as string) },
       'SECRET_KEY: is too short (49 characters; at least 50 needed); make one with `npm run secret`',
@@ -101,8 +118,14 @@ describe('production refusals (DEBUG unset or false)', () => {
       'SECRET_KEY: has too few distinct characters (at least 5 needed); make one with `npm run secret`',
     ],
     [{ SECRET_KEY_FALLBACKS: `${STRONG_KEY},changeme` }, 'SECRET_KEY_FALLBACKS: entry 2 is a known placeholder value'],
-    [{ ...PG, POSTGRES_PASSWORD: 'password' }, 'POSTGRES_PASSWORD: is a known placeholder value; set a strong password'],
-    [{ ...PG, POSTGRES_PASSWORD: 'your-db-password' }, 'POSTGRES_PASSWORD: is a known placeholder value; set a strong password'],
+    [
+      { ...PG, POSTGRES_PASSWORD: 'password' },
+      'POSTGRES_PASSWORD: is a known placeholder value; set a strong password',
+    ],
+    [
+      { ...PG, POSTGRES_PASSWORD: 'your-db-password' },
+      'POSTGRES_PASSWORD: is a known placeholder value; set a strong password',
+    ],
     [{ ...PG, POSTGRES_PASSWORD: 'tasks' }, 'POSTGRES_PASSWORD: equals the user name; set a strong password'],
     [
       { DATABASE_URL: 'postgres://cp_user:password@db:5432/task_db', SECRET_KEY: STRONG_KEY },
@@ -194,7 +217,11 @@ describe('production refusals (DEBUG unset or false)', () => {
   });
 
   it.each([
-    ['ALLOWED_HOSTS', 'example.com:8000', 'ALLOWED_HOSTS: "example.com:8000" carries a port or scheme; list host names only'],
+    [
+      'ALLOWED_HOSTS',
+      'example.com:8000',
+      'ALLOWED_HOSTS: "example.com:8000" carries a port or scheme; list host names only',
+    ],
     ['ALLOWED_HOSTS', 'exa mple.com', 'ALLOWED_HOSTS: "exa mple.com" is not a valid host name'],
     ['ALLOWED_HOSTS', ',', 'ALLOWED_HOSTS: lists no host, so every request would be refused'],
     ['DEBUG', 'maybe', 'DEBUG: must be true or false (got "maybe")'],
@@ -233,7 +260,13 @@ describe('where values come from', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ironclad-secrets-'));
     writeFileSync(join(dir, 'key'), `${STRONG_KEY}\n`);
     writeFileSync(join(dir, 'password'), 'pass-with-newline\n\n');
-    const config = load({ ...PG, SECRET_KEY: undefined, POSTGRES_PASSWORD: undefined, SECRET_KEY_FILE: join(dir, 'key'), POSTGRES_PASSWORD_FILE: join(dir, 'password') });
+    const config = load({
+      ...PG,
+      SECRET_KEY: undefined,
+      POSTGRES_PASSWORD: undefined,
+      SECRET_KEY_FILE: join(dir, 'key'),
+      POSTGRES_PASSWORD_FILE: join(dir, 'password'),
+    });
     expect(config.secretKey).toBe(STRONG_KEY);
     expect(config.database).toMatchObject({ password: 'pass-with-newline\n' });
     expect(config.sources.SECRET_KEY).toBe('file');
@@ -257,7 +290,10 @@ describe('where values come from', () => {
 
   it('reads .env from the working directory; real environment variables win', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ironclad-dotenv-'));
-    writeFileSync(join(cwd, '.env'), 'PORT=9001\nLOG_LEVEL=debug\n# a comment\nALLOWED_HOSTS="a.example.com,b.example.com"\n');
+    writeFileSync(
+      join(cwd, '.env'),
+      'PORT=9001\nLOG_LEVEL=debug\n# a comment\nALLOWED_HOSTS="a.example.com,b.example.com"\n',
+    );
     const config = load({ PORT: '9002' }, cwd);
     expect(config.values.PORT).toBe(9002);
     expect(config.values.LOG_LEVEL).toBe('debug');
@@ -294,10 +330,13 @@ describe('generated documentation', () => {
     }
   });
 
-  it.each(['README.md', 'docs/configuration.md'])('the configuration table in %s is what the schema generates', (file) => {
-    const text = readFileSync(join(repoRoot, file), 'utf8');
-    expect(text).toContain(TABLE_START);
-    expect(text).toContain(TABLE_END);
-    expect(text).toBe(withConfigTable(text));
-  });
+  it.each(['README.md', 'docs/configuration.md'])(
+    'the configuration table in %s is what the schema generates',
+    (file) => {
+      const text = readFileSync(join(repoRoot, file), 'utf8');
+      expect(text).toContain(TABLE_START);
+      expect(text).toContain(TABLE_END);
+      expect(text).toBe(withConfigTable(text));
+    },
+  );
 });

@@ -66,6 +66,8 @@ export class LogCapture extends Writable {
 
 export interface TestApp {
   app: FastifyInstance;
+  /** PostgreSQL database name, when on PostgreSQL. */
+  databaseName?: string;
   database: Database;
   config: Config;
   logs: LogCapture;
@@ -76,9 +78,15 @@ export interface TestApp {
  * An app on a fresh database of the given kind. `env` adds or overrides settings;
  * `DATA_DIR=memory://` keeps the embedded database in memory.
  */
-export async function startTestApp(mode: Mode, env: Record<string, string | undefined> = {}): Promise<TestApp> {
-  const created = mode === 'postgres' ? await createTestDatabase() : undefined;
-  const base = created ? postgresEnv(created.name) : { DATA_DIR: 'memory://' };
+export async function startTestApp(
+  mode: Mode,
+  env: Record<string, string | undefined> = {},
+  /** Another app's PostgreSQL database to share (that app drops it). */
+  sharedDatabase?: string,
+): Promise<TestApp> {
+  const created = mode === 'postgres' && !sharedDatabase ? await createTestDatabase() : undefined;
+  const name = sharedDatabase ?? created?.name;
+  const base = name ? postgresEnv(name) : { DATA_DIR: 'memory://' };
   // Limits high enough for the suite's many signups; the rate-limit tests set their own.
   const limits = {
     RATE_LIMIT_SIGNUP: '100000/1h',
@@ -98,6 +106,7 @@ export async function startTestApp(mode: Mode, env: Record<string, string | unde
   await app.ready();
   return {
     app,
+    databaseName: name,
     database,
     config,
     logs,

@@ -73,7 +73,11 @@ async function json(
     headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
     signal: AbortSignal.timeout(10_000),
   });
-  return { status: response.status, body: await response.json(), headers: response.headers };
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    headers: response.headers,
+  };
 }
 
 describe('start-up refusals', () => {

@@ -67,23 +67,22 @@ export async function registerRateLimits(app: FastifyInstance, options: LimiterO
           },
         }
       : {}),
-    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-    addHeaders: {
-      'x-ratelimit-limit': false,
-      'x-ratelimit-remaining': false,
-      'x-ratelimit-reset': false,
-      'retry-after': false,
-    },
-    errorResponseBuilder: (_request, context) =>
-      new HttpError(
-        429,
-        'Too many attempts; try again later.',
-        { retry_after: Math.ceil(context.ttl / 1000) },
-        {
-          'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
-        },
-      ),
   });
-  return (spec, key) =>
-    app.rateLimit({ max: spec.max, timeWindow: spec.windowMs, keyGenerator: key }) as onRequestAsyncHookHandler;
+  // createRateLimit, not rateLimit: the plugin's hook runs once per request, and login needs two
+  // limits (per IP and per account) on the same request.
+  return (spec, key) => {
+    const check = app.createRateLimit({ max: spec.max, timeWindow: spec.windowMs, keyGenerator: key });
+    return async (request) => {
+      const result = await check(request);
+      if (!result.isAllowed && result.isExceeded) {
+        const seconds = Math.max(1, result.ttlInSeconds);
+        throw new HttpError(
+          429,
+          'Too many attempts; try again later.',
+          { retry_after: seconds },
+          { 'retry-after': String(seconds) },
+        );
+      }
+    };
+  };
 }
