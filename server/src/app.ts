@@ -36,6 +36,16 @@ export const BODY_LIMIT = 64 * 1024;
 /** Paths exempt from the Host check: container and load-balancer probes use IPs as Host, and they reveal nothing. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
+/** Node keeps the first of several Host headers; a request that sends two is ambiguous, so refuse it. */
+function hasSeveralHosts(rawHeaders: string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++seen > 1) return true;
+  }
+  return false;
+}
+
 export interface AppOptions {
   config: Config;
   database: Database;
@@ -120,6 +130,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(values.TRUST_PROXY),
     requestTimeout: 30_000,
+    // Let a request without Host reach our Host check, which answers it in JSON like any other bad Host.
+    http: { requireHostHeader: false },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
     clientErrorHandler,
     frameworkErrors: (error, _request, reply) => {
@@ -176,7 +188,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const hostAllowed = createHostMatcher(values.ALLOWED_HOSTS);
   app.addHook('onRequest', async (request) => {
     if (PROBE_PATHS.has(request.url)) return;
-    if (!hostAllowed(request.host || undefined)) throw new HttpError(400, 'Invalid Host header.');
+    if (!hostAllowed(request.host || undefined) || hasSeveralHosts(request.raw.rawHeaders)) {
+      throw new HttpError(400, 'Invalid Host header.');
+    }
   });
 
   const allowedOrigins = new Set(values.CORS_ALLOWED_ORIGINS);

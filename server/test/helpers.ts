@@ -83,6 +83,8 @@ export async function startTestApp(
   env: Record<string, string | undefined> = {},
   /** Another app's PostgreSQL database to share (that app drops it). */
   sharedDatabase?: string,
+  /** Adds test-only routes before the app is sealed. */
+  extend?: (app: FastifyInstance, database: Database) => void,
 ): Promise<TestApp> {
   const created = mode === 'postgres' && !sharedDatabase ? await createTestDatabase() : undefined;
   const name = sharedDatabase ?? created?.name;
@@ -103,6 +105,7 @@ export async function startTestApp(
   });
   await database.migrate();
   const app = await buildApp({ config, database, secretKey: resolveSecretKey(config).key, logStream: logs });
+  extend?.(app, database);
   await app.ready();
   return {
     app,

@@ -4,6 +4,7 @@
  * `str(e)`, SQL, a stack, a path or a library name. Unexpected errors are
  * logged in full with the request id and answered with that id only.
  */
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { fieldErrors } from './validation.js';
 
@@ -106,20 +107,32 @@ export interface ErrorBody {
   [key: string]: unknown;
 }
 
-/** Drizzle puts the SQL parameters (hashes, emails) into its error message: log the query and the cause only. */
-function loggable(error: unknown): unknown {
-  if (error instanceof Error && error.name === 'DrizzleQueryError') {
-    const { query, cause } = error as Error & { query?: string };
-    return { type: 'DrizzleQueryError', query, cause };
-  }
-  return error;
+/**
+ * Drizzle puts the SQL parameters (password hashes, token hashes, emails) into its error's message
+ * and stack: keep the query and the driver's error, drop the parameters.
+ */
+function withoutQueryParams(error: unknown): unknown {
+  if (!(error instanceof DrizzleQueryError)) return error;
+  // PGlite's driver error repeats the parameters too: keep only its diagnostic fields.
+  const cause = (error.cause ?? {}) as Record<string, unknown>;
+  const fields = ['name', 'message', 'code', 'severity', 'routine', 'position', 'stack'];
+  return {
+    type: 'DrizzleQueryError',
+    query: error.query,
+    cause: Object.fromEntries(
+      fields.filter((field) => cause[field] !== undefined).map((field) => [field, cause[field]]),
+    ),
+  };
 }
 
 export function buildErrorHandler(debug: boolean) {
   return function errorHandler(error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) {
     const { status, body, headers } = describeError(error, request, debug);
     if (status >= 500) {
-      request.log.error({ err: loggable(error) }, status === 503 ? 'database unavailable' : 'unhandled error');
+      request.log.error(
+        { err: withoutQueryParams(error) },
+        status === 503 ? 'database unavailable' : 'unhandled error',
+      );
     }
     reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
   };
@@ -166,6 +179,9 @@ function describeError(
     return { status, body: { error: GENERIC[status] ?? GENERIC[400] ?? 'Bad request.' }, headers: {} };
   }
   const body: ErrorBody = { error: 'Internal server error', request_id: request.id };
-  if (debug) body.detail = `${error.name}: ${error.message}`;
+  if (debug) {
+    const shown = error instanceof DrizzleQueryError && error.cause instanceof Error ? error.cause : error;
+    body.detail = `${shown.name}: ${shown.message}`;
+  }
   return { status: 500, body, headers: {} };
 }
