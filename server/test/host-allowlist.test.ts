@@ -1,0 +1,124 @@
+/** ALLOWED_HOSTS semantics (Django's, with a strict grammar), unit and over raw sockets. */
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHostMatcher, domainOfHost, hostPatternProblem } from '../src/http/host-allowlist.js';
+import { startTestApp, type TestApp } from './helpers.js';
+
+describe('domainOfHost', () => {
+  it.each([
+    ['example.com', 'example.com'],
+    ['Example.COM:8443', 'example.com'],
+    ['example.com.', 'example.com'],
+    ['example.com.:80', 'example.com'],
+    ['127.0.0.1:8000', '127.0.0.1'],
+    ['[::1]', '[::1]'],
+    ['[::1]:8000', '[::1]'],
+    ['[2001:DB8::1]:443', '[2001:db8::1]'],
+  ])('%s -> %s', (header, domain) => {
+    expect(domainOfHost(header)).toBe(domain);
+  });
+
+  it.each([
+    '',
+    'exa mple.com',
+    'exa_mple.com',
+    'a..b',
+    '-bad.com',
+    'bad-.com',
+    'example.com:abc',
+    'example.com:123456',
+    'example.com:80:80',
+    '[::1',
+    '[not-ipv6]',
+    '[::1]x',
+    'user@example.com',
+    'example.com/path',
+    `${'a'.repeat(64)}.com`,
+    `${'a.'.repeat(127)}com`,
+    'ex\u0000ample.com',
+  ])('%j is not a valid Host', (header) => {
+    expect(domainOfHost(header)).toBeUndefined();
+  });
+});
+
+describe('createHostMatcher', () => {
+  const match = createHostMatcher(['tasks.example.com', '.example.org', '127.0.0.1', '[::1]']);
+  it.each([
+    ['tasks.example.com', true],
+    ['TASKS.example.com:443', true],
+    ['tasks.example.com.', true],
+    ['example.org', true],
+    ['a.b.example.org', true],
+    ['127.0.0.1:8000', true],
+    ['[::1]:8000', true],
+    ['example.com', false],
+    ['evil.tasks.example.com', false],
+    ['evilexample.org', false],
+    ['example.org.evil.com', false],
+    ['127.0.0.2', false],
+    ['[::2]', false],
+  ])('%s -> %s', (header, expected) => {
+    expect(match(header)).toBe(expected);
+  });
+
+  it('refuses a missing Host and, with "*", still refuses malformed ones', () => {
+    expect(match(undefined)).toBe(false);
+    const any = createHostMatcher(['*']);
+    expect(any('anything.example')).toBe(true);
+    expect(any('bad host')).toBe(false);
+  });
+
+  it('pattern problems', () => {
+    expect(hostPatternProblem('.example.com')).toBeUndefined();
+    expect(hostPatternProblem('[::1]')).toBeUndefined();
+    expect(hostPatternProblem('https://example.com')).toBe(
+      '"https://example.com" carries a port or scheme; list host names only',
+    );
+    expect(hostPatternProblem('[zz]')).toBe('"[zz]" is not a bracketed IPv6 address');
+  });
+});
+
+function raw(port: number, request: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = data.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body });
+    });
+    setTimeout(() => socket.destroy(), 5000);
+  });
+}
+
+describe('Host check on a real socket', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await startTestApp('embedded', { ALLOWED_HOSTS: 'localhost' });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (t.app.server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.each([
+    ['no Host (HTTP/1.1)', 'GET /api/v1/test/ HTTP/1.1\r\nConnection: close\r\n\r\n', 400],
+    ['no Host (HTTP/1.0)', 'GET /api/v1/test/ HTTP/1.0\r\n\r\n', 400],
+    ['an empty Host', 'GET /api/v1/test/ HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n', 400],
+    [
+      'two Host headers',
+      'GET /api/v1/test/ HTTP/1.1\r\nHost: localhost\r\nHost: evil.com\r\nConnection: close\r\n\r\n',
+      400,
+    ],
+    ['an allowed Host', 'GET /api/v1/test/ HTTP/1.1\r\nHost: localhost:8000\r\nConnection: close\r\n\r\n', 200],
+  ])('%s -> %i JSON', async (_name, request, status) => {
+    const response = await raw(port, request);
+    expect(response.status).toBe(status);
+    expect(JSON.parse(response.body)).toEqual(status === 200 ? { connected: true } : { error: 'Invalid Host header.' });
+  });
+});
