@@ -268,3 +268,47 @@ describe('production start on PostgreSQL', () => {
     await expect(fetch(`${server?.url}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('command line', () => {
+  const CLI = resolve(import.meta.dirname, '../dist/cli.js');
+  const runCli = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; out: string }>((done) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd: mkdtempSync(join(tmpdir(), 'ironclad-cli-')),
+        env: { PATH: process.env.PATH ?? '', ...env },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.on('exit', (code) => done({ code, out }));
+    });
+
+  it('secret prints a fresh strong key', async () => {
+    const first = await runCli(['secret']);
+    const second = await runCli(['secret']);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^[A-Za-z0-9_-]{64}\n$/);
+    expect(second.out).not.toBe(first.out);
+  });
+
+  it('check-config runs the start-up checks without starting', async () => {
+    expect(await runCli(['check-config'])).toEqual({
+      code: 0,
+      out: 'configuration OK (database: embedded, DEBUG: false)\n',
+    });
+    const bad = await runCli(['check-config'], { ALLOWED_HOSTS: '*', SECRET_KEY: 'changeme' });
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('Refusing to start: 2 configuration problems.');
+    expect(bad.out).not.toContain('changeme');
+  });
+
+  it('an unknown verb prints usage and exits 2', async () => {
+    const result = await runCli(['nope']);
+    expect(result.code).toBe(2);
+    expect(result.out).toContain('usage: cli <secret | check-config | migrate | gen-config>');
+  });
+});
