@@ -24,7 +24,7 @@ import { buildErrorHandler, HttpError, NOT_FOUND_MESSAGE } from './http/errors.j
 import { createHostMatcher } from './http/host-allowlist.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { EARLY_ANSWER_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
@@ -44,6 +44,18 @@ function hasSeveralHosts(rawHeaders: string[]): boolean {
     if (name.length === 4 && name.toLowerCase() === 'host' && ++seen > 1) return true;
   }
   return false;
+}
+
+/**
+ * A request line may name the host itself (`GET http://other.example/ HTTP/1.1`); HTTP says that
+ * authority then overrides the Host header, so it must pass the allowlist too.
+ */
+function absoluteTargetAllowed(target: string | undefined, allowed: (host: string | undefined) => boolean): boolean {
+  if (!target || target.charCodeAt(0) === 47 /* "/" */) return true;
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
+  if (!match) return false;
+  const authority = (match[1] as string).replace(/^.*@/, '');
+  return allowed(authority);
 }
 
 export interface AppOptions {
@@ -105,12 +117,13 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void 
   const message =
     status === 431 ? 'Request headers are too large.' : status === 408 ? 'Request timeout.' : 'Malformed HTTP request.';
   const body = JSON.stringify({ error: message });
+  const headers = Object.entries(EARLY_ANSWER_HEADERS)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n' +
-      `Connection: close\r\n\r\n${body}`,
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -134,15 +147,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { requireHostHeader: false },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
     clientErrorHandler,
-    frameworkErrors: (error, _request, reply) => {
+    // Router errors are answered before any hook runs, so they carry the headers themselves.
+    frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400;
       (reply as FastifyReply)
         .code(status)
+        .headers({ ...EARLY_ANSWER_HEADERS, 'x-request-id': request.id })
         .type('application/json; charset=utf-8')
         .send({ error: status === 404 ? NOT_FOUND_MESSAGE : 'Malformed URL.' });
     },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // The API speaks JSON only: without this, Fastify would read text/plain bodies as strings (400 instead of 415).
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(buildErrorHandler(config.debug));
   app.decorateRequest('auth', null);
 
@@ -188,7 +205,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const hostAllowed = createHostMatcher(values.ALLOWED_HOSTS);
   app.addHook('onRequest', async (request) => {
     if (PROBE_PATHS.has(request.url)) return;
-    if (!hostAllowed(request.host || undefined) || hasSeveralHosts(request.raw.rawHeaders)) {
+    if (
+      !hostAllowed(request.host || undefined) ||
+      hasSeveralHosts(request.raw.rawHeaders) ||
+      !absoluteTargetAllowed(request.raw.url, hostAllowed)
+    ) {
       throw new HttpError(400, 'Invalid Host header.');
     }
   });

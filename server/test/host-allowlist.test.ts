@@ -2,6 +2,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostMatcher, domainOfHost, hostPatternProblem } from '../src/http/host-allowlist.js';
+import { EARLY_ANSWER_HEADERS } from '../src/http/security-headers.js';
 import { startTestApp, type TestApp } from './helpers.js';
 
 describe('domainOfHost', () => {
@@ -94,6 +95,18 @@ function raw(port: number, request: string): Promise<{ status: number; body: str
   });
 }
 
+describe('answers written before helmet runs', () => {
+  it('carry the same security headers as helmet writes', async () => {
+    const t = await startTestApp('embedded');
+    try {
+      const normal = await t.app.inject({ method: 'GET', url: '/api/v1/test/' });
+      for (const [name, value] of Object.entries(EARLY_ANSWER_HEADERS)) expect(normal.headers[name], name).toBe(value);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('Host check on a real socket', () => {
   let t: TestApp;
   let port: number;
@@ -116,6 +129,16 @@ describe('Host check on a real socket', () => {
       400,
     ],
     ['an allowed Host', 'GET /api/v1/test/ HTTP/1.1\r\nHost: localhost:8000\r\nConnection: close\r\n\r\n', 200],
+    [
+      'an absolute request target naming another host',
+      'GET http://evil.com/api/v1/test/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+      400,
+    ],
+    [
+      'an absolute request target naming an allowed host',
+      'GET http://localhost:8000/api/v1/test/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+      200,
+    ],
   ])('%s -> %i JSON', async (_name, request, status) => {
     const response = await raw(port, request);
     expect(response.status).toBe(status);

@@ -1,13 +1,12 @@
 /**
  * Route-schema validation with TypeBox's compiled checker. Bodies are checked
  * as sent (no type coercion: "true" is not a boolean); query strings and path
- * parameters are converted from strings first. Every error is turned into a
+ * parameters are converted from strings first, strictly (see convertStrings). Every error is turned into a
  * `{field: message}` pair a client can show next to its input.
  */
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Value } from 'typebox/value';
 
 /** A schema may carry `errorMessage` to replace the generic text for its own checks. */
 interface WithMessage {
@@ -59,11 +58,35 @@ function describe(error: FastifySchemaValidationError, schema: WithMessage | und
   }
 }
 
+const CANONICAL_INTEGER = /^-?(?:0|[1-9][0-9]{0,19})$/;
+
+/**
+ * Query strings and path parameters arrive as strings. Only the canonical spelling of a whole number
+ * becomes a number ("12", not "012", "1.0", "0x1", "1e1", " 1" or "true"), and only "true"/"false"
+ * become booleans; anything else stays a string and fails the type check. TypeBox's Value.Convert is
+ * more lenient than that, which would let /tasks/1.9/ address task 1.
+ */
+function convertStrings(schema: TSchema, input: unknown): unknown {
+  const properties = (schema as { properties?: Record<string, { type?: string }> }).properties;
+  if (!properties || input === null || typeof input !== 'object') return input;
+  const output: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  for (const [name, property] of Object.entries(properties)) {
+    const value = output[name];
+    if (typeof value !== 'string') continue;
+    if ((property.type === 'integer' || property.type === 'number') && CANONICAL_INTEGER.test(value)) {
+      output[name] = Number(value);
+    } else if (property.type === 'boolean' && (value === 'true' || value === 'false')) {
+      output[name] = value === 'true';
+    }
+  }
+  return output;
+}
+
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
   const convert = httpPart !== 'body';
   return (input: unknown) => {
-    const value = convert ? Value.Convert(schema, input) : input;
+    const value = convert ? convertStrings(schema, input) : input;
     if (check.Check(value)) return { value };
     const errors = check.Errors(value).map((error) => ({
       ...error,

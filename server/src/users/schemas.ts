@@ -26,8 +26,13 @@ export const SignupBody = Type.Object(
 // At login, any length is "wrong credentials", not a policy lesson.
 export const LoginBody = Type.Object(
   {
-    email: Type.String({ minLength: 1, maxLength: 254 }),
-    password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    email: Type.String({ minLength: 1, maxLength: 254, pattern: NO_CONTROL, errorMessage: 'must be an email address' }),
+    password: Type.String({
+      minLength: 1,
+      maxLength: PASSWORD_MAX_LENGTH,
+      pattern: NO_CONTROL,
+      errorMessage: `must be 1 to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+    }),
   },
   { additionalProperties: false },
 );
