@@ -1,5 +1,5 @@
 /** Task queries. Every one is scoped to the owner, so another user's task is simply not found. */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { tasks } from '../db/schema.js';
 
@@ -35,22 +35,17 @@ export class TaskRepository {
   constructor(private readonly db: Db) {
     const owner = eq(tasks.userId, sql.placeholder('userId'));
     // Prepared once: listing and reading are the hot paths.
-    this.listAll = db
-      .select(columns)
-      .from(tasks)
-      .where(owner)
-      .orderBy(asc(tasks.id))
-      .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'))
-      .prepare('tasks_list');
-    this.listByState = db
-      .select(columns)
-      .from(tasks)
-      .where(and(owner, eq(tasks.completed, sql.placeholder('completed'))))
-      .orderBy(asc(tasks.id))
-      .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'))
-      .prepare('tasks_list_by_state');
+    const page = (where: SQL | undefined, name: string) =>
+      db
+        .select(columns)
+        .from(tasks)
+        .where(where)
+        .orderBy(asc(tasks.id))
+        .limit(sql.placeholder('limit'))
+        .offset(sql.placeholder('offset'))
+        .prepare(name);
+    this.listAll = page(owner, 'tasks_list');
+    this.listByState = page(and(owner, eq(tasks.completed, sql.placeholder('completed'))), 'tasks_list_by_state');
     this.findOne = db
       .select(columns)
       .from(tasks)
