@@ -22,6 +22,7 @@ import type { TrustProxy } from './config/schema.js';
 import type { Database } from './db/connect.js';
 import { buildErrorHandler, HttpError, NOT_FOUND_MESSAGE } from './http/errors.js';
 import { createHostMatcher } from './http/host-allowlist.js';
+import { registerOverloadGuards } from './http/overload.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';
 import { EARLY_ANSWER_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
@@ -214,6 +215,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
+  await registerOverloadGuards(app, {
+    maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY,
+    pool: database.pool,
+    poolQueueMax: values.DB_POOL_QUEUE_MAX,
+  });
+
   const allowedOrigins = new Set(values.CORS_ALLOWED_ORIGINS);
   // @fastify/cors answers an unlisted preflight with a bare 204; refuse it outright, with no CORS headers.
   app.addHook('onRequest', async (request) => {
@@ -232,8 +239,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
-    exposedHeaders: ['Retry-After', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'],
     maxAge: 600,
     strictPreflight: false,
   });

@@ -257,6 +257,88 @@ describe.each(MODES)('API on %s database', (mode) => {
       expect((await call({ method: 'DELETE', url })).statusCode).toBe(404);
     });
 
+    it('an Idempotency-Key makes a retried create return the first task instead of a second one', async () => {
+      const key = `retry-${Math.random().toString(36).slice(2)}`;
+      const send = (title: string, as = token) =>
+        inject(
+          authed(as, {
+            method: 'POST',
+            url: '/api/v1/tasks/',
+            headers: { 'idempotency-key': key },
+            payload: { title },
+          }),
+        );
+      const first = await send('once');
+      const again = await send('once');
+      expect(first.statusCode).toBe(201);
+      expect(again.statusCode).toBe(201);
+      expect(again.json()).toEqual(first.json());
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      // Keys belong to their user.
+      const other = (await signup(t.app)).token;
+      const theirs = await send('theirs', other);
+      expect(theirs.json().id).not.toBe(first.json().id);
+      // Once its task is deleted, the key makes a new task.
+      await call({ method: 'DELETE', url: `/api/v1/tasks/${first.json().id}/` });
+      const after = await send('new life');
+      expect(after.statusCode).toBe(201);
+      expect(after.json().id).not.toBe(first.json().id);
+      for (const bad of ['', 'has space', 'x'.repeat(101), 'naïve']) {
+        const response = await inject(
+          authed(token, {
+            method: 'POST',
+            url: '/api/v1/tasks/',
+            headers: { 'idempotency-key': bad },
+            payload: { title: 'x' },
+          }),
+        );
+        expect(response.statusCode, bad).toBe(400);
+        expect(response.json()).toEqual({
+          error: 'Invalid request headers.',
+          fields: { 'idempotency-key': 'must be 1 to 100 visible ASCII characters' },
+        });
+      }
+    });
+
+    it('concurrent creates with one Idempotency-Key make exactly one task', async () => {
+      const fresh = (await signup(t.app)).token;
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          inject(
+            authed(fresh, {
+              method: 'POST',
+              url: '/api/v1/tasks/',
+              headers: { 'idempotency-key': 'same' },
+              payload: { title: 'race' },
+            }),
+          ),
+        ),
+      );
+      expect(new Set(responses.map((response) => response.statusCode))).toEqual(new Set([201]));
+      expect(new Set(responses.map((response) => response.json().id)).size).toBe(1);
+      const list = await inject(authed(fresh, { method: 'GET', url: '/api/v1/tasks/' }));
+      expect(list.json()).toHaveLength(1);
+    });
+
+    it('concurrent updates of one task leave it equal to one of the writes, never a mix', async () => {
+      const created = (await call({ method: 'POST', url: '/api/v1/tasks/', payload: { title: 'contested' } })).json();
+      const url = `/api/v1/tasks/${created.id}/`;
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          call({
+            method: i % 2 ? 'PUT' : 'PATCH',
+            url,
+            payload: { title: `w${i}`, description: `d${i}`, completed: i % 3 === 0 },
+          }),
+        ),
+      );
+      const final = (await call({ method: 'GET', url })).json();
+      const winner = Number(String(final.title).slice(1));
+      expect(final.description).toBe(`d${winner}`);
+      expect(final.completed).toBe(winner % 3 === 0);
+    });
+
     it('never lets a client set the owner, id or timestamps', async () => {
       const created = (await call({ method: 'POST', url: '/api/v1/tasks/', payload: { title: 'Mine' } })).json();
       for (const field of ['user_id', 'owner', 'user', 'id', 'created_at', 'updated_at']) {

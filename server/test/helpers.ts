@@ -89,11 +89,13 @@ export async function startTestApp(
   const created = mode === 'postgres' && !sharedDatabase ? await createTestDatabase() : undefined;
   const name = sharedDatabase ?? created?.name;
   const base = name ? postgresEnv(name) : { DATA_DIR: 'memory://' };
-  // Limits high enough for the suite's many signups; the rate-limit tests set their own.
+  // Limits high enough for the suite's many signups; the rate-limit tests set their own. Overload
+  // detection off: many apps share this process, and one's PGlite start-up stalls the others' loop.
   const limits = {
     RATE_LIMIT_SIGNUP: '100000/1h',
     RATE_LIMIT_LOGIN: '100000/1h',
     RATE_LIMIT_LOGIN_ACCOUNT: '100000/1h',
+    OVERLOAD_EVENT_LOOP_DELAY: '0',
   };
   const config = configFor({ LOG_LEVEL: 'info', ...limits, ...base, ...env });
   const logs = new LogCapture();

@@ -841,7 +841,7 @@ describe('logs', () => {
     const password = `Sekret-${Math.random().toString(36).slice(2)}-pass`;
     const email = uniqueEmail('logs');
     const created = await inject({ method: 'POST', url: '/api/v1/users/signup/', payload: { email, password } });
-    expect(created.statusCode).toBe(201);
+    expect(created.statusCode, created.body).toBe(201);
     const sessionToken = created.json().token as string;
     const login = await inject({ method: 'POST', url: '/api/v1/users/login/', payload: { email, password } });
     expect(login.statusCode).toBe(200);

@@ -149,6 +149,12 @@ export const settings = {
     default: '5s',
     parse: parseDuration(100, 300_000),
   }),
+  DB_POOL_QUEUE_MAX: setting({
+    group: 'Database',
+    doc: 'Most requests that may wait for a free PostgreSQL connection; past it, requests are answered 503 at once instead of queueing without bound.',
+    default: '200',
+    parse: parseInteger(1, 100_000),
+  }),
   DATA_DIR: setting({
     group: 'Database',
     doc: 'Directory of the embedded database and its generated key (created with owner-only permissions). Unused with PostgreSQL.',
@@ -183,6 +189,12 @@ export const settings = {
     doc: 'Least severe log level written (JSON lines on stdout).',
     default: 'info',
     parse: parseEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  }),
+  OVERLOAD_EVENT_LOOP_DELAY: setting({
+    group: 'Operations',
+    doc: 'When the event loop lags more than this, requests get a fast 503 with `Retry-After` instead of joining a growing queue (@fastify/under-pressure). `0` turns it off.',
+    default: '1s',
+    parse: parseDuration(0, 60_000),
   }),
   SHUTDOWN_TIMEOUT: setting({
     group: 'Operations',

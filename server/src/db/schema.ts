@@ -4,7 +4,18 @@
  * After editing: `npm run generate -w server` and commit the new migration.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgTable, text, timestamp, varchar } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/pg-core';
 
 export const users = pgTable(
   'users',
@@ -46,9 +57,12 @@ export const tasks = pgTable(
     completed: boolean('completed').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** Client-chosen key of the create request, so a retried POST creates the task once. */
+    idempotencyKey: varchar('idempotency_key', { length: 100 }),
   },
   (table) => [
     index('tasks_user_id_id_idx').on(table.userId, table.id),
+    uniqueIndex('tasks_user_id_idempotency_key_idx').on(table.userId, table.idempotencyKey),
     check(
       'tasks_title_length',
       sql`char_length(btrim(${table.title})) BETWEEN 1 AND 255 AND ${table.title} = btrim(${table.title})`,

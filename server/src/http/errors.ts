@@ -128,11 +128,11 @@ function withoutQueryParams(error: unknown): unknown {
 export function buildErrorHandler(debug: boolean) {
   return function errorHandler(error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) {
     const { status, body, headers } = describeError(error, request, debug);
-    if (status >= 500) {
-      request.log.error(
-        { err: withoutQueryParams(error) },
-        status === 503 ? 'database unavailable' : 'unhandled error',
-      );
+    // One line per failure that needs a human: crashes in full, database trouble by its cause. Other
+    // refusals (4xx, overload 503s) are already in the request line and would only flood the log.
+    if (status === 500) request.log.error({ err: withoutQueryParams(error) }, 'unhandled error');
+    else if (status === 503 && !(error instanceof HttpError)) {
+      request.log.warn({ err: withoutQueryParams(error) }, 'database unavailable');
     }
     reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
   };
@@ -153,6 +153,9 @@ function describeError(
       return { status: 404, body: { error: NOT_FOUND_MESSAGE }, headers: {} };
     }
     const { fields, notAnObject } = fieldErrors(fastifyError.validation);
+    if (fastifyError.validationContext === 'headers') {
+      return { status: 400, body: { error: 'Invalid request headers.', fields }, headers: {} };
+    }
     if (fastifyError.validationContext === 'querystring') {
       return { status: 400, body: { error: 'Invalid query parameters.', fields }, headers: {} };
     }

@@ -64,12 +64,35 @@ export class TaskRepository {
     return row;
   }
 
-  async create(userId: number, input: Required<TaskChanges>): Promise<TaskRow> {
+  /**
+   * Inserts the task. With an idempotency key, a second create with the same key returns the task
+   * the first one made (`replayed`), so a client may safely retry a POST whose answer it lost.
+   */
+  async create(
+    userId: number,
+    input: Required<TaskChanges>,
+    idempotencyKey?: string,
+  ): Promise<{ task: TaskRow; replayed: boolean }> {
+    if (idempotencyKey === undefined) {
+      const [row] = await this.db
+        .insert(tasks)
+        .values({ userId, ...input })
+        .returning(columns);
+      return { task: row as TaskRow, replayed: false };
+    }
     const [row] = await this.db
       .insert(tasks)
-      .values({ userId, ...input })
+      .values({ userId, ...input, idempotencyKey })
+      .onConflictDoNothing({ target: [tasks.userId, tasks.idempotencyKey] })
       .returning(columns);
-    return row as TaskRow;
+    if (row) return { task: row, replayed: false };
+    const [existing] = await this.db
+      .select(columns)
+      .from(tasks)
+      .where(and(eq(tasks.userId, userId), eq(tasks.idempotencyKey, idempotencyKey)));
+    // Deleted since: the key is spent with its task, so make a new one.
+    if (!existing) return this.create(userId, input);
+    return { task: existing, replayed: true };
   }
 
   /** Applies the given fields; with none, returns the task unchanged. */

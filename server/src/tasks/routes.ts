@@ -6,7 +6,7 @@ import { authOf, buildAuthenticate } from '../users/authenticate.js';
 import { Message } from '../users/schemas.js';
 import type { SessionStore } from '../users/sessions.js';
 import type { TaskChanges, TaskRepository } from './repository.js';
-import { LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskParams, TaskPatch } from './schemas.js';
+import { CreateHeaders, LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskParams, TaskPatch } from './schemas.js';
 
 export interface TaskRoutesOptions {
   repository: TaskRepository;
@@ -45,15 +45,27 @@ export async function taskRoutes(app: FastifyInstance, { repository, sessions }:
     '/',
     {
       prefixTrailingSlash: 'slash',
-      schema: { body: TaskInput, response: { 201: Task }, tags: ['tasks'], summary: 'Create a task' },
+      schema: {
+        headers: CreateHeaders,
+        body: TaskInput,
+        response: { 201: Task },
+        tags: ['tasks'],
+        summary: 'Create a task (send Idempotency-Key to make retries safe)',
+      },
     },
     async (request, reply) => {
       const changes = cleaned(request.body as Static<typeof TaskInput>);
-      const task = await repository.create(authOf(request).userId, {
-        title: changes.title as string,
-        description: changes.description ?? '',
-        completed: changes.completed ?? false,
-      });
+      const key = (request.headers as Static<typeof CreateHeaders>)['idempotency-key'];
+      const { task, replayed } = await repository.create(
+        authOf(request).userId,
+        {
+          title: changes.title as string,
+          description: changes.description ?? '',
+          completed: changes.completed ?? false,
+        },
+        key,
+      );
+      if (replayed) reply.header('idempotent-replayed', 'true');
       reply.code(201);
       return task;
     },

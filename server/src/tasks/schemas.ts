@@ -38,6 +38,17 @@ export const Task = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 
+export const CreateHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: '^[\\x21-\\x7E]+$',
+      errorMessage: 'must be 1 to 100 visible ASCII characters',
+    }),
+  ),
+});
+
 export const TaskParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
 export const ListQuery = Type.Object({
