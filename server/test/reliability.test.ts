@@ -115,7 +115,7 @@ describe('database outage under a steady load of creates and reads', () => {
     const worker = async (n: number) => {
       for (let i = 0; !stopLoad; i++) {
         const title = `w${n}-t${i}`;
-        for (let attempt = 0; !stopLoad; attempt++) {
+        while (!stopLoad) {
           const answer = await send(agent, `${base}/api/v1/tasks/`, {
             method: 'POST',
             headers: { ...auth, 'idempotency-key': title },
