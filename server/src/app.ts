@@ -103,7 +103,7 @@ function loggerOptions(config: Config, stream?: Writable): FastifyServerOptions[
   return {
     level: config.values.LOG_LEVEL,
     redact: { paths: REDACT, censor: '[redacted]' },
-    base: { service: 'ironclad-tasks' },
+    base: { service: 'ironclad-tasks', pid: process.pid },
     ...(stream ? { stream } : {}),
   };
 }

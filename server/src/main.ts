@@ -3,6 +3,7 @@
  * database, listen, and on SIGTERM/SIGINT drain in-flight requests and close
  * the pool. Refuses to listen if anything in the configuration is wrong.
  */
+import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/load.js';
@@ -83,6 +84,32 @@ export function exitWithConfigError(error: unknown): never {
   throw error;
 }
 
+/**
+ * WEB_CONCURRENCY > 1: this process only supervises; each worker is a whole server on the shared
+ * port (node:cluster hands connections out round-robin). A worker that dies is replaced; SIGTERM is
+ * passed on and the supervisor exits once every worker has drained.
+ */
+function supervise(workers: number): void {
+  let stopping = false;
+  const fork = () =>
+    cluster.fork().on('exit', (code) => {
+      if (!stopping) {
+        process.stderr.write(`worker exited with ${code}; starting another\n`);
+        fork();
+      }
+    });
+  for (let i = 0; i < workers; i++) fork();
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  cluster.on('exit', () => {
+    if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   let config: Config;
   try {
@@ -90,13 +117,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   } catch (error) {
     exitWithConfigError(error);
   }
-  start(config).catch((error) => {
-    if (error instanceof ConfigError) exitWithConfigError(error);
-    // Startup failures (port in use, database unreachable): say what, not the secrets around it.
-    const { code, message } = error as NodeJS.ErrnoException;
-    process.stderr.write(
-      `Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`,
-    );
-    process.exit(1);
-  });
+  if (cluster.isPrimary && config.values.WEB_CONCURRENCY > 1) supervise(config.values.WEB_CONCURRENCY);
+  else
+    start(config).catch((error) => {
+      if (error instanceof ConfigError) exitWithConfigError(error);
+      // Startup failures (port in use, database unreachable): say what, not the secrets around it.
+      const { code, message } = error as NodeJS.ErrnoException;
+      process.stderr.write(
+        `Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`,
+      );
+      process.exit(1);
+    });
 }

@@ -229,6 +229,11 @@ describe('production refusals (DEBUG unset or false)', () => {
     ['TOKEN_TTL', '10x', 'TOKEN_TTL: must be a duration such as 30s, 15m, 12h or 7d (got "10x")'],
     ['RATE_LIMIT_LOGIN', '10', 'RATE_LIMIT_LOGIN: must look like 10/15m (attempts per window) (got "10")'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: must be one of: fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [
+      'WEB_CONCURRENCY',
+      '2',
+      'WEB_CONCURRENCY: must be 1 with the embedded database, which only one process may open; use PostgreSQL to run several',
+    ],
     ['HOST', 'example.com', 'HOST: must be an IP address or localhost (got "example.com")'],
     [
       'TRUST_PROXY',

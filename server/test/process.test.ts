@@ -215,3 +215,39 @@ describe('command line', () => {
     expect(result.out).toContain('usage: cli <secret | check-config | migrate | gen-config>');
   });
 });
+
+describe('WEB_CONCURRENCY', () => {
+  it('runs several workers on one port, spreads requests over them, and drains all on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    let server: Running | undefined;
+    try {
+      server = await start({
+        POSTGRES_DB: database.name,
+        POSTGRES_USER: PG_USER,
+        DB_HOST: '127.0.0.1',
+        SECRET_KEY: STRONG_KEY,
+        WEB_CONCURRENCY: '2',
+      });
+      // Both workers log "listening"; wait for the second before counting.
+      for (let i = 0; i < 100 && (server.output().match(/Server listening/g) ?? []).length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (let i = 0; i < 20; i++) {
+        expect((await fetch(`${server.url}/api/v1/test/`, { headers: { connection: 'close' } })).status).toBe(200);
+      }
+      const pids = new Set(
+        server
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"request"'))
+          .map((line) => JSON.parse(line).pid),
+      );
+      expect(pids.size).toBe(2);
+      expect(await stop(server)).toBe(0);
+      expect((server.output().match(/"msg":"stopped"/g) ?? []).length).toBe(2);
+    } finally {
+      await stop(server);
+      await database.drop();
+    }
+  });
+});

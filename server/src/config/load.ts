@@ -219,6 +219,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (weakness) insecure(`SECRET_KEY_FALLBACKS: entry ${index + 1} ${weakness}`);
   });
 
+  if ((typed.WEB_CONCURRENCY ?? 1) > 1 && database.kind === 'embedded') {
+    problems.push(
+      'WEB_CONCURRENCY: must be 1 with the embedded database, which only one process may open; use PostgreSQL to run several',
+    );
+  }
+
   if (typed.TRUST_PROXY === true && !debug) {
     warnings.push('TRUST_PROXY: is true, so any client can forge its address; list the proxy addresses instead');
   }

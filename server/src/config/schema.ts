@@ -178,6 +178,12 @@ export const settings = {
     default: '8000',
     parse: parseInteger(0, 65535),
   }),
+  WEB_CONCURRENCY: setting({
+    group: 'HTTP',
+    doc: 'Server processes to run (node:cluster, sharing one port). Each has its own pool of `DB_POOL_MAX` connections. PostgreSQL only: the embedded database belongs to one process.',
+    default: '1',
+    parse: parseInteger(1, 64),
+  }),
   TRUST_PROXY: setting({
     group: 'HTTP',
     doc: 'Whether to believe `X-Forwarded-For`/`-Proto`/`-Host`: `false`, a comma-separated list of proxy addresses or CIDRs (`loopback`, `uniquelocal` allowed), a hop count, or `true` (any sender; only when nothing but the proxy can reach the server).',

@@ -1,0 +1,380 @@
+#!/usr/bin/env node
+/**
+ * npm run bench: the API beside its floor (scripts/bench/floor.mjs: node:http + pg, same SQL), on
+ * one throw-away PostgreSQL database, loaded by wrk on loopback, back to back, several rounds,
+ * medians quoted. Also: the login storm, the embedded database, start-up time, and two processes.
+ *
+ *   npm run bench -- --duration 5 --rounds 3 --connections 16
+ *
+ * Prints a table and writes artifacts/bench-<time>.{md,json}. Needs wrk (installed with apt-get
+ * when missing and running as root) and PostgreSQL at TEST_PG_HOST:TEST_PG_PORT (127.0.0.1:5432).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    only: { type: 'string' },
+  },
+});
+const DURATION = Number(args.duration);
+const ROUNDS = Number(args.rounds);
+const CONNECTIONS = Number(args.connections);
+const pgConfig = {
+  host: process.env.TEST_PG_HOST ?? '127.0.0.1',
+  port: Number(process.env.TEST_PG_PORT ?? 5432),
+  user: process.env.TEST_PG_USER ?? 'postgres',
+};
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+function ensureWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return;
+  } catch (error) {
+    // wrk --version exits 1 after printing; only a missing binary is a problem.
+    if (error.code !== 'ENOENT') return;
+  }
+  if (process.getuid?.() !== 0) throw new Error('wrk is not installed: apt-get install wrk');
+  console.log('installing wrk (apt-get)…');
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      'apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)',
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+async function admin(sql) {
+  const client = new pg.Client({ ...pgConfig, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const children = new Set();
+function startProcess(script, env, pattern) {
+  const started = Date.now();
+  const child = spawn(process.execPath, [script], {
+    cwd: mkdtempSync(join(tmpdir(), 'ironclad-bench-')),
+    env: { PATH: process.env.PATH, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return new Promise((done, fail) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`${script} did not start`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      if (seen === null) return; // keep draining the per-request log lines
+      seen += chunk;
+      const match = pattern.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        seen = null;
+        done({ child, url: match[1], startMs: Date.now() - started });
+      }
+    });
+  });
+}
+
+async function stopProcess(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((done) => child.once('exit', done));
+}
+
+const peakRssMb = (pid) => {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+async function post(url, path, body, headers = {}) {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return response.json();
+}
+
+const scriptsDir = mkdtempSync(join(tmpdir(), 'ironclad-wrk-'));
+function luaFor(method, body) {
+  const file = join(scriptsDir, `${method}-${randomBytes(4).toString('hex')}.lua`);
+  writeFileSync(
+    file,
+    `wrk.method = "${method}"\nwrk.body = '${body}'\nwrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  return file;
+}
+
+function parseWrk(output) {
+  const number = (text) => {
+    const match = /([\d.]+)(us|ms|s)/.exec(text);
+    if (!match) return Number.NaN;
+    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]];
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? Number.NaN);
+  const p50 = number(/\s50%\s+(\S+)/.exec(output)?.[1] ?? '');
+  const p99 = number(/\s99%\s+(\S+)/.exec(output)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  return { rps, p50, p99, errors: non2xx + socketErrors };
+}
+
+function wrk(url, path, { token, script, connections = CONNECTIONS, duration = DURATION }) {
+  return new Promise((done) => {
+    const wrkArgs = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency'];
+    if (token) wrkArgs.push('-H', `Authorization: Token ${token}`);
+    if (script) wrkArgs.push('-s', script);
+    wrkArgs.push(`${url}${path}`);
+    const child = spawn('wrk', wrkArgs);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('exit', () => done(parseWrk(out)));
+  });
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : Number.NaN;
+};
+function summarize(runs) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+const results = [];
+const database = `ironclad_bench_${randomBytes(4).toString('hex')}`;
+const SECRET_KEY = randomBytes(48).toString('base64url');
+const PASSWORD = 'benchmark-passphrase-9';
+
+async function main() {
+  ensureWrk();
+  await admin(`CREATE DATABASE ${database}`);
+  const dbEnv = {
+    POSTGRES_DB: database,
+    POSTGRES_USER: pgConfig.user,
+    DB_HOST: pgConfig.host,
+    DB_PORT: String(pgConfig.port),
+    SECRET_KEY,
+  };
+  const apiEnv = {
+    ...dbEnv,
+    RATE_LIMIT_LOGIN: '1000000/1s',
+    RATE_LIMIT_LOGIN_ACCOUNT: '1000000/1s',
+    RATE_LIMIT_SIGNUP: '1000/1m',
+  };
+  const apiScript = join(root, 'server/dist/main.js');
+  const listening = /Server listening at (http:\/\/[^"\s]+)/;
+  let api = await startProcess(apiScript, apiEnv, listening);
+  const floor = await startProcess(join(root, 'scripts/bench/floor.mjs'), dbEnv, /floor listening at (http:\/\/\S+)/);
+
+  // Seed: a user with 10 tasks, one with 100; the floor shares the tables and SECRET_KEY, so the same tokens work there.
+  const seedUser = async (email, count) => {
+    const { token } = await post(api.url, '/api/v1/users/signup/', { email, password: PASSWORD });
+    let firstId;
+    for (let i = 0; i < count; i++) {
+      const task = await post(
+        api.url,
+        '/api/v1/tasks/',
+        { title: `task ${i}`, description: 'x'.repeat(40) },
+        { authorization: `Token ${token}` },
+      );
+      firstId ??= task.id;
+    }
+    return { token, email, firstId };
+  };
+  const ten = await seedUser('ten@bench.example', 10);
+  const hundred = await seedUser('hundred@bench.example', 100);
+  const writer = await seedUser('writer@bench.example', 1);
+
+  const scenarios = [
+    { name: 'GET /api/v1/test/', path: '/api/v1/test/', options: {} },
+    { name: 'GET /api/v1/tasks/ (10 tasks)', path: '/api/v1/tasks/', options: { token: ten.token } },
+    { name: 'GET /api/v1/tasks/ (100 tasks)', path: '/api/v1/tasks/?limit=100', options: { token: hundred.token } },
+    { name: 'GET /api/v1/tasks/:id/', path: `/api/v1/tasks/${ten.firstId}/`, options: { token: ten.token } },
+    {
+      name: 'POST /api/v1/tasks/',
+      path: '/api/v1/tasks/',
+      options: { token: writer.token, script: luaFor('POST', '{"title":"bench"}') },
+    },
+    {
+      name: 'PUT /api/v1/tasks/:id/',
+      path: `/api/v1/tasks/${writer.firstId}/`,
+      options: { token: writer.token, script: luaFor('PUT', '{"completed":true}') },
+    },
+    {
+      name: 'POST /api/v1/users/login/',
+      path: '/api/v1/users/login/',
+      options: { script: luaFor('POST', JSON.stringify({ email: ten.email, password: PASSWORD })) },
+    },
+  ].filter((scenario) => !args.only || scenario.name.includes(args.only));
+
+  for (const scenario of scenarios) {
+    const apiRuns = [];
+    const floorRuns = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      apiRuns.push(await wrk(api.url, scenario.path, scenario.options));
+      floorRuns.push(await wrk(floor.url, scenario.path, scenario.options));
+    }
+    const row = { scenario: scenario.name, api: summarize(apiRuns), floor: summarize(floorRuns) };
+    row.ratio = row.api.rps / row.floor.rps;
+    results.push(row);
+    console.log(
+      `${scenario.name.padEnd(32)} API ${row.api.rps.toFixed(0).padStart(6)} req/s p99 ${row.api.p99.toFixed(1).padStart(6)} ms | floor ${row.floor.rps.toFixed(0).padStart(6)} req/s p99 ${row.floor.p99.toFixed(1).padStart(6)} ms | x${row.ratio.toFixed(2)}`,
+    );
+  }
+
+  // Login storm: the list's p99 while 32 connections log in without pause.
+  const extras = {};
+  if (!args.only) {
+    const quiet = [];
+    const stormy = [];
+    const loginScript = luaFor('POST', JSON.stringify({ email: hundred.email, password: PASSWORD }));
+    for (let round = 0; round < ROUNDS; round++) {
+      quiet.push(await wrk(api.url, '/api/v1/tasks/', { token: ten.token }));
+      const storm = wrk(api.url, '/api/v1/users/login/', {
+        script: loginScript,
+        connections: 32,
+        duration: DURATION + 1,
+      });
+      await sleep(500);
+      stormy.push(await wrk(api.url, '/api/v1/tasks/', { token: ten.token }));
+      await storm;
+    }
+    extras.loginStorm = { quiet: summarize(quiet), storm: summarize(stormy) };
+    extras.loginStorm.p99Ratio = extras.loginStorm.storm.p99 / extras.loginStorm.quiet.p99;
+    console.log(
+      `login storm: list p99 ${extras.loginStorm.quiet.p99.toFixed(1)} ms quiet, ${extras.loginStorm.storm.p99.toFixed(1)} ms during 32 concurrent logins (x${extras.loginStorm.p99Ratio.toFixed(2)}); list ${extras.loginStorm.storm.rps.toFixed(0)} req/s`,
+    );
+    extras.peakRssMb = peakRssMb(api.child.pid);
+    extras.floorPeakRssMb = peakRssMb(floor.child.pid);
+    console.log(`peak RSS: API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB`);
+
+    // Start-up to ready with migrations already applied.
+    const startups = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await stopProcess(api.child);
+      const began = Date.now();
+      api = await startProcess(apiScript, apiEnv, listening);
+      while ((await fetch(`${api.url}/readyz`).catch(() => ({ status: 0 }))).status !== 200) await sleep(5);
+      startups.push(Date.now() - began);
+    }
+    extras.startupMs = median(startups);
+    console.log(`start-up to ready (PostgreSQL, migrated): ${extras.startupMs} ms (median of ${ROUNDS})`);
+
+    // Two API processes (WEB_CONCURRENCY=2) on the 2 cores the database and wrk also use.
+    await stopProcess(api.child);
+    const pair = await startProcess(apiScript, { ...apiEnv, WEB_CONCURRENCY: '2' }, listening);
+    await sleep(1000); // let both workers listen
+    const pairRuns = [];
+    for (let round = 0; round < ROUNDS; round++)
+      pairRuns.push(await wrk(pair.url, '/api/v1/tasks/', { token: ten.token }));
+    extras.twoProcesses = summarize(pairRuns);
+    console.log(
+      `two processes, list 10: ${extras.twoProcesses.rps.toFixed(0)} req/s p99 ${extras.twoProcesses.p99.toFixed(1)} ms`,
+    );
+    await stopProcess(pair.child);
+
+    // The embedded database (PGlite), as a new user meets it.
+    const dataDir = mkdtempSync(join(tmpdir(), 'ironclad-bench-data-'));
+    const embeddedStart = Date.now();
+    const embedded = await startProcess(apiScript, { DATA_DIR: dataDir }, listening);
+    const embeddedStartMs = Date.now() - embeddedStart;
+    const { token } = await post(embedded.url, '/api/v1/users/signup/', {
+      email: 'embedded@bench.example',
+      password: PASSWORD,
+    });
+    for (let i = 0; i < 10; i++)
+      await post(embedded.url, '/api/v1/tasks/', { title: `task ${i}` }, { authorization: `Token ${token}` });
+    const embeddedRuns = [];
+    for (let round = 0; round < ROUNDS; round++)
+      embeddedRuns.push(await wrk(embedded.url, '/api/v1/tasks/', { token }));
+    extras.embedded = {
+      ...summarize(embeddedRuns),
+      startupMs: embeddedStartMs,
+      peakRssMb: peakRssMb(embedded.child.pid),
+    };
+    console.log(
+      `embedded (PGlite), list 10: ${extras.embedded.rps.toFixed(0)} req/s p99 ${extras.embedded.p99.toFixed(1)} ms; first start ${embeddedStartMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB`,
+    );
+    await stopProcess(embedded.child);
+  }
+
+  await stopProcess(floor.child);
+  report(extras);
+}
+
+function report(extras) {
+  const stamp = new Date().toISOString();
+  const lines = [
+    `# Benchmark ${stamp}`,
+    '',
+    `wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} rounds back to back (API, then floor), medians. Node ${process.version}, ${process.platform}.`,
+    '',
+    '| Scenario | API req/s | API p50 ms | API p99 ms | API errors | floor req/s | floor p99 ms | API / floor |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.scenario} | ${r.api.rps.toFixed(0)} | ${r.api.p50.toFixed(2)} | ${r.api.p99.toFixed(2)} | ${r.api.errors} | ${r.floor.rps.toFixed(0)} | ${r.floor.p99.toFixed(2)} | ${r.ratio.toFixed(2)} |`,
+    ),
+    '',
+  ];
+  if (extras.loginStorm) {
+    lines.push(
+      `- Login storm (32 connections logging in): list p99 ${extras.loginStorm.quiet.p99.toFixed(2)} ms without, ${extras.loginStorm.storm.p99.toFixed(2)} ms with (x${extras.loginStorm.p99Ratio.toFixed(2)}).`,
+      `- Peak RSS under load: API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB.`,
+      `- Start-up to ready (PostgreSQL, migrations applied): ${extras.startupMs} ms.`,
+      `- Two processes (WEB_CONCURRENCY=2), list 10: ${extras.twoProcesses.rps.toFixed(0)} req/s, p99 ${extras.twoProcesses.p99.toFixed(2)} ms.`,
+      `- Embedded database, list 10: ${extras.embedded.rps.toFixed(0)} req/s, p99 ${extras.embedded.p99.toFixed(2)} ms; first start ${extras.embedded.startupMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB.`,
+      '',
+    );
+  }
+  const markdown = lines.join('\n');
+  console.log(`\n${markdown}`);
+  mkdirSync(join(root, 'artifacts'), { recursive: true });
+  const file = `artifacts/bench-${stamp.replace(/[:.]/g, '-')}`;
+  writeFileSync(join(root, `${file}.md`), markdown);
+  writeFileSync(
+    join(root, `${file}.json`),
+    `${JSON.stringify({ stamp, duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, results, extras }, null, 2)}\n`,
+  );
+  console.log(`written to ${file}.md and .json`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) await stopProcess(child);
+  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+  if (existsSync(scriptsDir)) execFileSync('rm', ['-rf', scriptsDir]);
+}
