@@ -5,8 +5,6 @@
  * reaches a route or the database with a Host we do not serve.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -27,6 +25,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';
 import { EARLY_ANSWER_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
+import { attachServerGuards, clientErrorHandler, framingProblem, registerStrictJsonParser } from './http/wire.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
 import { userRoutes } from './users/routes.js';
@@ -35,17 +34,8 @@ import { TokenHasher } from './users/tokens.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Paths exempt from the Host check: container and load-balancer probes use IPs as Host, and they reveal nothing. */
-const PROBE_PATHS = new Set(['/healthz', '/readyz']);
-
-/** Node keeps the first of several Host headers; a request that sends two is ambiguous, so refuse it. */
-function hasSeveralHosts(rawHeaders: string[]): boolean {
-  let seen = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host' && ++seen > 1) return true;
-  }
-  return false;
-}
+const PROBE_PATH = /^\/(?:healthz|readyz)\/?(?:\?.*)?$/;
+const isProbe = (url: string) => PROBE_PATH.test(url);
 
 /**
  * A request line may name the host itself (`GET http://other.example/ HTTP/1.1`); HTTP says that
@@ -108,26 +98,6 @@ function loggerOptions(config: Config, stream?: Writable): FastifyServerOptions[
   };
 }
 
-/** Answers connection-level garbage (bad HTTP, huge headers) with JSON instead of Node's bare 400. */
-function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message =
-    status === 431 ? 'Request headers are too large.' : status === 408 ? 'Request timeout.' : 'Malformed HTTP request.';
-  const body = JSON.stringify({ error: message });
-  const headers = Object.entries(EARLY_ANSWER_HEADERS)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-      'content-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`,
-  );
-}
-
 /** A hop count becomes proxy-addr's "trust the first n hops" function; the rest Fastify takes as is. */
 function trustProxyOption(value: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address, hop) => hop < value : value;
@@ -151,6 +121,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Router errors are answered before any hook runs, so they carry the headers themselves.
     frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400;
+      // No hook runs for these, so neither does the request log line: write it here.
+      request.log.info({ method: request.method, route: null, path: null, status, ms: 0 }, 'request');
       (reply as FastifyReply)
         .code(status)
         .headers({ ...EARLY_ANSWER_HEADERS, 'x-request-id': request.id })
@@ -161,6 +133,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: without this, Fastify would read text/plain bodies as strings (400 instead of 415).
   app.removeContentTypeParser('text/plain');
+  registerStrictJsonParser(app);
+  attachServerGuards(app.server, app.log);
   app.setErrorHandler(buildErrorHandler(config.debug));
   app.decorateRequest('auth', null);
 
@@ -205,12 +179,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const hostAllowed = createHostMatcher(values.ALLOWED_HOSTS);
   app.addHook('onRequest', async (request) => {
-    if (PROBE_PATHS.has(request.url)) return;
-    if (
-      !hostAllowed(request.host || undefined) ||
-      hasSeveralHosts(request.raw.rawHeaders) ||
-      !absoluteTargetAllowed(request.raw.url, hostAllowed)
-    ) {
+    const framing = framingProblem(request.raw);
+    if (framing) throw framing;
+    if (isProbe(request.url)) return;
+    if (!hostAllowed(request.host || undefined) || !absoluteTargetAllowed(request.raw.url, hostAllowed)) {
       throw new HttpError(400, 'Invalid Host header.');
     }
   });

@@ -67,9 +67,9 @@ export const tasks = pgTable(
       'tasks_title_length',
       sql`char_length(btrim(${table.title})) BETWEEN 1 AND 255 AND ${table.title} = btrim(${table.title})`,
     ),
-    check('tasks_title_no_control', sql`${table.title} !~ '[\\x01-\\x1f\\x7f]'`),
+    check('tasks_title_no_control', sql`${table.title} !~ '[\\x01-\\x1f\\x7f-\\x9f]'`),
     check('tasks_description_length', sql`char_length(${table.description}) <= 10000`),
-    check('tasks_description_no_control', sql`${table.description} !~ '[\\x01-\\x08\\x0b-\\x1f\\x7f]'`),
+    check('tasks_description_no_control', sql`${table.description} !~ '[\\x01-\\x08\\x0b-\\x1f\\x7f-\\x9f]'`),
   ],
 );
 

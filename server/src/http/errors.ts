@@ -159,9 +159,7 @@ function describeError(
     if (fastifyError.validationContext === 'querystring') {
       return { status: 400, body: { error: 'Invalid query parameters.', fields }, headers: {} };
     }
-    if (notAnObject) {
-      return { status: 400, body: { error: 'Request body must be a JSON object.', fields }, headers: {} };
-    }
+    if (notAnObject) return { status: 400, body: { error: 'Request body must be a JSON object.' }, headers: {} };
     return { status: 400, body: { error: 'Invalid request body.', fields }, headers: {} };
   }
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
@@ -170,16 +168,21 @@ function describeError(
   if (error instanceof SyntaxError || /prototype property/.test(error.message)) {
     return { status: 400, body: { error: 'Malformed JSON in request body.' }, headers: {} };
   }
+  // A client that hangs up mid-body is its own problem (ECONNRESET with a 4xx), not the database's.
+  const clientStatus = fastifyError.statusCode;
+  if (typeof clientStatus === 'number' && clientStatus >= 400 && clientStatus < 500) {
+    return {
+      status: clientStatus,
+      body: { error: GENERIC[clientStatus] ?? GENERIC[400] ?? 'Bad request.' },
+      headers: {},
+    };
+  }
   if (isDatabaseUnavailable(error)) {
     return {
       status: 503,
       body: { error: 'Service temporarily unavailable; try again shortly.', request_id: request.id },
       headers: { 'retry-after': '5' },
     };
-  }
-  const status = fastifyError.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, body: { error: GENERIC[status] ?? GENERIC[400] ?? 'Bad request.' }, headers: {} };
   }
   const body: ErrorBody = { error: 'Internal server error', request_id: request.id };
   if (debug) {

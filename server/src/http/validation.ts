@@ -102,14 +102,20 @@ export function fieldErrors(errors: readonly FastifySchemaValidationError[]): {
   fields: Record<string, string>;
   notAnObject: boolean;
 } {
-  const fields: Record<string, string> = {};
+  // No prototype: a client's field may be called "toString" or "__proto__".
+  const fields: Record<string, string> = Object.create(null);
   let notAnObject = false;
   const put = (field: string, message: string) => {
-    if (!(field in fields)) fields[field] = message;
+    if (!Object.hasOwn(fields, field)) fields[field] = message;
   };
   for (const error of errors) {
     const params = error.params as Record<string, unknown>;
-    const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    // instancePath is a JSON pointer: "/a~1b" names the field "a/b".
+    const path = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .join('.');
     if (error.keyword === 'additionalProperties') {
       const extra = (params.additionalProperties ?? params.additionalProperty) as string[] | string | undefined;
       for (const name of Array.isArray(extra) ? extra : extra ? [extra] : []) {

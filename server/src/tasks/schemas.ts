@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { FORBIDDEN, FORBIDDEN_MULTILINE } from '../http/text-rules.js';
 
 export const TITLE_MAX = 255;
 export const DESCRIPTION_MAX = 10_000;
@@ -9,13 +10,13 @@ export const LIST_LIMIT_MAX = 500;
 const Title = Type.String({
   minLength: 1,
   maxLength: TITLE_MAX,
-  pattern: '^[^\\u0000-\\u001F\\u007F]*[^\\s\\u0000-\\u001F\\u007F][^\\u0000-\\u001F\\u007F]*$',
+  pattern: `^[^${FORBIDDEN}]*[^\\s${FORBIDDEN}][^${FORBIDDEN}]*$`,
   errorMessage: `must be 1 to ${TITLE_MAX} characters, not only spaces, without control characters`,
 });
 // Newline and tab are fine in a description; other control characters are not.
 const Description = Type.String({
   maxLength: DESCRIPTION_MAX,
-  pattern: '^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F]*$',
+  pattern: `^[^${FORBIDDEN_MULTILINE}]*$`,
   errorMessage: `must be at most ${DESCRIPTION_MAX} characters without control characters (newline and tab allowed)`,
 });
 

@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
+import { NO_FORBIDDEN } from '../http/text-rules.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
-
-const NO_CONTROL = '^[^\\u0000-\\u001F\\u007F]*$';
 
 export const Email = Type.String({
   format: 'email',
   maxLength: 254,
+  pattern: NO_FORBIDDEN,
   errorMessage: 'must be a valid email address (at most 254 characters)',
   examples: ['ada@example.com'],
 });
@@ -16,7 +16,7 @@ export const SignupBody = Type.Object(
     password: Type.String({
       minLength: PASSWORD_MIN_LENGTH,
       maxLength: PASSWORD_MAX_LENGTH,
-      pattern: NO_CONTROL,
+      pattern: NO_FORBIDDEN,
       errorMessage: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters without control characters`,
     }),
   },
@@ -26,11 +26,16 @@ export const SignupBody = Type.Object(
 // At login, any length is "wrong credentials", not a policy lesson.
 export const LoginBody = Type.Object(
   {
-    email: Type.String({ minLength: 1, maxLength: 254, pattern: NO_CONTROL, errorMessage: 'must be an email address' }),
+    email: Type.String({
+      minLength: 1,
+      maxLength: 254,
+      pattern: NO_FORBIDDEN,
+      errorMessage: 'must be an email address',
+    }),
     password: Type.String({
       minLength: 1,
       maxLength: PASSWORD_MAX_LENGTH,
-      pattern: NO_CONTROL,
+      pattern: NO_FORBIDDEN,
       errorMessage: `must be 1 to ${PASSWORD_MAX_LENGTH} characters without control characters`,
     }),
   },

@@ -1,0 +1,222 @@
+/**
+ * The HTTP wire below the routes, over raw sockets: what Node would answer itself (417, CONNECT,
+ * connection errors) comes back as our JSON with our headers and a log line; framing rules
+ * (one Host/Authorization/Content-Type, no Content-Encoding, HTTP/1.x, UTF-8 bodies) are enforced.
+ */
+
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EARLY_ANSWER_HEADERS } from '../src/http/security-headers.js';
+import { authed, signup, startTestApp, type TestApp } from './helpers.js';
+
+let t: TestApp;
+let port: number;
+let token: string;
+
+beforeAll(async () => {
+  t = await startTestApp('embedded');
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  port = (t.app.server.address() as AddressInfo).port;
+  token = (await signup(t.app)).token;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function exchange(request: string | Buffer, closeAfterMs = 3000): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('error', reject);
+    const timer = setTimeout(() => socket.destroy(), closeAfterMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const [head = '', ...rest] = data.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+    });
+  });
+}
+
+function expectSecured(response: RawResponse) {
+  for (const [name, value] of Object.entries(EARLY_ANSWER_HEADERS)) expect(response.headers[name], name).toBe(value);
+  expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+}
+
+const requestLines = () => t.logs.lines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request');
+
+describe('answers Node would write itself', () => {
+  it('an unknown Expect gets 417 JSON with the security headers and a log line', async () => {
+    const response = await exchange(
+      'GET /api/v1/test/ HTTP/1.1\r\nHost: localhost\r\nExpect: foo\r\nConnection: close\r\n\r\n',
+    );
+    expect(response.status).toBe(417);
+    expect(JSON.parse(response.body)).toEqual({ error: 'Unsupported Expect header; only 100-continue is understood.' });
+    expectSecured(response);
+    expect(
+      requestLines().some((line) => line.request_id === response.headers['x-request-id'] && line.status === 417),
+    ).toBe(true);
+  });
+
+  it('CONNECT gets 405 JSON', async () => {
+    const response = await exchange('CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n');
+    expect(response.status).toBe(405);
+    expect(JSON.parse(response.body)).toEqual({ error: 'Method CONNECT is not allowed.' });
+    expectSecured(response);
+  });
+
+  it.each([
+    ['a request line that is not HTTP', 'HELLO WORLD\r\n\r\n', 400],
+    ['a control character in a header', 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u0001b\r\n\r\n', 400],
+    ['headers over 16 KiB', `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
+  ])('%s gets JSON, the headers, a request id and a log line', async (_name, request, status) => {
+    const response = await exchange(request);
+    expect(response.status).toBe(status);
+    expectSecured(response);
+    const id = response.headers['x-request-id'];
+    expect(requestLines().filter((line) => line.request_id === id)).toHaveLength(1);
+  });
+
+  it('a malformed URL is logged once under its request id', async () => {
+    const response = await exchange('GET /api/v1/tasks/%ZZ/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(response.status).toBe(400);
+    const id = response.headers['x-request-id'];
+    expect(requestLines().filter((line) => line.request_id === id)).toHaveLength(1);
+  });
+});
+
+describe('framing', () => {
+  it.each([
+    [
+      'Authorization',
+      `Authorization: Token ${'x'}\r\nAuthorization: Token y\r\n`,
+      'The authorization header may be sent only once.',
+    ],
+    [
+      'Content-Type',
+      'Content-Type: application/json\r\nContent-Type: text/plain\r\n',
+      'The content-type header may be sent only once.',
+    ],
+  ])('a repeated %s header is refused', async (_name, headers, message) => {
+    const body = '{"title":"x"}';
+    const response = await exchange(
+      `POST /api/v1/tasks/ HTTP/1.1\r\nHost: localhost\r\n${headers}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ error: message });
+  });
+
+  it('a compressed body is refused with 415', async () => {
+    const response = await t.app.inject(
+      authed(token, {
+        method: 'POST',
+        url: '/api/v1/tasks/',
+        headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' },
+        payload: '{"title":"x"}',
+      }),
+    );
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toEqual({ error: 'Unsupported Content-Encoding: send the JSON body uncompressed.' });
+  });
+
+  it('an HTTP/2.0 request line over HTTP/1 is refused with 505', async () => {
+    const response = await exchange('GET /api/v1/test/ HTTP/2.0\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(response.status).toBe(505);
+  });
+
+  it('invalid UTF-8 and overlong encodings in a body are refused', async () => {
+    for (const bytes of [
+      [0xff, 0xfe],
+      [0xc0, 0x80],
+      [0xed, 0xa0, 0x80],
+    ]) {
+      const response = await t.app.inject(
+        authed(token, {
+          method: 'POST',
+          url: '/api/v1/tasks/',
+          headers: { 'content-type': 'application/json' },
+          payload: Buffer.concat([Buffer.from('{"title":"a'), Buffer.from(bytes), Buffer.from('"}')]),
+        }),
+      );
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ error: 'Request body is not valid UTF-8.' });
+    }
+  });
+
+  it('C1 control characters are refused by the API and by the database', async () => {
+    for (const payload of [{ title: 'a\u0085b' }, { title: 'ok', description: 'a\u009bb' }]) {
+      const response = await t.app.inject(authed(token, { method: 'POST', url: '/api/v1/tasks/', payload }));
+      expect(response.statusCode).toBe(400);
+    }
+    const signupResponse = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/signup/',
+      payload: { email: 'c1@example.com', password: 'abcdefg\u0085hijk-long' },
+    });
+    expect(signupResponse.statusCode).toBe(400);
+    await expect(
+      t.database.db.execute("INSERT INTO tasks (user_id, title) SELECT id, E'a\\u0085b' FROM users LIMIT 1" as never),
+    ).rejects.toThrow();
+  });
+
+  it('unknown fields are named whatever they are called', async () => {
+    const response = await t.app.inject(
+      authed(token, {
+        method: 'POST',
+        url: '/api/v1/tasks/',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"title":"x","toString":1,"constructor":2,"a/b":3,"c~d":4}',
+      }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      error: 'Invalid request body.',
+      fields: {
+        toString: 'is not an allowed field',
+        constructor: 'is not an allowed field',
+        'a/b': 'is not an allowed field',
+        'c~d': 'is not an allowed field',
+      },
+    });
+  });
+});
+
+describe('probes and aborted clients', () => {
+  it.each(['/healthz/', '/healthz?probe=1', '/readyz/'])('%s is exempt from the Host check', async (url) => {
+    const response = await t.app.inject({ method: 'GET', url, headers: { host: '10.0.0.5' } });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('a client that hangs up mid-body is not logged as a database outage', async () => {
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          'POST /api/v1/users/login/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":',
+        );
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100);
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.logs.text).not.toContain('database unavailable');
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+});
