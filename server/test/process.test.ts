@@ -235,6 +235,8 @@ describe('WEB_CONCURRENCY', () => {
       for (let i = 0; i < 20; i++) {
         expect((await fetch(`${server.url}/api/v1/test/`, { headers: { connection: 'close' } })).status).toBe(200);
       }
+      // Logs are written in batches: count them once the workers have exited (and flushed).
+      expect(await stop(server)).toBe(0);
       const pids = new Set(
         server
           .output()
@@ -243,7 +245,6 @@ describe('WEB_CONCURRENCY', () => {
           .map((line) => JSON.parse(line).pid),
       );
       expect(pids.size).toBe(2);
-      expect(await stop(server)).toBe(0);
       expect((server.output().match(/"msg":"stopped"/g) ?? []).length).toBe(2);
     } finally {
       await stop(server);
