@@ -29,6 +29,7 @@ import { validatorCompiler } from './http/validation.js';
 import { attachServerGuards, clientErrorHandler, framingProblem, registerStrictJsonParser } from './http/wire.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
+import { PasswordHasher } from './users/passwords.js';
 import { userRoutes } from './users/routes.js';
 import { SessionStore } from './users/sessions.js';
 import { TokenHasher } from './users/tokens.js';
@@ -248,6 +249,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: '/api/v1/users',
     db: database.db,
     sessions,
+    passwords: new PasswordHasher(values.PASSWORD_HASH_CONCURRENCY, values.PASSWORD_HASH_QUEUE_MAX),
     limiter,
     limits: {
       signup: values.RATE_LIMIT_SIGNUP,

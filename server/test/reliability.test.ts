@@ -274,6 +274,32 @@ describe('back-pressure', () => {
     });
   });
 
+  describe('a login storm', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp('embedded', { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE_MAX: '2' });
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('hashes one password at a time, lets two wait, and answers the rest 503 at once', async () => {
+      const { email } = await signup(t.app);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          t.app.inject({ method: 'POST', url: '/api/v1/users/login/', payload: { email, password: GOOD_PASSWORD } }),
+        ),
+      );
+      const statuses = answers.map((answer) => answer.statusCode).sort();
+      expect(statuses.filter((status) => status === 200)).toHaveLength(3); // one running + two waiting
+      expect(statuses.filter((status) => status === 503)).toHaveLength(5);
+      const refused = answers.find((answer) => answer.statusCode === 503);
+      expect(refused?.json()).toEqual({ error: 'Server is overloaded; try again shortly.' });
+      // Other requests are not held up by the queue.
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/test/' })).statusCode).toBe(200);
+    });
+  });
+
   describe('a stalled event loop', () => {
     let t: TestApp;
     beforeAll(async () => {

@@ -4,6 +4,7 @@
  * when the committed files drift from it.
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import {
   csv,
   type Group,
@@ -209,6 +210,21 @@ export const settings = {
     parse: parseDuration(0, 300_000),
   }),
 
+  PASSWORD_HASH_CONCURRENCY: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Password hashes (argon2id, 19 MiB each) computed at once by one process; more wait their turn. `auto` is half the cores (at least 1), which keeps a login storm from starving every other request.',
+    default: 'auto',
+    parse: (raw: string) =>
+      raw.trim().toLowerCase() === 'auto'
+        ? Math.max(1, Math.floor(availableParallelism() / 2))
+        : parseInteger(1, 64)(raw),
+  }),
+  PASSWORD_HASH_QUEUE_MAX: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Signups and logins that may wait for a password hash; past it they get 503 with `Retry-After` at once.',
+    default: '64',
+    parse: parseInteger(1, 100_000),
+  }),
   TOKEN_TTL: setting({
     group: 'Sessions and rate limits',
     doc: 'Lifetime of a session token from login or signup. After it the token is refused with 401.',

@@ -1,10 +1,14 @@
 /**
  * argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane).
  * @node-rs/argon2 runs on libuv's thread pool, so hashing never blocks the
- * event loop.
+ * event loop; a limit on how many hashes run at once keeps a login storm
+ * from taking every core (and 19 MiB each) from the other requests.
  */
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { HttpError } from '../http/errors.js';
+import { overloaded } from '../http/overload.js';
 import { isCommonPassword } from './common-passwords.js';
 
 // algorithm 2 is Algorithm.Argon2id (a const enum, which isolatedModules cannot import).
@@ -13,15 +17,36 @@ const OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
-}
+/**
+ * Hashes and verifies passwords in turn: at most `concurrency` at once, at most `queueMax` waiting;
+ * past that, 503 at once instead of a queue that grows until every login times out.
+ */
+export class PasswordHasher {
+  private readonly limit: LimitFunction;
 
-export async function verifyPassword(stored: string, password: string): Promise<boolean> {
-  try {
-    return await verify(stored, password);
-  } catch {
-    return false; // a malformed stored hash is a failed login, not a crash
+  constructor(
+    concurrency: number,
+    private readonly queueMax: number,
+  ) {
+    this.limit = pLimit(concurrency);
+  }
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    if (this.limit.pendingCount >= this.queueMax) return Promise.reject(overloaded());
+    return this.limit(work);
+  }
+
+  hash(password: string): Promise<string> {
+    return this.inTurn(() => hash(password, OPTIONS));
+  }
+
+  async verify(stored: string, password: string): Promise<boolean> {
+    try {
+      return await this.inTurn(() => verify(stored, password));
+    } catch (error) {
+      if (error instanceof HttpError) throw error; // overloaded
+      return false; // a malformed stored hash is a failed login, not a crash
+    }
   }
 }
 
@@ -32,7 +57,7 @@ export async function verifyPassword(stored: string, password: string): Promise<
  */
 let dummyHash: Promise<string> | undefined;
 export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomBytes(32).toString('base64url'));
+  dummyHash ??= hash(randomBytes(32).toString('base64url'), OPTIONS);
   return dummyHash;
 }
 

@@ -8,13 +8,14 @@ import { users } from '../db/schema.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
 import { authOf, buildAuthenticate } from './authenticate.js';
-import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { dummyPasswordHash, type PasswordHasher, passwordProblem } from './passwords.js';
 import { LoginBody, Message, SignupBody, TokenResponse, UserInfo } from './schemas.js';
 import type { SessionStore } from './sessions.js';
 
 export interface UserRoutesOptions {
   db: Db;
   sessions: SessionStore;
+  passwords: PasswordHasher;
   limiter: Limiter;
   limits: { signup: RateLimit; login: RateLimit; loginAccount: RateLimit };
 }
@@ -35,7 +36,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function userRoutes(app: FastifyInstance, options: UserRoutesOptions): Promise<void> {
-  const { db, sessions, limiter, limits } = options;
+  const { db, sessions, passwords, limiter, limits } = options;
   const authenticate = buildAuthenticate(sessions);
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
   const byAccount = (request: FastifyRequest) => {
@@ -64,7 +65,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       const email = normalizeEmail(body.email);
       const problem = passwordProblem(body.password, email);
       if (problem) throw badRequest({ password: problem });
-      const passwordHash = await hashPassword(body.password);
+      const passwordHash = await passwords.hash(body.password);
       try {
         const token = await db.transaction(async (tx) => {
           const [user] = await tx.insert(users).values({ email, passwordHash }).returning({ id: users.id });
@@ -103,7 +104,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
         .where(eq(users.email, email))
         .limit(1);
       // Same work for a known and an unknown email: always one argon2 verification.
-      const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
+      const ok = await passwords.verify(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
       if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
       await sessions.purgeExpired(user.id);
       const token = await sessions.issue(user.id);
