@@ -101,6 +101,29 @@ async function stopProcess(child) {
   await new Promise((done) => child.once('exit', done));
 }
 
+const rssMb = (pid) => {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/** Runs `work` while sampling the process's resident memory; returns the work's result and the highest sample. */
+async function withRss(pid, work) {
+  let highest = rssMb(pid);
+  const timer = setInterval(() => {
+    highest = Math.max(highest, rssMb(pid));
+  }, 100);
+  try {
+    const result = await work();
+    return { ...result, rssMb: Math.max(highest, rssMb(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 const peakRssMb = (pid) => {
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -169,6 +192,7 @@ function summarize(runs) {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    rssMb: Math.max(...runs.map((r) => r.rssMb ?? Number.NaN)),
   };
 }
 
@@ -243,7 +267,7 @@ async function main() {
     const apiRuns = [];
     const floorRuns = [];
     for (let round = 0; round < ROUNDS; round++) {
-      apiRuns.push(await wrk(api.url, scenario.path, scenario.options));
+      apiRuns.push(await withRss(api.child.pid, () => wrk(api.url, scenario.path, scenario.options)));
       floorRuns.push(await wrk(floor.url, scenario.path, scenario.options));
     }
     const row = { scenario: scenario.name, api: summarize(apiRuns), floor: summarize(floorRuns) };
@@ -341,18 +365,18 @@ function report(extras) {
     '',
     `wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} rounds back to back (API, then floor), medians. Node ${process.version}, ${process.platform}.`,
     '',
-    '| Scenario | API req/s | API p50 ms | API p99 ms | API errors | floor req/s | floor p99 ms | API / floor |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Scenario | API req/s | API p50 ms | API p99 ms | API errors | API RSS MB | floor req/s | floor p99 ms | API / floor |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.scenario} | ${r.api.rps.toFixed(0)} | ${r.api.p50.toFixed(2)} | ${r.api.p99.toFixed(2)} | ${r.api.errors} | ${r.floor.rps.toFixed(0)} | ${r.floor.p99.toFixed(2)} | ${r.ratio.toFixed(2)} |`,
+        `| ${r.scenario} | ${r.api.rps.toFixed(0)} | ${r.api.p50.toFixed(2)} | ${r.api.p99.toFixed(2)} | ${r.api.errors} | ${r.api.rssMb.toFixed(0)} | ${r.floor.rps.toFixed(0)} | ${r.floor.p99.toFixed(2)} | ${r.ratio.toFixed(2)} |`,
     ),
     '',
   ];
   if (extras.loginStorm) {
     lines.push(
       `- Login storm (32 connections logging in): list p99 ${extras.loginStorm.quiet.p99.toFixed(2)} ms without, ${extras.loginStorm.storm.p99.toFixed(2)} ms with (x${extras.loginStorm.p99Ratio.toFixed(2)}).`,
-      `- Peak RSS under load: API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB.`,
+      `- Highest RSS over the whole run (VmHWM, login storm included): API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB.`,
       `- Start-up to ready (PostgreSQL, migrations applied): ${extras.startupMs} ms.`,
       `- Two processes (WEB_CONCURRENCY=2), list 10: ${extras.twoProcesses.rps.toFixed(0)} req/s, p99 ${extras.twoProcesses.p99.toFixed(2)} ms.`,
       `- Embedded database, list 10: ${extras.embedded.rps.toFixed(0)} req/s, p99 ${extras.embedded.p99.toFixed(2)} ms; first start ${extras.embedded.startupMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB.`,

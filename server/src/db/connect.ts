@@ -6,10 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { type DatabaseConfig, MEMORY_DATA_DIR } from '../config/load.js';
 import { migrateEmbedded, migratePostgres } from './migrate.js';
@@ -43,6 +41,9 @@ export async function openDatabase(config: DatabaseConfig, options: DatabaseOpti
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       dataDir = join(config.dataDir, 'pglite');
     }
+    // Loaded only when used: a PostgreSQL-backed process saves the ~15 MB the WebAssembly build costs.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
     const client = await PGlite.create(dataDir);
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     return {
