@@ -44,7 +44,7 @@ const isProbe = (url: string) => PROBE_PATH.test(url);
  * authority then overrides the Host header, so it must pass the allowlist too.
  */
 function absoluteTargetAllowed(target: string | undefined, allowed: (host: string | undefined) => boolean): boolean {
-  if (!target || target.charCodeAt(0) === 47 /* "/" */) return true;
+  if (!target || target.charCodeAt(0) === 47 /* "/" */ || target === '*') return true;
   const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
   if (!match) return false;
   const authority = (match[1] as string).replace(/^.*@/, '');
