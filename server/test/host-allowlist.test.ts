@@ -144,4 +144,10 @@ describe('Host check on a real socket', () => {
     expect(response.status).toBe(status);
     expect(JSON.parse(response.body)).toEqual(status === 200 ? { connected: true } : { error: 'Invalid Host header.' });
   });
+
+  it('OPTIONS * (asterisk-form) is not mistaken for a bad Host', async () => {
+    const response = await raw(port, 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({ error: 'The requested resource was not found.' });
+  });
 });
