@@ -1,9 +1,9 @@
 /** ALLOWED_HOSTS semantics (Django's, with a strict grammar), unit and over raw sockets. */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostMatcher, domainOfHost, hostPatternProblem } from '../src/http/host-allowlist.js';
 import { EARLY_ANSWER_HEADERS } from '../src/http/security-headers.js';
 import { startTestApp, type TestApp } from './helpers.js';
+import { rawExchange } from './raw-http.js';
 
 describe('domainOfHost', () => {
   it.each([
@@ -79,22 +79,6 @@ describe('createHostMatcher', () => {
   });
 });
 
-function raw(port: number, request: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
-    let data = '';
-    socket.on('data', (chunk) => {
-      data += chunk;
-    });
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', body = ''] = data.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), body });
-    });
-    setTimeout(() => socket.destroy(), 5000);
-  });
-}
-
 describe('answers written before helmet runs', () => {
   it('carry the same security headers as helmet writes', async () => {
     const t = await startTestApp('embedded');
@@ -140,14 +124,14 @@ describe('Host check on a real socket', () => {
       200,
     ],
   ])('%s -> %i JSON', async (_name, request, status) => {
-    const response = await raw(port, request);
-    expect(response.status).toBe(status);
+    const response = await rawExchange(port, request);
+    expect(response.statusCode).toBe(status);
     expect(JSON.parse(response.body)).toEqual(status === 200 ? { connected: true } : { error: 'Invalid Host header.' });
   });
 
   it('OPTIONS * (asterisk-form) is not mistaken for a bad Host', async () => {
-    const response = await raw(port, 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-    expect(response.status).toBe(404);
+    const response = await rawExchange(port, 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(response.statusCode).toBe(404);
     expect(JSON.parse(response.body)).toEqual({ error: 'The requested resource was not found.' });
   });
 });

@@ -8,6 +8,7 @@ import { type AddressInfo, connect } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
+import { LEAKS, rawExchange, type Step } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 const MALFORMED = { error: 'Malformed JSON in request body.' };
@@ -20,26 +21,6 @@ const TITLE_MESSAGE = 'must be 1 to 255 characters, not only spaces, without con
 const DESCRIPTION_MESSAGE = 'must be at most 10000 characters without control characters (newline and tab allowed)';
 const PASSWORD_MESSAGE = 'must be 10 to 256 characters without control characters';
 const EMAIL_MESSAGE = 'must be a valid email address (at most 254 characters)';
-
-/** Text that must never reach a client: stacks, paths, SQL, library names. */
-const LEAKS: RegExp[] = [
-  /\n\s+at /,
-  /\bat \S+ \(/,
-  /:\d+:\d+\)?/,
-  /\/work\b/,
-  /\/src\//,
-  /node_modules/,
-  /\bSELECT\b/,
-  /\bINSERT\b/,
-  /Failed query/i,
-  /fastify/i,
-  /drizzle/i,
-  /pglite/i,
-  /postgres/i,
-  /\bajv\b/i,
-  /typebox/i,
-  /Error:/,
-];
 
 interface Answer {
   statusCode: number;
@@ -66,90 +47,6 @@ function invalidBody(fields: Record<string, string>) {
 
 // ---------------------------------------------------------------------------
 // Raw sockets, for what app.inject cannot send.
-
-interface RawAnswer extends Answer {
-  headers: Record<string, string>;
-  /** Whether anything came back before the socket closed. */
-  answered: boolean;
-}
-
-function decodeChunked(body: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset < body.length) {
-    const end = body.indexOf('\r\n', offset);
-    if (end < 0) break;
-    const size = Number.parseInt(body.subarray(offset, end).toString('latin1'), 16);
-    if (!Number.isFinite(size) || size === 0) break;
-    parts.push(body.subarray(end + 2, end + 2 + size));
-    offset = end + 2 + size + 2;
-  }
-  return Buffer.concat(parts);
-}
-
-function parseRaw(data: Buffer): RawAnswer {
-  const split = data.indexOf('\r\n\r\n');
-  if (data.length === 0 || split < 0) return { statusCode: 0, headers: {}, body: '', answered: data.length > 0 };
-  const head = data.subarray(0, split).toString('latin1').split('\r\n');
-  const statusLine = head.shift() ?? '';
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  const headers: Record<string, string> = {};
-  for (const line of head) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
-  let body = data.subarray(split + 4);
-  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) body = decodeChunked(body);
-  else if (headers['content-length'] !== undefined) body = body.subarray(0, Number(headers['content-length']));
-  return { statusCode: match ? Number(match[1]) : 0, headers, body: body.toString('utf8'), answered: true };
-}
-
-type Step = string | Buffer | { wait: number } | 'half-close';
-
-/**
- * Writes the steps to a fresh loopback connection and collects everything
- * until the server closes it (or the time limit passes, then the socket is
- * destroyed). Only the first response is parsed.
- */
-function rawExchange(port: number, steps: Step[], timeoutMs = 5_000): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(parseRaw(Buffer.concat(chunks)));
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', finish);
-    socket.on('close', finish);
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // A reset after the answer is the server closing hard: keep what came.
-      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish();
-      else if (!done) {
-        done = true;
-        clearTimeout(timer);
-        reject(error);
-      }
-    });
-    socket.on('connect', async () => {
-      for (const step of steps) {
-        if (done || socket.destroyed) return;
-        if (step === 'half-close') socket.end();
-        else if (typeof step === 'object' && !Buffer.isBuffer(step)) {
-          await new Promise((r) => setTimeout(r, step.wait));
-        } else socket.write(step);
-      }
-    });
-  });
-}
 
 let t: TestApp;
 let port: number;

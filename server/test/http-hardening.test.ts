@@ -4,35 +4,16 @@
  * allowlist (with and without a trusted proxy), CORS, rate limits, and what
  * reaches the logs.
  */
-import { type AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
+import { LEAKS, rawExchange } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 const BAD_HOST = { error: 'Invalid Host header.' };
 const TOO_MANY = 'Too many attempts; try again later.';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Text that must never reach a client: stacks, paths, SQL, library names. */
-const LEAKS: RegExp[] = [
-  /\n\s+at /,
-  /\bat \S+ \(/,
-  /:\d+:\d+\)?/,
-  /\/work\b/,
-  /\/src\//,
-  /node_modules/,
-  /\bSELECT\b/,
-  /\bINSERT\b/,
-  /Failed query/i,
-  /fastify/i,
-  /drizzle/i,
-  /pglite/i,
-  /postgres/i,
-  /\bajv\b/i,
-  /typebox/i,
-  /Error:/,
-];
 
 type Headers = Record<string, string | string[] | number | undefined>;
 
@@ -79,69 +60,6 @@ function corsHeaderNames(headers: Headers): string[] {
 
 // ---------------------------------------------------------------------------
 // Raw sockets, for what app.inject cannot send.
-
-interface RawAnswer extends Answer {
-  headers: Record<string, string>;
-  answered: boolean;
-}
-
-function parseRaw(data: Buffer): RawAnswer {
-  const split = data.indexOf('\r\n\r\n');
-  if (data.length === 0 || split < 0) return { statusCode: 0, headers: {}, body: '', answered: data.length > 0 };
-  const head = data.subarray(0, split).toString('latin1').split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(head.shift() ?? '');
-  const headers: Record<string, string> = {};
-  for (const line of head) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
-  let body = data.subarray(split + 4);
-  if (headers['content-length'] !== undefined) body = body.subarray(0, Number(headers['content-length']));
-  return { statusCode: match ? Number(match[1]) : 0, headers, body: body.toString('utf8'), answered: true };
-}
-
-/**
- * Sends bytes on a fresh loopback connection and collects the answer: until
- * the server closes the connection, or until a complete response (by its
- * Content-Length) has arrived, or the time limit passes.
- */
-function rawExchange(port: number, data: string | Buffer, timeoutMs = 5_000): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const chunks: Buffer[] = [];
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(parseRaw(Buffer.concat(chunks)));
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      const all = Buffer.concat(chunks);
-      const split = all.indexOf('\r\n\r\n');
-      if (split < 0) return;
-      const length = /\r\ncontent-length:\s*(\d+)/i.exec(all.subarray(0, split).toString('latin1'));
-      if (length && all.length >= split + 4 + Number(length[1])) finish();
-    });
-    socket.on('end', finish);
-    socket.on('close', finish);
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish();
-      else if (!done) {
-        done = true;
-        clearTimeout(timer);
-        reject(error);
-      }
-    });
-    socket.on('connect', () => socket.write(data));
-  });
-}
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs = 2_000): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EARLY_ANSWER_HEADERS } from '../src/http/security-headers.js';
 import { authed, signup, startTestApp, type TestApp } from './helpers.js';
+import { type RawAnswer, rawExchange } from './raw-http.js';
 
 let t: TestApp;
 let port: number;
@@ -24,36 +25,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function exchange(request: string | Buffer, closeAfterMs = 3000): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
-    let data = '';
-    socket.on('data', (chunk) => {
-      data += chunk;
-    });
-    socket.on('error', reject);
-    const timer = setTimeout(() => socket.destroy(), closeAfterMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const [head = '', ...rest] = data.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
-    });
-  });
-}
-
-function expectSecured(response: RawResponse) {
+function expectSecured(response: RawAnswer) {
   for (const [name, value] of Object.entries(EARLY_ANSWER_HEADERS)) expect(response.headers[name], name).toBe(value);
   expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -63,10 +35,11 @@ const requestLines = () => t.logs.lines.map((line) => JSON.parse(line)).filter((
 
 describe('answers Node would write itself', () => {
   it('an unknown Expect gets 417 JSON with the security headers and a log line', async () => {
-    const response = await exchange(
+    const response = await rawExchange(
+      port,
       'GET /api/v1/test/ HTTP/1.1\r\nHost: localhost\r\nExpect: foo\r\nConnection: close\r\n\r\n',
     );
-    expect(response.status).toBe(417);
+    expect(response.statusCode).toBe(417);
     expect(JSON.parse(response.body)).toEqual({ error: 'Unsupported Expect header; only 100-continue is understood.' });
     expectSecured(response);
     expect(
@@ -75,8 +48,8 @@ describe('answers Node would write itself', () => {
   });
 
   it('CONNECT gets 405 JSON', async () => {
-    const response = await exchange('CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n');
-    expect(response.status).toBe(405);
+    const response = await rawExchange(port, 'CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n');
+    expect(response.statusCode).toBe(405);
     expect(JSON.parse(response.body)).toEqual({ error: 'Method CONNECT is not allowed.' });
     expectSecured(response);
   });
@@ -86,16 +59,19 @@ describe('answers Node would write itself', () => {
     ['a control character in a header', 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\u0001b\r\n\r\n', 400],
     ['headers over 16 KiB', `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
   ])('%s gets JSON, the headers, a request id and a log line', async (_name, request, status) => {
-    const response = await exchange(request);
-    expect(response.status).toBe(status);
+    const response = await rawExchange(port, request);
+    expect(response.statusCode).toBe(status);
     expectSecured(response);
     const id = response.headers['x-request-id'];
     expect(requestLines().filter((line) => line.request_id === id)).toHaveLength(1);
   });
 
   it('a malformed URL is logged once under its request id', async () => {
-    const response = await exchange('GET /api/v1/tasks/%ZZ/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-    expect(response.status).toBe(400);
+    const response = await rawExchange(
+      port,
+      'GET /api/v1/tasks/%ZZ/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    );
+    expect(response.statusCode).toBe(400);
     const id = response.headers['x-request-id'];
     expect(requestLines().filter((line) => line.request_id === id)).toHaveLength(1);
   });
@@ -115,10 +91,11 @@ describe('framing', () => {
     ],
   ])('a repeated %s header is refused', async (_name, headers, message) => {
     const body = '{"title":"x"}';
-    const response = await exchange(
+    const response = await rawExchange(
+      port,
       `POST /api/v1/tasks/ HTTP/1.1\r\nHost: localhost\r\n${headers}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
-    expect(response.status).toBe(400);
+    expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toEqual({ error: message });
   });
 
@@ -136,8 +113,11 @@ describe('framing', () => {
   });
 
   it('an HTTP/2.0 request line over HTTP/1 is refused with 505', async () => {
-    const response = await exchange('GET /api/v1/test/ HTTP/2.0\r\nHost: localhost\r\nConnection: close\r\n\r\n');
-    expect(response.status).toBe(505);
+    const response = await rawExchange(
+      port,
+      'GET /api/v1/test/ HTTP/2.0\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    );
+    expect(response.statusCode).toBe(505);
   });
 
   it('invalid UTF-8 and overlong encodings in a body are refused', async () => {
