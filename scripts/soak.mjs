@@ -12,13 +12,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { admin, memoryMb, pgConfig } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -31,26 +31,6 @@ const { values: args } = parseArgs({
 const durationMs = Number(args.duration) * 1000;
 const windowMs = Number(args.window) * 1000;
 const connections = Number(args.connections);
-const pgConfig = {
-  host: process.env.TEST_PG_HOST ?? '127.0.0.1',
-  port: Number(process.env.TEST_PG_PORT ?? 5432),
-  user: process.env.TEST_PG_USER ?? 'postgres',
-};
-
-async function admin(sql) {
-  const client = new pg.Client({ ...pgConfig, database: 'postgres' });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function rssMb(pid) {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: connections });
 function call(base, method, path, headers, body) {
@@ -189,7 +169,7 @@ try {
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       errors: done.errors,
-      rssMb: rssMb(server.pid),
+      rssMb: memoryMb(server.pid),
     };
     windows.push(row);
     console.log(

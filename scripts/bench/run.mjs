@@ -11,12 +11,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { admin, memoryMb, pgConfig } from '../lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -30,11 +30,6 @@ const { values: args } = parseArgs({
 const DURATION = Number(args.duration);
 const ROUNDS = Number(args.rounds);
 const CONNECTIONS = Number(args.connections);
-const pgConfig = {
-  host: process.env.TEST_PG_HOST ?? '127.0.0.1',
-  port: Number(process.env.TEST_PG_PORT ?? 5432),
-  user: process.env.TEST_PG_USER ?? 'postgres',
-};
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 function ensureWrk() {
@@ -57,16 +52,6 @@ function ensureWrk() {
       stdio: 'inherit',
     },
   );
-}
-
-async function admin(sql) {
-  const client = new pg.Client({ ...pgConfig, database: 'postgres' });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 const children = new Set();
@@ -101,37 +86,19 @@ async function stopProcess(child) {
   await new Promise((done) => child.once('exit', done));
 }
 
-const rssMb = (pid) => {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-};
-
 /** Runs `work` while sampling the process's resident memory; returns the work's result and the highest sample. */
 async function withRss(pid, work) {
-  let highest = rssMb(pid);
+  let highest = memoryMb(pid);
   const timer = setInterval(() => {
-    highest = Math.max(highest, rssMb(pid));
+    highest = Math.max(highest, memoryMb(pid));
   }, 100);
   try {
     const result = await work();
-    return { ...result, rssMb: Math.max(highest, rssMb(pid)) };
+    return { ...result, rssMb: Math.max(highest, memoryMb(pid)) };
   } finally {
     clearInterval(timer);
   }
 }
-
-const peakRssMb = (pid) => {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-};
 
 async function post(url, path, body, headers = {}) {
   const response = await fetch(`${url}${path}`, {
@@ -300,8 +267,8 @@ async function main() {
     console.log(
       `login storm: list p99 ${extras.loginStorm.quiet.p99.toFixed(1)} ms quiet, ${extras.loginStorm.storm.p99.toFixed(1)} ms during 32 concurrent logins (x${extras.loginStorm.p99Ratio.toFixed(2)}); list ${extras.loginStorm.storm.rps.toFixed(0)} req/s`,
     );
-    extras.peakRssMb = peakRssMb(api.child.pid);
-    extras.floorPeakRssMb = peakRssMb(floor.child.pid);
+    extras.peakRssMb = memoryMb(api.child.pid, 'VmHWM');
+    extras.floorPeakRssMb = memoryMb(floor.child.pid, 'VmHWM');
     console.log(`peak RSS: API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB`);
 
     // Start-up to ready with migrations already applied.
@@ -346,7 +313,7 @@ async function main() {
     extras.embedded = {
       ...summarize(embeddedRuns),
       startupMs: embeddedStartMs,
-      peakRssMb: peakRssMb(embedded.child.pid),
+      peakRssMb: memoryMb(embedded.child.pid, 'VmHWM'),
     };
     console.log(
       `embedded (PGlite), list 10: ${extras.embedded.rps.toFixed(0)} req/s p99 ${extras.embedded.p99.toFixed(1)} ms; first start ${embeddedStartMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB`,
