@@ -27,6 +27,17 @@ async function migrateWithRetry(database: Database, log: (message: string) => vo
 }
 
 export async function start(config: Config): Promise<void> {
+  // A stop asked for while starting (the embedded database can take seconds to create) is honoured
+  // as soon as there is something to close, and still exits 0.
+  let requested: string | undefined;
+  let stop: ((signal: string) => Promise<void>) | undefined;
+  const onSignal = (signal: string) => {
+    if (stop) void stop(signal);
+    else requested ??= signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
   const key = resolveSecretKey(config);
   const values = config.values;
   const database = await openDatabase(config.database, {
@@ -47,11 +58,13 @@ export async function start(config: Config): Promise<void> {
     );
   if (key.origin === 'stored') log.info({ path: key.path }, 'SECRET_KEY not set: using the key generated earlier');
 
-  await migrateWithRetry(database, (message) => log.warn(message));
-  log.info({ database: database.kind }, 'database ready');
+  if (!requested) {
+    await migrateWithRetry(database, (message) => log.warn(message));
+    log.info({ database: database.kind }, 'database ready');
+  }
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -70,9 +83,7 @@ export async function start(config: Config): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-
+  if (requested) return stop(requested);
   await app.listen({ host: values.HOST, port: values.PORT });
 }
 

@@ -53,6 +53,16 @@ describe('start-up refusals', () => {
   });
 });
 
+describe('a stop while starting', () => {
+  it('SIGTERM while the embedded database is still being created exits 0', async () => {
+    const proc = run({}, mkdtempSync(join(tmpdir(), 'ironclad-early-stop-')));
+    // Modules load in ~0.5 s; creating the database takes seconds more on a first start.
+    await new Promise((r) => setTimeout(r, 1200));
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited, proc.output()).toBe(0);
+  });
+});
+
 describe('zero-config start on the embedded database', () => {
   let cwd: string;
   let server: Running | undefined;
