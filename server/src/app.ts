@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -29,6 +30,7 @@ import { validatorCompiler } from './http/validation.js';
 import { attachServerGuards, clientErrorHandler, framingProblem, registerStrictJsonParser } from './http/wire.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
+import { buildAuthenticate } from './users/authenticate.js';
 import { PasswordHasher } from './users/passwords.js';
 import { userRoutes } from './users/routes.js';
 import { SessionStore } from './users/sessions.js';
@@ -162,6 +164,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerSecurityHeaders(app);
+  // Parses the session cookie of browser clients (users/session-cookie.ts); no signing: the token is the secret.
+  await app.register(cookie);
 
   // While shutting down, ask each client to close its keep-alive connection after the answer it is
   // waiting for, so in-flight requests finish and the server can then stop without cutting anyone off.
@@ -229,6 +233,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     values.TOKEN_TTL,
   );
 
+  const authenticate = buildAuthenticate(sessions, allowedOrigins);
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
@@ -249,6 +255,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: '/api/v1/users',
     db: database.db,
     sessions,
+    authenticate,
+    allowedOrigins,
+    tokenTtlMs: values.TOKEN_TTL,
     passwords: new PasswordHasher(values.PASSWORD_HASH_CONCURRENCY, values.PASSWORD_HASH_QUEUE_MAX),
     limiter,
     limits: {
@@ -257,7 +266,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       loginAccount: values.RATE_LIMIT_LOGIN_ACCOUNT,
     },
   });
-  await app.register(taskRoutes, { prefix: '/api/v1/tasks', repository: new TaskRepository(database.db), sessions });
+  await app.register(taskRoutes, {
+    prefix: '/api/v1/tasks',
+    repository: new TaskRepository(database.db),
+    authenticate,
+  });
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '/';

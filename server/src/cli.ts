@@ -13,7 +13,7 @@ import { loadConfig } from './config/load.js';
 import { resolveSecretKey } from './config/secret-key.js';
 import { generateSecretKey } from './config/secrets.js';
 import { openDatabase } from './db/connect.js';
-import { exitWithConfigError } from './main.js';
+import { exitWithConfigError } from './server.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

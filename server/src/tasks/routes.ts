@@ -2,15 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { notFound } from '../http/errors.js';
-import { authOf, buildAuthenticate } from '../users/authenticate.js';
+import { type Authenticate, authOf } from '../users/authenticate.js';
 import { Message } from '../users/schemas.js';
-import type { SessionStore } from '../users/sessions.js';
 import type { TaskChanges, TaskRepository } from './repository.js';
 import { CreateHeaders, LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskParams, TaskPatch } from './schemas.js';
 
 export interface TaskRoutesOptions {
   repository: TaskRepository;
-  sessions: SessionStore;
+  authenticate: Authenticate;
 }
 
 function cleaned(body: Static<typeof TaskPatch>): TaskChanges {
@@ -21,8 +20,8 @@ function cleaned(body: Static<typeof TaskPatch>): TaskChanges {
   return changes;
 }
 
-export async function taskRoutes(app: FastifyInstance, { repository, sessions }: TaskRoutesOptions): Promise<void> {
-  app.addHook('onRequest', buildAuthenticate(sessions));
+export async function taskRoutes(app: FastifyInstance, { repository, authenticate }: TaskRoutesOptions): Promise<void> {
+  app.addHook('onRequest', authenticate);
 
   app.get(
     '/',

@@ -4,7 +4,9 @@
  * is read, so an anonymous caller costs no parsing or validation.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { crossSiteProblem } from '../http/csrf.js';
 import { HttpError } from '../http/errors.js';
+import { tokenFromCookie } from './session-cookie.js';
 import type { AuthContext, SessionStore } from './sessions.js';
 
 declare module 'fastify' {
@@ -29,10 +31,21 @@ export function tokenFromRequest(request: FastifyRequest): string | undefined {
   return header.slice(space + 1).trim();
 }
 
-export function buildAuthenticate(sessions: SessionStore) {
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const token = tokenFromRequest(request);
-    if (token === undefined) throw missingCredentials();
+export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * The `Authorization` header wins when present. Otherwise the session cookie counts, and then a
+ * state-changing request must also pass the CSRF check.
+ */
+export function buildAuthenticate(sessions: SessionStore, allowedOrigins: ReadonlySet<string>): Authenticate {
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    let token = tokenFromRequest(request);
+    if (token === undefined) {
+      token = tokenFromCookie(request);
+      if (token === undefined) throw missingCredentials();
+      const crossSite = crossSiteProblem(request, allowedOrigins);
+      if (crossSite) throw crossSite;
+    }
     const auth = token === '' ? undefined : await sessions.lookup(token);
     if (!auth) throw invalidToken();
     request.auth = auth;

@@ -5,17 +5,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimit } from '../config/types.js';
 import type { Db } from '../db/connect.js';
 import { users } from '../db/schema.js';
+import { browserCrossSiteProblem } from '../http/csrf.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
-import { authOf, buildAuthenticate } from './authenticate.js';
+import { type Authenticate, authOf } from './authenticate.js';
 import { dummyPasswordHash, type PasswordHasher, passwordProblem } from './passwords.js';
 import { LoginBody, Message, SignupBody, TokenResponse, UserInfo } from './schemas.js';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 import type { SessionStore } from './sessions.js';
 
 export interface UserRoutesOptions {
   db: Db;
   sessions: SessionStore;
+  authenticate: Authenticate;
   passwords: PasswordHasher;
+  /** For the login-CSRF check of signup and login. */
+  allowedOrigins: ReadonlySet<string>;
+  tokenTtlMs: number;
   limiter: Limiter;
   limits: { signup: RateLimit; login: RateLimit; loginAccount: RateLimit };
 }
@@ -36,8 +42,12 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function userRoutes(app: FastifyInstance, options: UserRoutesOptions): Promise<void> {
-  const { db, sessions, passwords, limiter, limits } = options;
-  const authenticate = buildAuthenticate(sessions);
+  const { db, sessions, authenticate, passwords, limiter, limits, allowedOrigins, tokenTtlMs } = options;
+  // Signup and login set the session cookie, so a page on another site must not be able to start them.
+  const refuseCrossSite = async (request: FastifyRequest) => {
+    const problem = browserCrossSiteProblem(request, allowedOrigins);
+    if (problem) throw problem;
+  };
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
   const byAccount = (request: FastifyRequest) => {
     const email = (request.body as { email?: unknown } | undefined)?.email;
@@ -58,7 +68,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
     '/signup/',
     {
       schema: { body: SignupBody, response: { 201: TokenResponse }, tags: ['users'], summary: 'Create an account' },
-      onRequest: limiter(limits.signup, byIp('signup-ip')),
+      onRequest: [refuseCrossSite, limiter(limits.signup, byIp('signup-ip'))],
     },
     async (request, reply) => {
       const body = request.body as { email: string; password: string };
@@ -71,6 +81,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
           const [user] = await tx.insert(users).values({ email, passwordHash }).returning({ id: users.id });
           return sessions.issue((user as { id: number }).id, tx as unknown as Db);
         });
+        setSessionCookie(request, reply, token, tokenTtlMs);
         reply.code(201);
         return { token, email };
       } catch (error) {
@@ -92,10 +103,10 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
         tags: ['users'],
         summary: 'Log in; returns a new session token',
       },
-      onRequest: limiter(limits.login, byIp('login-ip')),
+      onRequest: [refuseCrossSite, limiter(limits.login, byIp('login-ip'))],
       preHandler: limiter(limits.loginAccount, byAccount),
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as { email: string; password: string };
       const email = normalizeEmail(body.email);
       const [user] = await db
@@ -108,6 +119,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
       await sessions.purgeExpired(user.id);
       const token = await sessions.issue(user.id);
+      setSessionCookie(request, reply, token, tokenTtlMs);
       return { token, email };
     },
   );
@@ -139,8 +151,9 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       },
       onRequest: authenticate,
     },
-    async (request) => {
+    async (request, reply) => {
       await sessions.revoke(authOf(request).sessionId);
+      clearSessionCookie(request, reply);
       return { message: 'Logged out.' };
     },
   );

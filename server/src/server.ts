@@ -1,0 +1,149 @@
+/**
+ * The server process's life: load and check the configuration, open and migrate the database,
+ * listen, and on SIGTERM/SIGINT drain in-flight requests and close the pool. Refuses to listen if
+ * anything in the configuration is wrong. Started by main.ts.
+ */
+import cluster from 'node:cluster';
+import { buildApp } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config/load.js';
+import { resolveSecretKey } from './config/secret-key.js';
+import { type Database, openDatabase } from './db/connect.js';
+import { isDatabaseUnavailable } from './http/errors.js';
+
+const MIGRATION_ATTEMPTS = 15;
+
+async function migrateWithRetry(database: Database, log: (message: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.migrate();
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || attempt >= MIGRATION_ATTEMPTS) throw error;
+      log(`database not reachable yet (attempt ${attempt}/${MIGRATION_ATTEMPTS}); retrying in 1s`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+/**
+ * SIGTERM/SIGINT as main.ts catches them from the first moment: `received` holds a signal that came
+ * before anyone could act on it; once set, `forward` gets every later one.
+ */
+export interface Signals {
+  received?: string;
+  forward?: (signal: string) => void;
+}
+
+export async function start(config: Config, signals: Signals): Promise<void> {
+  // A stop asked for while starting (the embedded database can take seconds to create) is honoured
+  // as soon as there is something to close, and still exits 0.
+  let stop: ((signal: string) => Promise<void>) | undefined;
+  const requested = () => signals.received;
+
+  const key = resolveSecretKey(config);
+  const values = config.values;
+  const database = await openDatabase(config.database, {
+    poolMax: values.DB_POOL_MAX,
+    connectTimeoutMs: values.DB_CONNECT_TIMEOUT,
+    queryTimeoutMs: values.DB_QUERY_TIMEOUT,
+    onIdleError: (error) =>
+      app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
+  });
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  app = await buildApp({ config, database, secretKey: key.key });
+  const log = app.log;
+  for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
+  if (key.origin === 'generated')
+    log.info(
+      { path: key.path ?? '(memory)' },
+      'SECRET_KEY not set: generated a new key and stored it with owner-only permissions',
+    );
+  if (key.origin === 'stored') log.info({ path: key.path }, 'SECRET_KEY not set: using the key generated earlier');
+
+  if (!requested()) {
+    await migrateWithRetry(database, (message) => log.warn(message));
+    log.info({ database: database.kind }, 'database ready');
+  }
+
+  let stopping = false;
+  stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, values.SHUTDOWN_TIMEOUT);
+    timer.unref();
+    try {
+      await app?.close();
+      await database.close();
+      log.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'error while shutting down');
+      process.exit(1);
+    }
+  };
+  signals.forward = (signal) => void stop?.(signal);
+  const early = requested();
+  if (early) return stop(early);
+  await app.listen({ host: values.HOST, port: values.PORT });
+}
+
+export function exitWithConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+/**
+ * WEB_CONCURRENCY > 1: this process only supervises; each worker is a whole server on the shared
+ * port (node:cluster hands connections out round-robin). A worker that dies is replaced; SIGTERM is
+ * passed on and the supervisor exits once every worker has drained.
+ */
+function supervise(workers: number, signals: Signals): void {
+  let stopping = false;
+  const fork = () =>
+    cluster.fork().on('exit', (code) => {
+      if (!stopping) {
+        process.stderr.write(`worker exited with ${code}; starting another\n`);
+        fork();
+      }
+    });
+  for (let i = 0; i < workers; i++) fork();
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  signals.forward = stop;
+  if (signals.received) stop();
+  cluster.on('exit', () => {
+    if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  });
+}
+
+/** Loads the configuration and runs one server, or supervises WEB_CONCURRENCY of them. */
+export function main(signals: Signals): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    exitWithConfigError(error);
+  }
+  if (cluster.isPrimary && config.values.WEB_CONCURRENCY > 1) {
+    supervise(config.values.WEB_CONCURRENCY, signals);
+    return;
+  }
+  start(config, signals).catch((error) => {
+    if (error instanceof ConfigError) exitWithConfigError(error);
+    // Startup failures (port in use, database unreachable): say what, not the secrets around it.
+    const { code, message } = error as NodeJS.ErrnoException;
+    process.stderr.write(
+      `Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`,
+    );
+    process.exit(1);
+  });
+}
