@@ -27,7 +27,13 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';
 import { EARLY_ANSWER_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
-import { attachServerGuards, clientErrorHandler, framingProblem, registerStrictJsonParser } from './http/wire.js';
+import {
+  attachServerGuards,
+  clientErrorHandler,
+  framingProblem,
+  registerBodyDeadline,
+  registerStrictJsonParser,
+} from './http/wire.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
 import { buildAuthenticate } from './users/authenticate.js';
@@ -140,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The API speaks JSON only: without this, Fastify would read text/plain bodies as strings (400 instead of 415).
   app.removeContentTypeParser('text/plain');
   registerStrictJsonParser(app);
+  registerBodyDeadline(app, values.REQUEST_BODY_TIMEOUT);
   attachServerGuards(app.server, app.log);
   app.setErrorHandler(buildErrorHandler(config.debug));
   app.decorateRequest('auth', null);

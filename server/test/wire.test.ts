@@ -200,3 +200,40 @@ describe('probes and aborted clients', () => {
     expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 });
+
+describe('slow senders', () => {
+  let slow: TestApp;
+  let slowPort: number;
+  beforeAll(async () => {
+    slow = await startTestApp('embedded', { REQUEST_BODY_TIMEOUT: '500ms' });
+    await slow.app.listen({ port: 0, host: '127.0.0.1' });
+    slowPort = (slow.app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it('a body trickled one byte at a time gets 408 at the deadline and the connection is closed', async () => {
+    const head =
+      'POST /api/v1/users/login/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{';
+    const trickle = Array.from({ length: 20 }, () => [{ wait: 200 }, ' ']).flat();
+    const started = Date.now();
+    const response = await rawExchange(slowPort, [head, ...trickle], 8_000);
+    const elapsed = Date.now() - started;
+    expect(response.statusCode).toBe(408);
+    expect(JSON.parse(response.body)).toEqual({ error: 'Request body took too long to arrive.' });
+    expect(response.headers.connection).toBe('close');
+    expect(elapsed).toBeLessThan(3_000);
+    expect((await slow.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('a body that arrives in time is not affected', async () => {
+    const body = '{"email":"nobody@example.com","password":"wrong password!"}';
+    const response = await rawExchange(slowPort, [
+      `POST /api/v1/users/login/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+      { wait: 200 },
+      body,
+    ]);
+    expect(response.statusCode).toBe(401);
+  });
+});

@@ -179,6 +179,12 @@ export const settings = {
     default: '8000',
     parse: parseInteger(0, 65535),
   }),
+  REQUEST_BODY_TIMEOUT: setting({
+    group: 'HTTP',
+    doc: 'How long a client may take to send a request body once its headers are in; past it, 408 and the connection is closed (slow senders cannot hold connections).',
+    default: '10s',
+    parse: parseDuration(100, 300_000),
+  }),
   WEB_CONCURRENCY: setting({
     group: 'HTTP',
     doc: 'Server processes to run (node:cluster, sharing one port). Each has its own pool of `DB_POOL_MAX` connections. PostgreSQL only: the embedded database belongs to one process.',

@@ -116,3 +116,28 @@ export function registerStrictJsonParser(app: FastifyInstance): void {
     parseJson(request, text, done);
   });
 }
+
+/**
+ * A deadline for receiving the body. Node's own request timeout stops watching once the headers are
+ * in, so a client trickling one byte every few seconds could hold a connection (and a parser)
+ * forever. Past the deadline the request gets 408 and the connection is closed.
+ */
+export function registerBodyDeadline(app: FastifyInstance, timeoutMs: number): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const raw = request.raw;
+    const hasBody = raw.headers['content-length'] !== undefined || raw.headers['transfer-encoding'] !== undefined;
+    if (!hasBody || raw.complete) return done();
+    const timer = setTimeout(() => {
+      if (raw.complete) return;
+      // Fastify's body reader listens for errors on the stream and answers with our error handler.
+      if (raw.listenerCount('error') > 0) {
+        raw.emit('error', new HttpError(408, 'Request body took too long to arrive.', {}, { connection: 'close' }));
+      } else raw.destroy();
+    }, timeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    raw.once('end', clear);
+    raw.once('close', clear);
+    done();
+  });
+}
