@@ -8,7 +8,7 @@ import { type AddressInfo, connect } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
-import { LEAKS, rawExchange, type Step } from './raw-http.js';
+import { expectError, rawExchange, type Step } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 const MALFORMED = { error: 'Malformed JSON in request body.' };
@@ -21,25 +21,6 @@ const TITLE_MESSAGE = 'must be 1 to 255 characters, not only spaces, without con
 const DESCRIPTION_MESSAGE = 'must be at most 10000 characters without control characters (newline and tab allowed)';
 const PASSWORD_MESSAGE = 'must be 10 to 256 characters without control characters';
 const EMAIL_MESSAGE = 'must be a valid email address (at most 254 characters)';
-
-interface Answer {
-  statusCode: number;
-  headers: Record<string, string | string[] | number | undefined>;
-  body: string;
-}
-
-/** Asserts a clean JSON error answer and returns its parsed body. */
-function expectError(response: Answer, status: number, body?: Record<string, unknown>): Record<string, unknown> {
-  expect(response.statusCode, response.body.slice(0, 300)).toBe(status);
-  expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
-  const parsed = JSON.parse(response.body) as Record<string, unknown>;
-  expect(parsed).toBeTypeOf('object');
-  expect(parsed).not.toBeNull();
-  expect(typeof parsed.error).toBe('string');
-  if (body) expect(parsed).toEqual(body);
-  for (const leak of LEAKS) expect(response.body, `leak ${leak}`).not.toMatch(leak);
-  return parsed;
-}
 
 function invalidBody(fields: Record<string, string>) {
   return { error: 'Invalid request body.', fields };

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
-import { LEAKS, rawExchange } from './raw-http.js';
+import { expectError, rawExchange } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 const BAD_HOST = { error: 'Invalid Host header.' };
@@ -16,25 +16,6 @@ const TOO_MANY = 'Too many attempts; try again later.';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Headers = Record<string, string | string[] | number | undefined>;
-
-interface Answer {
-  statusCode: number;
-  headers: Headers;
-  body: string;
-}
-
-/** Asserts a clean JSON error answer and returns its parsed body. */
-function expectError(response: Answer, status: number, body?: Record<string, unknown>): Record<string, unknown> {
-  expect(response.statusCode, response.body.slice(0, 300)).toBe(status);
-  expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
-  const parsed = JSON.parse(response.body) as Record<string, unknown>;
-  expect(parsed).toBeTypeOf('object');
-  expect(parsed).not.toBeNull();
-  expect(typeof parsed.error).toBe('string');
-  if (body) expect(parsed).toEqual(body);
-  for (const leak of LEAKS) expect(response.body, `leak ${leak}`).not.toMatch(leak);
-  return parsed;
-}
 
 /** The headers every answer must carry, and the ones it must not. */
 function expectSecurityHeaders(headers: Headers, label = ''): void {

@@ -3,6 +3,7 @@
  * headers), and the text that must never reach a client. Shared by the hostile-input suites.
  */
 import { connect } from 'node:net';
+import { expect } from 'vitest';
 
 /** Text that must never reach a client: stacks, paths, SQL, library names. */
 export const LEAKS: RegExp[] = [
@@ -23,6 +24,26 @@ export const LEAKS: RegExp[] = [
   /typebox/i,
   /Error:/,
 ];
+
+/** An answer from app.inject or a raw socket. */
+export interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+}
+
+/** Asserts a clean JSON error answer (status, content type, an `error` string, no leak) and returns its body. */
+export function expectError(response: Answer, status: number, body?: Record<string, unknown>): Record<string, unknown> {
+  expect(response.statusCode, response.body.slice(0, 300)).toBe(status);
+  expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+  const parsed = JSON.parse(response.body) as Record<string, unknown>;
+  expect(parsed).toBeTypeOf('object');
+  expect(parsed).not.toBeNull();
+  expect(typeof parsed.error).toBe('string');
+  if (body) expect(parsed).toEqual(body);
+  for (const leak of LEAKS) expect(response.body, `leak ${leak}`).not.toMatch(leak);
+  return parsed;
+}
 
 export interface RawAnswer {
   statusCode: number;
