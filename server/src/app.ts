@@ -25,7 +25,7 @@ import { createHostMatcher } from './http/host-allowlist.js';
 import { registerOverloadGuards } from './http/overload.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';
-import { EARLY_ANSWER_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
+import { BASELINE_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
 import {
   attachServerGuards,
@@ -137,7 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       request.log.info({ method: request.method, route: null, path: null, status, ms: 0 }, 'request');
       (reply as FastifyReply)
         .code(status)
-        .headers({ ...EARLY_ANSWER_HEADERS, 'x-request-id': request.id })
+        .headers({ ...BASELINE_HEADERS, 'x-request-id': request.id })
         .type('application/json; charset=utf-8')
         .send({ error: status === 404 ? NOT_FOUND_MESSAGE : 'Malformed URL.' });
     },

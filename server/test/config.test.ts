@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../src/config/load.js';
 import { settingNames, settings } from '../src/config/schema.js';
 import { resolveSecretKey } from '../src/config/secret-key.js';
 import { generateSecretKey, secretKeyWeakness } from '../src/config/secrets.js';
-import { STRONG_KEY } from './helpers.js';
+import { SEED_BEFORE_SETTINGS, STRONG_KEY } from './helpers.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const PG = {
@@ -140,17 +140,7 @@ describe('production refusals (DEBUG unset or false)', () => {
   });
 
   it('reports every problem at once, in one message, naming each variable', () => {
-    const env = {
-      SECRET_KEY: 'local-dev-secret-key',
-      DEBUG: 'False',
-      ALLOWED_HOSTS: '0.0.0.0,localhost,*',
-      CORS_ALLOWED_ORIGINS: '*',
-      POSTGRES_DB: 'task_db',
-      POSTGRES_USER: 'cp_user',
-      POSTGRES_PASSWORD: 'password',
-      DB_HOST: 'postgres-container',
-      DB_PORT: 'not-a-port',
-    };
+    const env = { ...SEED_BEFORE_SETTINGS, DB_PORT: 'not-a-port' };
     let error: unknown;
     try {
       load(env);

@@ -8,10 +8,9 @@
  * `npm run fuzz` runs 100,000).
  */
 import { Agent, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authed, signup, startTestApp, type TestApp } from './helpers.js';
+import { authed, listenOnLoopback, signup, startTestApp, type TestApp } from './helpers.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 // CI replays one fixed sequence (a failure there is reproducible); `npm run fuzz` explores new ones.
@@ -237,8 +236,7 @@ const generated = fc.oneof({ weight: 5, arbitrary: chaotic }, { weight: 1, arbit
 describe('generated hostile requests', () => {
   beforeAll(async () => {
     t = await startTestApp('postgres');
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    port = (t.app.server.address() as AddressInfo).port;
+    port = await listenOnLoopback(t.app);
     tokenA = (await signup(t.app)).token;
     await t.app.inject(authed(tokenA, { method: 'POST', url: '/api/v1/tasks/', payload: { title: 'mine' } }));
     const b = await signup(t.app);

@@ -48,6 +48,25 @@ export function postgresEnv(database: string): Record<string, string> {
   };
 }
 
+/** The seed's insecure "before" settings (its settings.py and docker-compose.yml before the lesson). */
+export const SEED_BEFORE_SETTINGS: Readonly<Record<string, string>> = {
+  SECRET_KEY: 'local-dev-secret-key',
+  DEBUG: 'False',
+  ALLOWED_HOSTS: '0.0.0.0,localhost,*',
+  CORS_ALLOWED_ORIGINS: '*',
+  POSTGRES_DB: 'task_db',
+  POSTGRES_USER: 'cp_user',
+  POSTGRES_PASSWORD: 'password',
+  DB_HOST: 'postgres-container',
+  DB_PORT: '5432',
+};
+
+/** Listens on a free loopback port (for raw-socket tests) and returns it. */
+export async function listenOnLoopback(app: FastifyInstance): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as { port: number }).port;
+}
+
 export function configFor(env: Record<string, string | undefined>): Config {
   return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, dotEnv: false, cwd: process.cwd() });
 }

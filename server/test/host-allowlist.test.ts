@@ -1,8 +1,8 @@
 /** ALLOWED_HOSTS semantics (Django's, with a strict grammar), unit and over raw sockets. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostMatcher, domainOfHost, hostPatternProblem } from '../src/http/host-allowlist.js';
-import { EARLY_ANSWER_HEADERS } from '../src/http/security-headers.js';
-import { startTestApp, type TestApp } from './helpers.js';
+import { BASELINE_HEADERS } from '../src/http/security-headers.js';
+import { listenOnLoopback, startTestApp, type TestApp } from './helpers.js';
 import { rawExchange } from './raw-http.js';
 
 describe('domainOfHost', () => {
@@ -84,7 +84,7 @@ describe('answers written before helmet runs', () => {
     const t = await startTestApp('embedded');
     try {
       const normal = await t.app.inject({ method: 'GET', url: '/api/v1/test/' });
-      for (const [name, value] of Object.entries(EARLY_ANSWER_HEADERS)) expect(normal.headers[name], name).toBe(value);
+      for (const [name, value] of Object.entries(BASELINE_HEADERS)) expect(normal.headers[name], name).toBe(value);
     } finally {
       await t.close();
     }
@@ -96,8 +96,7 @@ describe('Host check on a real socket', () => {
   let port: number;
   beforeAll(async () => {
     t = await startTestApp('embedded', { ALLOWED_HOSTS: 'localhost' });
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    port = (t.app.server.address() as { port: number }).port;
+    port = await listenOnLoopback(t.app);
   });
   afterAll(async () => {
     await t?.close();

@@ -4,10 +4,10 @@
  * slow or partial bodies on a real socket. Every one must get a precise 4xx
  * in JSON, never a 5xx, and never leak internals.
  */
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authed, GOOD_PASSWORD, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
+import { authed, GOOD_PASSWORD, listenOnLoopback, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
 import { expectError, rawExchange, type Step } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
@@ -54,8 +54,7 @@ function signupRaw(payload: string | Buffer, contentType = 'application/json') {
 
 beforeAll(async () => {
   t = await startTestApp('embedded');
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (t.app.server.address() as AddressInfo).port;
+  port = await listenOnLoopback(t.app);
   token = (await signup(t.app)).token;
   otherToken = (await signup(t.app)).token;
 });

@@ -1,13 +1,6 @@
-/**
- * The HTTP layer under attack: unknown paths and methods, connection-level
- * garbage on a real socket, security headers on every answer, the Host
- * allowlist (with and without a trusted proxy), CORS, rate limits, and what
- * reaches the logs.
- */
-import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authed, GOOD_PASSWORD, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
+import { authed, GOOD_PASSWORD, listenOnLoopback, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
 import { expectError, rawExchange } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
@@ -67,8 +60,7 @@ const inject = (options: InjectOptions): Promise<LightMyRequestResponse> => t.ap
 
 beforeAll(async () => {
   t = await startTestApp('embedded');
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (t.app.server.address() as AddressInfo).port;
+  port = await listenOnLoopback(t.app);
   token = (await signup(t.app)).token;
 });
 

@@ -8,25 +8,19 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, GOOD_PASSWORD, PG_USER, STRONG_KEY, uniqueEmail } from './helpers.js';
+import {
+  createTestDatabase,
+  GOOD_PASSWORD,
+  postgresEnv,
+  SEED_BEFORE_SETTINGS,
+  STRONG_KEY,
+  uniqueEmail,
+} from './helpers.js';
 import { json, type Running, run, start, stop, ToggleProxy } from './process-helpers.js';
 
 describe('start-up refusals', () => {
   it('refuses the seed’s insecure "before" settings, listing every problem, without listening or printing secrets', async () => {
-    const proc = run(
-      {
-        SECRET_KEY: 'local-dev-secret-key',
-        DEBUG: 'False',
-        ALLOWED_HOSTS: '0.0.0.0,localhost,*',
-        CORS_ALLOWED_ORIGINS: '*',
-        POSTGRES_DB: 'task_db',
-        POSTGRES_USER: 'cp_user',
-        POSTGRES_PASSWORD: 'password',
-        DB_HOST: 'postgres-container',
-        DB_PORT: '5432',
-      },
-      mkdtempSync(join(tmpdir(), 'ironclad-refuse-')),
-    );
+    const proc = run({ ...SEED_BEFORE_SETTINGS }, mkdtempSync(join(tmpdir(), 'ironclad-refuse-')));
     expect(await proc.exited).toBe(1);
     const output = proc.output();
     expect(output).toBe(
@@ -115,11 +109,8 @@ describe('production start on PostgreSQL', () => {
     drop = database.drop;
     await proxy.open();
     server = await start({
-      POSTGRES_DB: database.name,
-      POSTGRES_USER: PG_USER,
-      DB_HOST: '127.0.0.1',
+      ...postgresEnv(database.name),
       DB_PORT: String(proxy.port),
-      SECRET_KEY: STRONG_KEY,
       ALLOWED_HOSTS: 'localhost,127.0.0.1',
       DB_CONNECT_TIMEOUT: '1s',
       DB_QUERY_TIMEOUT: '2s',
@@ -232,10 +223,7 @@ describe('WEB_CONCURRENCY', () => {
     let server: Running | undefined;
     try {
       server = await start({
-        POSTGRES_DB: database.name,
-        POSTGRES_USER: PG_USER,
-        DB_HOST: '127.0.0.1',
-        SECRET_KEY: STRONG_KEY,
+        ...postgresEnv(database.name),
         WEB_CONCURRENCY: '2',
       });
       // Both workers log "listening"; wait for the second before counting.

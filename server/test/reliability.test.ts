@@ -14,7 +14,7 @@ import {
   PG_HOST,
   PG_PORT,
   PG_USER,
-  STRONG_KEY,
+  postgresEnv,
   signup,
   startTestApp,
   type TestApp,
@@ -82,11 +82,8 @@ describe('database outage under a steady load of creates and reads', () => {
     database = await createTestDatabase();
     await proxy.open();
     server = await start({
-      POSTGRES_DB: database.name,
-      POSTGRES_USER: PG_USER,
-      DB_HOST: '127.0.0.1',
+      ...postgresEnv(database.name),
       DB_PORT: String(proxy.port),
-      SECRET_KEY: STRONG_KEY,
       DB_CONNECT_TIMEOUT: '1s',
       DB_QUERY_TIMEOUT: '2s',
     });
@@ -179,11 +176,8 @@ describe('SIGTERM under load', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     server = await start({
-      POSTGRES_DB: database.name,
-      POSTGRES_USER: PG_USER,
-      DB_HOST: PG_HOST,
+      ...postgresEnv(database.name),
       DB_PORT: String(PG_PORT),
-      SECRET_KEY: STRONG_KEY,
       SHUTDOWN_TIMEOUT: '5s',
     });
   });

@@ -4,11 +4,10 @@
  * (one Host/Authorization/Content-Type, no Content-Encoding, HTTP/1.x, UTF-8 bodies) are enforced.
  */
 
-import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EARLY_ANSWER_HEADERS } from '../src/http/security-headers.js';
-import { authed, signup, startTestApp, type TestApp } from './helpers.js';
+import { BASELINE_HEADERS } from '../src/http/security-headers.js';
+import { authed, listenOnLoopback, signup, startTestApp, type TestApp } from './helpers.js';
 import { type RawAnswer, rawExchange } from './raw-http.js';
 
 let t: TestApp;
@@ -17,8 +16,7 @@ let token: string;
 
 beforeAll(async () => {
   t = await startTestApp('embedded');
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (t.app.server.address() as AddressInfo).port;
+  port = await listenOnLoopback(t.app);
   token = (await signup(t.app)).token;
 });
 afterAll(async () => {
@@ -26,7 +24,7 @@ afterAll(async () => {
 });
 
 function expectSecured(response: RawAnswer) {
-  for (const [name, value] of Object.entries(EARLY_ANSWER_HEADERS)) expect(response.headers[name], name).toBe(value);
+  for (const [name, value] of Object.entries(BASELINE_HEADERS)) expect(response.headers[name], name).toBe(value);
   expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
 }
@@ -206,8 +204,7 @@ describe('slow senders', () => {
   let slowPort: number;
   beforeAll(async () => {
     slow = await startTestApp('embedded', { REQUEST_BODY_TIMEOUT: '500ms' });
-    await slow.app.listen({ port: 0, host: '127.0.0.1' });
-    slowPort = (slow.app.server.address() as AddressInfo).port;
+    slowPort = await listenOnLoopback(slow.app);
   });
   afterAll(async () => {
     await slow?.close();

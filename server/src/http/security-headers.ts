@@ -52,17 +52,15 @@ function computeHelmetHeaders(): Record<string, string> {
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(computeHelmetHeaders());
 
 /**
- * The headers of every answer that the app itself adds besides helmet's: API data is never cached,
- * and caches must keep answers to different origins apart.
+ * The headers of every answer: helmet's, plus no caching of API data and Vary: Origin so caches keep
+ * answers to different origins apart. Also written by hand on answers made outside Fastify's
+ * lifecycle (connection and router errors).
  */
 export const BASELINE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...SECURITY_HEADERS,
   'cache-control': 'no-store',
   vary: 'Origin',
 });
-
-/** For answers written outside Fastify's lifecycle (connection errors, router errors): the same headers. */
-export const EARLY_ANSWER_HEADERS = BASELINE_HEADERS;
 
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (_request, reply, done) => {

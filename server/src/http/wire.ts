@@ -9,13 +9,13 @@ import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } 
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
-import { EARLY_ANSWER_HEADERS } from './security-headers.js';
+import { BASELINE_HEADERS } from './security-headers.js';
 
 function rawAnswer(_status: number, message: string, extraHeaders: Record<string, string> = {}) {
   const body = JSON.stringify({ error: message });
   const requestId = randomUUID();
   const headers = {
-    ...EARLY_ANSWER_HEADERS,
+    ...BASELINE_HEADERS,
     'x-request-id': requestId,
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),
