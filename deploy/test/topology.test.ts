@@ -1,0 +1,358 @@
+/**
+ * The deployment run for real without containers (topology.ts): PostgreSQL, the built API, and nginx with the
+ * repository's template, probed from outside over loopback as a browser, a scanner and an attacker would.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_CSP } from '../../server/src/http/page-security.js';
+import { STRONG_KEY } from '../../server/test/helpers.js';
+import { assertTools, gate } from './tools.js';
+import { ensureClientBuilt, request, startTopology, type Topology } from './topology.js';
+
+const tools = gate(['nginx', 'openssl', 'envsubst']);
+
+/** Sends raw bytes and returns everything received before the server closed the connection. */
+function rawExchange(port: number, payload: string): Promise<string> {
+  return new Promise((resolveReply, reject) => {
+    const socket = netConnect(port, '127.0.0.1');
+    let received = '';
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no close within 5 s')));
+    socket.on('connect', () => socket.write(payload));
+    socket.on('data', (chunk) => {
+      received += chunk.toString();
+    });
+    socket.on('close', () => resolveReply(received));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? resolveReply(received) : reject(error),
+    );
+  });
+}
+
+interface Handshake {
+  ok: boolean;
+  protocol?: string | null;
+  cipher?: string;
+  code?: string;
+  /** Bytes of the HTTP answer to `payload`, when one was sent. */
+  reply?: string;
+}
+
+/** A TLS handshake to nginx, optionally followed by one raw request; reports what happened instead of throwing. */
+function handshake(
+  topology: Topology,
+  options: { servername?: string; minVersion?: string; maxVersion?: string; ciphers?: string; payload?: string },
+): Promise<Handshake> {
+  return new Promise((done) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: topology.httpsPort,
+      ca: topology.ca,
+      ...(options.servername ? { servername: options.servername } : {}),
+      minVersion: options.minVersion as 'TLSv1.2' | undefined,
+      maxVersion: options.maxVersion as 'TLSv1.3' | undefined,
+      ...(options.ciphers ? { ciphers: options.ciphers } : {}),
+    });
+    let reply = '';
+    let secured: Handshake | undefined;
+    socket.setTimeout(5_000, () => socket.destroy(new Error('timeout')));
+    socket.on('secureConnect', () => {
+      secured = { ok: true, protocol: socket.getProtocol(), cipher: socket.getCipher().name };
+      if (options.payload === undefined) socket.end();
+      else socket.write(options.payload);
+    });
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+    });
+    socket.on('close', () => done(secured ? { ...secured, reply } : { ok: false, code: 'closed' }));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (secured) return;
+      secured = undefined;
+      done({ ok: false, code: error.code ?? error.message });
+      socket.destroy();
+    });
+  });
+}
+
+const SECRET_MARKERS = ['SECRET_KEY', 'POSTGRES_PASSWORD', STRONG_KEY, '[core]', 'repositoryformatversion', 'import '];
+
+describe.skipIf(tools.skip)('the production topology on loopback: nginx in front of the API', () => {
+  let topology: Topology;
+
+  beforeAll(async () => {
+    assertTools(tools);
+    // The API's own login limits are raised so that the rate-limit test below sees nginx's limit_req.
+    topology = await startTopology({
+      serverEnv: { RATE_LIMIT_LOGIN: '1000/1h', RATE_LIMIT_LOGIN_ACCOUNT: '1000/1h', RATE_LIMIT_SIGNUP: '1000/1h' },
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await topology?.stop();
+  });
+
+  it('serves the built client at / over HTTPS, revalidated on every visit, with the page headers', async () => {
+    const answer = await request(topology, { path: '/' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toMatch(/^text\/html/);
+    expect(answer.body).toBe(readFileSync(join(topology.webRoot, 'index.html'), 'utf8'));
+    expect(answer.headers['cache-control']).toBe('no-cache');
+    expect(answer.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    expect(answer.headers['content-security-policy']).toBe(PAGE_CSP);
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    expect(answer.headers['x-frame-options']).toBe('DENY');
+    expect(answer.headers['referrer-policy']).toBe('no-referrer');
+    expect(answer.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(answer.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(answer.headers['permissions-policy']).toMatch(/camera=\(\)/);
+    // No version anywhere.
+    expect(answer.headers.server).toBe('nginx');
+  });
+
+  it('caches content-hashed assets for a year, and never caches a missing one', async () => {
+    const assets = readdirSync(join(topology.webRoot, 'assets')).filter((name) => /-[\w-]{8,}\.(js|css)$/.test(name));
+    expect(assets.length).toBeGreaterThan(0);
+    for (const name of assets) {
+      const answer = await request(topology, { path: `/assets/${name}` });
+      expect(answer.status, name).toBe(200);
+      expect(answer.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(answer.headers['content-security-policy']).toBe(PAGE_CSP);
+      expect(answer.body).toBe(readFileSync(join(topology.webRoot, 'assets', name), 'utf8'));
+    }
+    const missing = await request(topology, { path: '/assets/index-00000000.js' });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['cache-control']).toBeUndefined();
+    expect(JSON.parse(missing.body)).toEqual({ error: 'The requested resource was not found.' });
+  });
+
+  it('answers plain HTTP only with a permanent redirect to the HTTPS domain, and ACME challenges', async () => {
+    const redirect = await request(topology, { scheme: 'http', path: '/api/v1/test/?page=2' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.location).toBe(`https://${topology.domain}/api/v1/test/?page=2`);
+    expect(redirect.headers.server).toBe('nginx');
+
+    const token = 'aGVsbG8tYWNtZS1jaGFsbGVuZ2U';
+    writeFileSync(join(topology.dir, 'acme/.well-known/acme-challenge', token), 'token.thumbprint');
+    const challenge = await request(topology, { scheme: 'http', path: `/.well-known/acme-challenge/${token}` });
+    expect(challenge.status).toBe(200);
+    expect(challenge.body).toBe('token.thumbprint');
+    const noChallenge = await request(topology, { scheme: 'http', path: '/.well-known/acme-challenge/nothing' });
+    expect(noChallenge.status).toBe(404);
+  });
+
+  it('drops any request whose Host is not the domain, on both ports, without a byte of answer', async () => {
+    for (const host of ['evil.test', '127.0.0.1', `www.${topology.domain}`]) {
+      const reply = await rawExchange(topology.httpPort, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      expect(reply, host).toBe('');
+    }
+    expect(await rawExchange(topology.httpPort, 'GET / HTTP/1.0\r\n\r\n')).toBe('');
+
+    // Unknown SNI, and no SNI at all: the handshake is refused, so no certificate is even shown.
+    const unknownSni = await handshake(topology, { servername: 'evil.test' });
+    expect(unknownSni.ok).toBe(false);
+    expect(unknownSni.code).toBe('ERR_SSL_TLSV1_UNRECOGNIZED_NAME');
+    const noSni = await handshake(topology, {});
+    expect(noSni.ok).toBe(false);
+
+    // The right SNI with another Host: connection closed, no answer.
+    const mismatch = await handshake(topology, {
+      servername: topology.domain,
+      payload: 'GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n',
+    });
+    expect(mismatch.ok).toBe(true);
+    expect(mismatch.reply).toBe('');
+    // The control: the same exchange with the right Host is answered.
+    const control = await handshake(topology, {
+      servername: topology.domain,
+      payload: `GET / HTTP/1.1\r\nHost: ${topology.domain}\r\nConnection: close\r\n\r\n`,
+    });
+    expect(control.reply).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('speaks TLS 1.2 and 1.3 with forward-secret AEAD ciphers, and refuses TLS 1.1', async () => {
+    const tls13 = await handshake(topology, { servername: topology.domain, minVersion: 'TLSv1.3' });
+    expect(tls13).toMatchObject({ ok: true, protocol: 'TLSv1.3' });
+    const tls12 = await handshake(topology, {
+      servername: topology.domain,
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2',
+    });
+    expect(tls12).toMatchObject({ ok: true, protocol: 'TLSv1.2' });
+    expect(tls12.cipher).toMatch(/^ECDHE-(ECDSA|RSA)-(AES\d+-GCM|CHACHA20-POLY1305)/);
+    // A CBC suite nginx must not offer, even though this client would accept it.
+    const cbc = await handshake(topology, {
+      servername: topology.domain,
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA',
+    });
+    expect(cbc.ok).toBe(false);
+    // SECLEVEL=0 lets this client actually send a TLS 1.1 hello, so the refusal is nginx's protocol_version alert,
+    // not the client declining to try.
+    const tls11 = await handshake(topology, {
+      servername: topology.domain,
+      minVersion: 'TLSv1.1',
+      maxVersion: 'TLSv1.1',
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    });
+    expect(tls11.ok).toBe(false);
+    expect(tls11.code).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
+  });
+
+  it('proxies /api/ to the API with the domain as Host, whatever forwarding headers the client forges', async () => {
+    const answer = await request(topology, {
+      path: '/api/v1/test/',
+      headers: { 'x-forwarded-host': 'evil.test', forwarded: 'host=evil.test;proto=http', 'x-forwarded-proto': 'http' },
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ connected: true });
+    // The API's headers, not the pages': its own CSP, no-store, its request id; and HSTS exactly once.
+    expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(answer.headers['content-security-policy']).not.toBe(PAGE_CSP);
+    expect(answer.headers['content-security-policy']).toMatch(/^default-src 'none'/);
+    expect(answer.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    expect(answer.headers['cross-origin-opener-policy']).toBeUndefined();
+  });
+
+  it('leaves unknown /api/ paths (dotfiles and source maps included) to the API and its JSON 404', async () => {
+    for (const path of ['/api/v1/nothing-here/', '/api/v1/.env', '/api/v1/app.js.map']) {
+      const answer = await request(topology, { path });
+      expect(answer.status, path).toBe(404);
+      expect(JSON.parse(answer.body), path).toEqual({ error: 'The requested resource was not found.' });
+      expect(answer.headers['x-request-id'], `${path} answered by the API`).toBeDefined();
+    }
+  });
+
+  it('signs up and logs in through nginx; the session cookie is Secure because nginx says the request was HTTPS', async () => {
+    const email = `ada.${Date.now()}@example.com`;
+    const body = JSON.stringify({ email, password: 'correct horse battery staple' });
+    const json = { 'content-type': 'application/json' };
+    const signup = await request(topology, { method: 'POST', path: '/api/v1/users/signup/', headers: json, body });
+    expect(signup.status, signup.body).toBe(201);
+    const cookie = String(signup.headers['set-cookie']);
+    expect(cookie).toMatch(/ironclad_session=/);
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).toMatch(/; HttpOnly/i);
+
+    const login = await request(topology, { method: 'POST', path: '/api/v1/users/login', headers: json, body });
+    expect(login.status, login.body).toBe(200);
+    expect(String(login.headers['set-cookie'])).toMatch(/; Secure/i);
+    const { token } = JSON.parse(login.body) as { token: string };
+    const info = await request(topology, {
+      path: '/api/v1/users/info/',
+      headers: { authorization: `Token ${token}` },
+    });
+    expect(info.status).toBe(200);
+    expect(JSON.parse(info.body)).toMatchObject({ email });
+  });
+
+  it('refuses a body over the API limit at nginx, in the API JSON shape', async () => {
+    const answer = await request(topology, {
+      method: 'POST',
+      path: '/api/v1/tasks/',
+      headers: { 'content-type': 'application/json', authorization: 'Token nope' },
+      body: JSON.stringify({ title: 'x', description: 'y'.repeat(70 * 1024) }),
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(answer.body)).toHaveProperty('error');
+    expect(answer.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+  });
+
+  it('gives nothing for /.env, /.git/config, /server/ or a source map', async () => {
+    for (const path of ['/.env', '/.git/config', '/server/', '/server/src/app.ts', '/assets/index.js.map', '/x.map']) {
+      const answer = await request(topology, { path });
+      expect(answer.status, path).toBe(404);
+      for (const marker of SECRET_MARKERS) expect(answer.body, path).not.toContain(marker);
+    }
+  });
+
+  it('answers the container health check on its internal listener only', async () => {
+    const health = await fetch(`http://127.0.0.1:${topology.healthPort}/nginx-health`);
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('ok\n');
+  });
+
+  // Last: it spends the per-address login allowance that the tests above share.
+  it('answers a login flood with 429 from nginx, which a forged X-Forwarded-For does not dodge', async () => {
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof request>> | undefined;
+    for (let i = 0; i < 40; i += 1) {
+      const answer = await request(topology, {
+        method: 'POST',
+        // Other spellings of the path count against the same allowance.
+        path: ['/api/v1/users/login/', '/api/v1/users/login', '/api/v1/users/LOGIN/'][i % 3],
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${i}` },
+        body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong password here' }),
+      });
+      statuses.push(answer.status);
+      if (answer.status === 429) limited ??= answer;
+    }
+    // The first ones reached the API (401), then nginx cut the flood off.
+    expect(statuses.slice(0, 5).every((status) => status === 401 || status === 404)).toBe(true);
+    expect(statuses.filter((status) => status === 429).length, statuses.join(' ')).toBeGreaterThanOrEqual(10);
+    expect(limited?.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(limited?.body ?? '{}')).toHaveProperty('error');
+    expect(limited?.headers['retry-after']).toBeDefined();
+    // nginx's own answer: no API request id.
+    expect(limited?.headers['x-request-id']).toBeUndefined();
+  });
+});
+
+describe.skipIf(tools.skip)('the topology when secret-looking files are in the web root by mistake', () => {
+  let topology: Topology;
+  let webRoot: string;
+
+  beforeAll(async () => {
+    assertTools(tools);
+    webRoot = mkdtempSync(join(tmpdir(), 'ironclad-webroot-'));
+    cpSync(ensureClientBuilt(), webRoot, { recursive: true });
+    const decoys: Record<string, string> = {
+      '.env': `SECRET_KEY=${STRONG_KEY}\nPOSTGRES_PASSWORD=${STRONG_KEY}\n`,
+      '.git/config': '[core]\n\trepositoryformatversion = 0\n',
+      'server/src/app.ts': "import { SECRET_KEY } from './config';\n",
+      'assets/index-deadbeef.js.map': `{"sourcesContent":["SECRET_KEY=${STRONG_KEY}"]}`,
+      'main.js.map': `{"sourcesContent":["SECRET_KEY=${STRONG_KEY}"]}`,
+      'assets/.env': `SECRET_KEY=${STRONG_KEY}\n`,
+    };
+    for (const [path, content] of Object.entries(decoys)) {
+      mkdirSync(join(webRoot, path, '..'), { recursive: true });
+      writeFileSync(join(webRoot, path), content);
+    }
+    topology = await startTopology({ webRoot });
+  }, 240_000);
+
+  afterAll(async () => {
+    await topology?.stop();
+    if (webRoot) rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  it('still gives nothing for them', async () => {
+    const paths = [
+      '/.env',
+      '/.git/config',
+      '/server/',
+      '/server/src/app.ts',
+      '/assets/index-deadbeef.js.map',
+      '/main.js.map',
+      '/assets/.env',
+      '/%2eenv',
+      '/assets/../.env',
+      '/.%65nv',
+      '/server%2fsrc/app.ts',
+      '/SERVER/src/app.ts',
+      '/main.js.MAP',
+    ];
+    for (const path of paths) {
+      const answer = await request(topology, { path });
+      expect(answer.status, path).toBeGreaterThanOrEqual(400);
+      for (const marker of SECRET_MARKERS) expect(answer.body, path).not.toContain(marker);
+    }
+    // The control: a decoy-free file from the same directory is served, so the 404s above are the rules at work.
+    expect((await request(topology, { path: '/' })).status).toBe(200);
+  });
+});
