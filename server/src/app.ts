@@ -20,6 +20,7 @@ import pino from 'pino';
 import type { Config } from './config/load.js';
 import type { TrustProxy } from './config/schema.js';
 import type { Database } from './db/connect.js';
+import { ERROR_BODY_SCHEMA } from './http/error-body.js';
 import { buildErrorHandler, HttpError, NOT_FOUND_MESSAGE } from './http/errors.js';
 import { createHostMatcher } from './http/host-allowlist.js';
 import { registerOverloadGuards } from './http/overload.js';
@@ -27,6 +28,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';
 import { BASELINE_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { validatorCompiler } from './http/validation.js';
+import { isWebRoot, registerWebClient } from './http/web-client.js';
 import {
   attachServerGuards,
   clientErrorHandler,
@@ -65,6 +67,8 @@ export interface AppOptions {
   secretKey: string;
   /** Where JSON log lines go; stdout by default. */
   logStream?: Writable;
+  /** A built web client (client/dist) to serve at `/`; none when undefined. */
+  webRoot?: string;
 }
 
 const REDACT = [
@@ -166,6 +170,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             description: '`Token <key>` or `Bearer <key>`',
           },
         },
+        // Every error answer has this shape (http/errors.ts); clients generate their error type from it.
+        schemas: { ErrorBody: ERROR_BODY_SCHEMA },
       },
     },
   });
@@ -278,6 +284,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     repository: new TaskRepository(database.db),
     authenticate,
   });
+
+  if (isWebRoot(options.webRoot)) await registerWebClient(app, options.webRoot);
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '/';

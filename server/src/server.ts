@@ -4,6 +4,7 @@
  * anything in the configuration is wrong. Started by main.ts.
  */
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config/load.js';
 import { resolveSecretKey } from './config/secret-key.js';
@@ -34,6 +35,9 @@ export interface Signals {
   forward?: (signal: string) => void;
 }
 
+/** The web client built beside this server (`npm run build`); absent in the API's container image. */
+const BUILT_CLIENT = fileURLToPath(new URL('../../client/dist/', import.meta.url));
+
 export async function start(config: Config, signals: Signals): Promise<void> {
   // A stop asked for while starting (the embedded database can take seconds to create) is honoured
   // as soon as there is something to close, and still exits 0.
@@ -50,7 +54,7 @@ export async function start(config: Config, signals: Signals): Promise<void> {
       app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
   });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
-  app = await buildApp({ config, database, secretKey: key.key });
+  app = await buildApp({ config, database, secretKey: key.key, webRoot: BUILT_CLIENT });
   const log = app.log;
   for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
   if (key.origin === 'generated')

@@ -11,7 +11,7 @@ import type { Limiter } from '../http/rate-limit.js';
 import { type Authenticate, authOf } from './authenticate.js';
 import { dummyPasswordHash, type PasswordHasher, passwordProblem } from './passwords.js';
 import { LoginBody, Message, SignupBody, TokenResponse, UserInfo } from './schemas.js';
-import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { clearSessionCookie, sessionBody, setSessionCookie } from './session-cookie.js';
 import type { SessionStore } from './sessions.js';
 
 export interface UserRoutesOptions {
@@ -83,7 +83,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
         });
         setSessionCookie(request, reply, token, tokenTtlMs);
         reply.code(201);
-        return { token, email };
+        return sessionBody(request, token, email);
       } catch (error) {
         if (isUniqueViolation(error))
           throw new HttpError(409, 'An account with this email already exists.', {
@@ -120,7 +120,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       await sessions.purgeExpired(user.id);
       const token = await sessions.issue(user.id);
       setSessionCookie(request, reply, token, tokenTtlMs);
-      return { token, email };
+      return sessionBody(request, token, email);
     },
   );
 

@@ -42,7 +42,8 @@ export const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const TokenResponse = Type.Object({ token: Type.String(), email: Type.String() });
+// `token` is left out for browsers, which get it only in the HttpOnly cookie (session-cookie.ts).
+export const TokenResponse = Type.Object({ token: Type.Optional(Type.String()), email: Type.String() });
 
 export const UserInfo = Type.Object({
   id: Type.Integer(),

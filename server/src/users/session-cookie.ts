@@ -20,6 +20,17 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, t
   });
 }
 
+/**
+ * The body of a signup or login answer. A browser (it sends Sec-Fetch-Site, a header page scripts can
+ * neither set nor remove) gets the token only in the HttpOnly cookie, so no script on the page ever sees
+ * it, not even in the response it fetched. Other clients (curl, apps, the seed's users) get it in the body.
+ * Browsers send Sec-Fetch-Site only to HTTPS and localhost origins; on plain HTTP elsewhere the token is in the
+ * body too, which is one more reason production is HTTPS-only.
+ */
+export function sessionBody(request: FastifyRequest, token: string, email: string): { token?: string; email: string } {
+  return request.headers['sec-fetch-site'] === undefined ? { token, email } : { email };
+}
+
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, {
     httpOnly: true,

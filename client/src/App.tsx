@@ -1,0 +1,70 @@
+import { useCallback, useState } from 'react';
+import { describeError } from './api/errors';
+import { AuthScreen } from './session/AuthScreen';
+import { useSession } from './session/session';
+import { TasksScreen } from './tasks/TasksScreen';
+import { ConnectionBanner } from './ui/ConnectionBanner';
+
+export function App() {
+  const session = useSession();
+  const { state } = session;
+  const [announcement, setAnnouncement] = useState('');
+  const [logoutError, setLogoutError] = useState<string>();
+  const announce = useCallback((message: string) => setAnnouncement(message), []);
+
+  const logOut = async () => {
+    setLogoutError(undefined);
+    try {
+      await session.signOut();
+    } catch (error) {
+      setLogoutError(`Could not log out: ${describeError(error)}`);
+    }
+  };
+
+  return (
+    <>
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo" aria-hidden="true">
+            ✓
+          </span>
+          Ironclad Tasks
+        </div>
+        {state.status === 'signed-in' && (
+          <div className="account">
+            <span className="email" title={state.email}>
+              {state.email}
+            </span>
+            <button type="button" onClick={logOut}>
+              Log out
+            </button>
+          </div>
+        )}
+      </header>
+      <ConnectionBanner />
+      {logoutError && (
+        <p className="banner banner-error" role="alert">
+          {logoutError}
+        </p>
+      )}
+      {/* Screen readers hear what happened after actions that change no focused element. */}
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </p>
+      <div id="content" className="content">
+        {state.status === 'checking' ? (
+          <p className="empty" role="status">
+            Loading…
+          </p>
+        ) : state.status === 'signed-in' ? (
+          <TasksScreen key={state.email} announce={announce} />
+        ) : (
+          <AuthScreen notice={state.notice} />
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,104 @@
+/** Log in or sign up. Field errors appear under their field; anything else above the button. */
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { api } from '../api/client';
+import { describeError, fieldErrors } from '../api/errors';
+import { TextField } from '../ui/Field';
+import { useSession } from './session';
+
+type Mode = 'login' | 'signup';
+
+export function AuthScreen({ notice }: { notice?: string | undefined }) {
+  const { signedIn } = useSession();
+  const [mode, setMode] = useState<Mode>('login');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  const form = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, []);
+
+  // After a refusal, put the keyboard where the problem is.
+  useEffect(() => {
+    if (error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [error]);
+
+  const switchTo = (next: Mode) => {
+    setMode(next);
+    setError(undefined);
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const account = await (mode === 'login' ? api.login : api.signup)({ email, password });
+      signedIn(account.email);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fields = fieldErrors(error);
+  const general = error && !fields.email && !fields.password ? describeError(error) : undefined;
+  const title = mode === 'login' ? 'Log in' : 'Create your account';
+
+  return (
+    <main className="auth">
+      <div className="card auth-card">
+        <h1 ref={heading} tabIndex={-1}>
+          {title}
+        </h1>
+        {notice && (
+          <p className="banner banner-info" role="status">
+            {notice}
+          </p>
+        )}
+        <form ref={form} onSubmit={submit} noValidate>
+          <TextField
+            label="Email"
+            type="email"
+            name="email"
+            autoComplete={mode === 'login' ? 'username' : 'email'}
+            required
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            error={fields.email}
+          />
+          <TextField
+            label="Password"
+            type="password"
+            name="password"
+            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+            required
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            error={fields.password}
+            {...(mode === 'signup' ? { hint: 'At least 10 characters; not a common password.' } : {})}
+          />
+          {general && (
+            <p className="form-error" role="alert">
+              {general}
+            </p>
+          )}
+          <button type="submit" className="primary wide" disabled={busy}>
+            {busy ? 'Please wait…' : mode === 'login' ? 'Log in' : 'Sign up'}
+          </button>
+        </form>
+        <p className="switch">
+          {mode === 'login' ? 'New here? ' : 'Already have an account? '}
+          <button type="button" className="link" onClick={() => switchTo(mode === 'login' ? 'signup' : 'login')}>
+            {mode === 'login' ? 'Create an account' : 'Log in instead'}
+          </button>
+        </p>
+      </div>
+    </main>
+  );
+}

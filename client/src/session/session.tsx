@@ -1,0 +1,83 @@
+/**
+ * Who is signed in. The app asks the API at start (the HttpOnly cookie is invisible to scripts, so the
+ * answer to GET /users/info/ is the only way to know) and returns to the login screen, with the reason,
+ * when any call says the session is over.
+ */
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { api, whenSessionEnds } from '../api/client';
+import { connection } from '../api/connection';
+import { ApiError } from '../api/errors';
+
+export type SessionState =
+  | { status: 'checking' }
+  | { status: 'signed-out'; notice?: string }
+  | { status: 'signed-in'; email: string };
+
+interface Session {
+  state: SessionState;
+  signedIn: (email: string) => void;
+  signOut: () => Promise<void>;
+}
+
+const SessionContext = createContext<Session | undefined>(undefined);
+
+export const SESSION_EXPIRED = 'Your session has expired. Please log in again.';
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const queries = useQueryClient();
+  const [state, setState] = useState<SessionState>({ status: 'checking' });
+
+  const end = useCallback(
+    (notice?: string) => {
+      // Nothing of the previous account stays in memory for the next one.
+      queries.clear();
+      setState(notice ? { status: 'signed-out', notice } : { status: 'signed-out' });
+    },
+    [queries],
+  );
+
+  useEffect(() => {
+    whenSessionEnds(() => end(SESSION_EXPIRED));
+  }, [end]);
+
+  // Ask once at start; if the server cannot be reached, ask again when it is back.
+  useEffect(() => {
+    if (state.status !== 'checking') return;
+    let cancelled = false;
+    const check = () =>
+      api.account().then(
+        (account) => !cancelled && setState({ status: 'signed-in', email: account.email }),
+        (error) => {
+          if (!cancelled && error instanceof ApiError) setState({ status: 'signed-out' });
+        },
+      );
+    void check();
+    const unsubscribe = connection.subscribe(() => {
+      if (connection.getStatus() === 'online') void check();
+    });
+    return () => {
+      cancelled = true;
+      unsubscribe();
+    };
+  }, [state.status]);
+
+  const session = useMemo<Session>(
+    () => ({
+      state,
+      signedIn: (email) => setState({ status: 'signed-in', email }),
+      signOut: async () => {
+        await api.logout();
+        end();
+      },
+    }),
+    [state, end],
+  );
+  return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside SessionProvider');
+  return session;
+}

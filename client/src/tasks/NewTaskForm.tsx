@@ -1,0 +1,89 @@
+/**
+ * Adds a task. The draft stays in the form until the server has it: a failed save loses nothing, and a
+ * retry reuses the draft's Idempotency-Key, so an answer lost on the way back cannot make a duplicate.
+ */
+import { type FormEvent, useRef, useState } from 'react';
+import { newIdempotencyKey } from '../api/client';
+import { describeError, fieldErrors } from '../api/errors';
+import { TextAreaField, TextField } from '../ui/Field';
+import { useCreateTask } from './use-tasks';
+
+export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
+  const create = useCreateTask();
+  const [title, setTitle] = useState('');
+  const [description, setDescription] = useState('');
+  const [showDetails, setShowDetails] = useState(false);
+  const key = useRef(newIdempotencyKey());
+  const titleInput = useRef<HTMLInputElement>(null);
+
+  const edit = (apply: () => void) => {
+    apply();
+    if (!create.isError) return;
+    // A changed draft is a new task: a new key, so it is not mistaken for a retry of the previous one.
+    key.current = newIdempotencyKey();
+    create.reset();
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const task = description.trim() ? { title, description } : { title };
+    create.mutate(
+      { task, key: key.current },
+      {
+        onSuccess: (created) => {
+          // Clear only what was sent: anything typed while it was on its way stays.
+          setTitle((current) => (current === title ? '' : current));
+          setDescription((current) => (current === description ? '' : current));
+          setShowDetails(false);
+          key.current = newIdempotencyKey();
+          onAdded(created.title);
+          titleInput.current?.focus();
+        },
+      },
+    );
+  };
+
+  const fields = fieldErrors(create.error);
+  const general = create.error && !fields.title && !fields.description ? describeError(create.error) : undefined;
+
+  return (
+    <form className="card new-task" onSubmit={submit} noValidate aria-label="Add a task">
+      <div className="new-task-row">
+        <TextField
+          ref={titleInput}
+          label="New task"
+          name="title"
+          placeholder="What needs doing?"
+          autoComplete="off"
+          maxLength={255}
+          value={title}
+          onChange={(event) => edit(() => setTitle(event.target.value))}
+          error={fields.title}
+        />
+        <button type="submit" className="primary" disabled={create.isPending || title.trim() === ''}>
+          {create.isPending ? 'Adding…' : 'Add'}
+        </button>
+      </div>
+      {showDetails ? (
+        <TextAreaField
+          label="Details (optional)"
+          name="description"
+          rows={3}
+          maxLength={10000}
+          value={description}
+          onChange={(event) => edit(() => setDescription(event.target.value))}
+          error={fields.description}
+        />
+      ) : (
+        <button type="button" className="link" onClick={() => setShowDetails(true)}>
+          Add details
+        </button>
+      )}
+      {general && (
+        <p className="form-error" role="alert">
+          {general}
+        </p>
+      )}
+    </form>
+  );
+}

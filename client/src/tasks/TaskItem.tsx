@@ -1,0 +1,144 @@
+/** One task: tick it done and back, edit its title and description in place, delete it. */
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import type { Task } from '../api/client';
+import { describeError, fieldErrors } from '../api/errors';
+import { TextAreaField, TextField } from '../ui/Field';
+import { useUpdateTask } from './use-tasks';
+
+interface Props {
+  task: Task;
+  onDelete: (task: Task) => void;
+}
+
+export function TaskItem({ task, onDelete }: Props) {
+  const update = useUpdateTask();
+  const [editing, setEditing] = useState(false);
+  const checkboxId = useId();
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+
+  // Back from the editor, the keyboard returns to the Edit button it left from.
+  useEffect(() => {
+    if (wasEditing.current && !editing) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+
+  // The box follows the click at once: the list's own update reaches React a tick later, and a controlled
+  // checkbox would spring back for that tick.
+  const [checked, setChecked] = useState(task.completed);
+  useEffect(() => setChecked(task.completed), [task.completed]);
+  const toggle = () => {
+    setChecked(!checked);
+    update.change(task.id, { completed: !checked });
+  };
+
+  if (editing) return <TaskEditor task={task} onDone={() => setEditing(false)} />;
+
+  return (
+    <li className={`task${checked ? ' done' : ''}`}>
+      <input id={checkboxId} type="checkbox" checked={checked} onChange={toggle} />
+      <div className="task-text">
+        <label htmlFor={checkboxId} className="task-title">
+          {task.title}
+        </label>
+        {task.description && <p className="task-description">{task.description}</p>}
+        {update.isError && (
+          <p className="field-error" role="alert">
+            {describeError(update.error)}
+          </p>
+        )}
+      </div>
+      <div className="task-actions">
+        <button
+          ref={editButton}
+          type="button"
+          className="ghost"
+          onClick={() => setEditing(true)}
+          aria-label={`Edit “${task.title}”`}
+        >
+          Edit
+        </button>
+        <button
+          type="button"
+          className="ghost danger"
+          onClick={() => onDelete(task)}
+          aria-label={`Delete “${task.title}”`}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
+  const update = useUpdateTask();
+  const [title, setTitle] = useState(task.title);
+  const [description, setDescription] = useState(task.description);
+  const titleInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    titleInput.current?.focus();
+    titleInput.current?.select();
+  }, []);
+
+  const save = (event: FormEvent) => {
+    event.preventDefault();
+    if (title === task.title && description === task.description) return onDone();
+    update.change(task.id, { title, description }, { onSuccess: onDone });
+  };
+
+  const cancelOnEscape = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      onDone();
+    }
+  };
+
+  const fields = fieldErrors(update.error);
+  const general = update.error && !fields.title && !fields.description ? describeError(update.error) : undefined;
+
+  return (
+    <li className="task editing">
+      <form
+        className="task-editor"
+        onSubmit={save}
+        onKeyDown={cancelOnEscape}
+        noValidate
+        aria-label={`Edit “${task.title}”`}
+      >
+        <TextField
+          ref={titleInput}
+          label="Title"
+          name="title"
+          maxLength={255}
+          value={title}
+          onChange={(event) => setTitle(event.target.value)}
+          error={fields.title}
+        />
+        <TextAreaField
+          label="Details"
+          name="description"
+          rows={3}
+          maxLength={10000}
+          value={description}
+          onChange={(event) => setDescription(event.target.value)}
+          error={fields.description}
+        />
+        {general && (
+          <p className="form-error" role="alert">
+            {general}
+          </p>
+        )}
+        <div className="editor-actions">
+          <button type="submit" className="primary" disabled={update.isPending}>
+            {update.isPending ? 'Saving…' : 'Save'}
+          </button>
+          <button type="button" onClick={onDone}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </li>
+  );
+}

@@ -1,0 +1,151 @@
+/** The signed-in screen: add, filter, tick, edit and delete tasks. */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api, type Task } from '../api/client';
+import { describeError } from '../api/errors';
+import { applyFilter, countTasks, FILTERS, type Filter, filterSearch, parseFilter } from './filter';
+import { NewTaskForm } from './NewTaskForm';
+import { PendingDeletes } from './pending-deletes';
+import { TaskItem } from './TaskItem';
+import { useDeleteTask, useTaskList } from './use-tasks';
+
+const FILTER_LABELS: Record<Filter, string> = { all: 'All', open: 'Open', done: 'Done' };
+const EMPTY: Record<Filter, string> = {
+  all: 'No tasks yet. Add your first one above.',
+  open: 'Nothing open. Well done!',
+  done: 'Nothing done yet.',
+};
+
+export function TasksScreen({ announce }: { announce: (message: string) => void }) {
+  const list = useTaskList();
+  const remove = useDeleteTask();
+  const [filter, setFilter] = useState<Filter>(() => parseFilter(window.location.search));
+  const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
+  const [undo, setUndo] = useState<Task>();
+  const [deleteError, setDeleteError] = useState<string>();
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  const pending = useMemo(
+    () =>
+      new PendingDeletes((id) => {
+        setUndo((current) => (current?.id === id ? undefined : current));
+        remove.mutate(id, {
+          onError: (error) => {
+            // The server still has it: show it again, and say why.
+            setHidden((ids) => without(ids, id));
+            setDeleteError(`A task could not be deleted: ${describeError(error)}`);
+          },
+          onSettled: () => setHidden((ids) => without(ids, id)),
+        });
+      }),
+    [remove.mutate],
+  );
+
+  // Leaving the page commits the deletes still waiting for their undo window.
+  useEffect(() => {
+    const leave = () => {
+      for (const id of pending.flushIds()) api.deleteTaskOnExit(id);
+    };
+    window.addEventListener('pagehide', leave);
+    return () => window.removeEventListener('pagehide', leave);
+  }, [pending]);
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, []);
+
+  const chooseFilter = (next: Filter) => {
+    setFilter(next);
+    window.history.replaceState(null, '', `${window.location.pathname}${filterSearch(next)}`);
+  };
+
+  const deleteTask = (task: Task) => {
+    setDeleteError(undefined);
+    setHidden((ids) => new Set(ids).add(task.id));
+    setUndo(task);
+    pending.schedule(task.id);
+    announce(`Deleted “${task.title}”. Undo is available for a few seconds.`);
+    heading.current?.focus();
+  };
+
+  const undoDelete = () => {
+    if (!undo) return;
+    if (pending.cancel(undo.id)) {
+      setHidden((ids) => without(ids, undo.id));
+      announce(`Restored “${undo.title}”.`);
+    }
+    setUndo(undefined);
+  };
+
+  const visible = (list.data ?? []).filter((task) => !hidden.has(task.id));
+  const counts = countTasks(visible);
+  const shown = applyFilter(visible, filter);
+
+  return (
+    <main className="tasks">
+      <h1 ref={heading} tabIndex={-1} className="visually-hidden">
+        Your tasks
+      </h1>
+      <NewTaskForm onAdded={(title) => announce(`Added “${title}”.`)} />
+
+      <fieldset className="filters">
+        <legend className="visually-hidden">Show</legend>
+        {FILTERS.map((name) => (
+          <label key={name} className={`filter${filter === name ? ' active' : ''}`}>
+            <input
+              type="radio"
+              name="filter"
+              value={name}
+              checked={filter === name}
+              onChange={() => chooseFilter(name)}
+            />
+            {FILTER_LABELS[name]} <span className="count">{counts[name]}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      {/* Before the list in the tab order (shown at the bottom): one Tab from the filters reaches Undo. */}
+      {undo && (
+        <div className="toast" role="status">
+          <span>
+            Deleted “<span className="toast-title">{undo.title}</span>”.
+          </span>
+          <button type="button" className="link" onClick={undoDelete}>
+            Undo
+          </button>
+        </div>
+      )}
+      {deleteError && (
+        <p className="banner banner-error" role="alert">
+          {deleteError}
+        </p>
+      )}
+
+      {list.isPending ? (
+        <p className="empty" role="status">
+          Loading your tasks…
+        </p>
+      ) : list.isError && !list.data ? (
+        <div className="banner banner-error" role="alert">
+          <p>Your tasks could not be loaded: {describeError(list.error)}</p>
+          <button type="button" onClick={() => void list.refetch()}>
+            Try again
+          </button>
+        </div>
+      ) : shown.length === 0 ? (
+        <p className="empty">{EMPTY[filter]}</p>
+      ) : (
+        <ul className="task-list" aria-label={`${FILTER_LABELS[filter]} tasks`}>
+          {shown.map((task) => (
+            <TaskItem key={task.id} task={task} onDelete={deleteTask} />
+          ))}
+        </ul>
+      )}
+    </main>
+  );
+}
+
+function without(ids: ReadonlySet<number>, id: number): ReadonlySet<number> {
+  const next = new Set(ids);
+  next.delete(id);
+  return next;
+}

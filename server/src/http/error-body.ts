@@ -1,0 +1,22 @@
+/** The JSON body of every error answer, as published in the OpenAPI document (components.schemas.ErrorBody). */
+export const ERROR_BODY_SCHEMA = {
+  type: 'object' as const,
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'string' as const,
+      description: 'One sentence for a person; never a stack trace or a database message.',
+    },
+    fields: {
+      type: 'object' as const,
+      additionalProperties: { type: 'string' as const },
+      description: 'Per-field problems of a 400 or 409, keyed by field (or parameter/header) name.',
+    },
+    allowed: {
+      type: 'array' as const,
+      items: { type: 'string' as const },
+      description: 'On a 405: the methods the path allows.',
+    },
+    status: { type: 'string' as const, description: 'On /readyz: `unavailable` while the database cannot be reached.' },
+  },
+};
