@@ -4,6 +4,7 @@
  *   check-config load and check the configuration exactly as `start` would; exit 1 on problems
  *   migrate      apply database migrations and exit
  *   gen-config   rewrite .env.example, docs/configuration.md and the README table from the schema
+ *   check        `check --deploy [options]`: audit configuration, files and a live URL (docs/audit.md)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,6 +20,11 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 async function run(verb: string | undefined): Promise<number> {
   switch (verb) {
+    case 'check': {
+      // Loaded on demand: the auditor pulls in secretlint, which the other verbs do not need.
+      const { main } = await import('./audit/run.js');
+      return main(process.argv.slice(3));
+    }
     case 'secret':
       process.stdout.write(`${generateSecretKey()}\n`);
       return 0;
@@ -52,7 +58,7 @@ async function run(verb: string | undefined): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write('usage: cli <secret | check-config | migrate | gen-config>\n');
+      process.stderr.write('usage: cli <secret | check-config | check --deploy | migrate | gen-config>\n');
       return 2;
   }
 }

@@ -79,6 +79,17 @@ function stripOneNewline(text: string): string {
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
+  const { config, problems } = inspectConfig(options);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * The loader's whole evaluation without the refusal: the configuration as far as it could be read,
+ * and the problems `loadConfig` would refuse to start over. For the deploy audit, which must report
+ * an insecure configuration rather than stop at it; the server itself only ever uses loadConfig.
+ */
+export function inspectConfig(options: LoadOptions = {}): { config: Config; problems: string[] } {
   const cwd = options.cwd ?? process.cwd();
   const processEnv = options.env ?? process.env;
   const fromDotEnv = options.dotEnv === false ? {} : readDotEnv(cwd);
@@ -229,14 +240,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
     warnings.push('TRUST_PROXY: is true, so any client can forge its address; list the proxy addresses instead');
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
   return {
-    values: typed,
-    debug,
-    database,
-    secretKey,
-    secretKeyFallbacks: fallbacks,
-    warnings,
-    sources,
+    config: {
+      values: typed,
+      debug,
+      database,
+      secretKey,
+      secretKeyFallbacks: fallbacks,
+      warnings,
+      sources,
+    },
+    problems,
   };
 }

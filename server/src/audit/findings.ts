@@ -1,0 +1,374 @@
+/**
+ * What the auditor reports. Every check has one entry in CHECKS: its stable ID, severity, area and the
+ * fix. The code raises findings by ID only, so docs/audit.md (a test compares it with this list) and the
+ * JSON output cannot disagree about what an ID means. A finding's message never holds a secret's value.
+ */
+
+export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const AREAS = ['config', 'files', 'live'] as const;
+export type Area = (typeof AREAS)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export interface CheckDefinition {
+  readonly severity: Severity;
+  /** What triggers it, for the docs. */
+  readonly trigger: string;
+  readonly fix: string;
+}
+
+export const CHECKS = {
+  // --- Configuration (the same loader as the server) ---
+  'config.refused': {
+    severity: 'error',
+    trigger: 'The server would refuse to start with this configuration (the loader reports the reason).',
+    fix: 'Correct the setting named in the message; `node server/dist/cli.js check-config` shows the same refusal.',
+  },
+  'config.debug': {
+    severity: 'critical',
+    trigger: '`DEBUG` is on: production refusals become warnings and 500 answers carry error detail.',
+    fix: 'Set DEBUG=false (or remove it) on every server others can reach.',
+  },
+  'config.secret-key.weak': {
+    severity: 'critical',
+    trigger: '`SECRET_KEY` is a placeholder, shorter than 50 characters or has fewer than 5 distinct characters.',
+    fix: 'Generate a key with `npm run secret` and give it as SECRET_KEY or SECRET_KEY_FILE.',
+  },
+  'config.secret-key-fallback.weak': {
+    severity: 'critical',
+    trigger: 'An entry of `SECRET_KEY_FALLBACKS` is weak by the same rules as `SECRET_KEY`.',
+    fix: 'Drop the weak entry; tokens signed under it stop working, which is the point.',
+  },
+  'config.secret-key-fallback.same-as-key': {
+    severity: 'info',
+    trigger: 'An entry of `SECRET_KEY_FALLBACKS` equals `SECRET_KEY`.',
+    fix: 'Remove it from SECRET_KEY_FALLBACKS; the current key is always accepted.',
+  },
+  'config.allowed-hosts.wildcard': {
+    severity: 'critical',
+    trigger: '`ALLOWED_HOSTS` contains `*`, so any Host header is accepted (Host header attacks, cache poisoning).',
+    fix: 'List your domains: ALLOWED_HOSTS=tasks.example.com',
+  },
+  'config.allowed-hosts.empty': {
+    severity: 'error',
+    trigger: '`ALLOWED_HOSTS` lists no host, so every request is refused.',
+    fix: 'List your domains: ALLOWED_HOSTS=tasks.example.com',
+  },
+  'config.allowed-hosts.local-only': {
+    severity: 'info',
+    trigger: '`ALLOWED_HOSTS` names only localhost and loopback addresses: a public domain would be refused.',
+    fix: 'Add the public domain the proxy forwards, e.g. ALLOWED_HOSTS=tasks.example.com',
+  },
+  'config.cors.wildcard': {
+    severity: 'critical',
+    trigger: '`CORS_ALLOWED_ORIGINS` contains `*`: every website could call the API.',
+    fix: 'List exact origins: CORS_ALLOWED_ORIGINS=https://tasks.example.com (or leave it empty).',
+  },
+  'config.cors.null': {
+    severity: 'critical',
+    trigger: '`CORS_ALLOWED_ORIGINS` contains `null`, the origin any sandboxed frame or local file can claim.',
+    fix: 'Remove `null`; list exact https origins only.',
+  },
+  'config.cors.malformed': {
+    severity: 'error',
+    trigger: 'A `CORS_ALLOWED_ORIGINS` entry is not an exact `scheme://host[:port]` origin.',
+    fix: 'Write each origin as scheme://host[:port] with no path or trailing slash.',
+  },
+  'config.cors.insecure-origin': {
+    severity: 'warning',
+    trigger: 'A `CORS_ALLOWED_ORIGINS` entry is a plain-HTTP origin that is not localhost.',
+    fix: 'Use the https:// origin of the page.',
+  },
+  'config.cors.local-origin': {
+    severity: 'info',
+    trigger: 'A `CORS_ALLOWED_ORIGINS` entry is a localhost origin, a development leftover in production.',
+    fix: 'Remove localhost origins from the production configuration.',
+  },
+  'config.cookies.not-secure': {
+    severity: 'warning',
+    trigger:
+      '`TRUST_PROXY` is off: behind the TLS-terminating proxy every request looks like plain HTTP, so the session cookie is sent without `Secure` (it is always `HttpOnly` and `SameSite=Strict`).',
+    fix: 'Set TRUST_PROXY to the proxy address (e.g. TRUST_PROXY=uniquelocal in a compose network, or loopback).',
+  },
+  'config.hsts.weak': {
+    severity: 'error',
+    trigger:
+      'The API build sends no `Strict-Transport-Security`, or one shorter than a year (server/src/http/security-headers.ts).',
+    fix: 'Restore strictTransportSecurity (two years, includeSubDomains) in security-headers.ts.',
+  },
+  'config.trust-proxy.any': {
+    severity: 'warning',
+    trigger:
+      '`TRUST_PROXY` is `true` or a hop count: forwarded headers are believed from any sender, not from a named proxy.',
+    fix: 'List the proxy addresses or ranges: TRUST_PROXY=loopback, uniquelocal or 10.0.0.0/8.',
+  },
+  'config.database.embedded': {
+    severity: 'warning',
+    trigger: 'No PostgreSQL is configured, so the embedded single-process database (PGlite) would be used.',
+    fix: 'Set POSTGRES_DB (and POSTGRES_USER, POSTGRES_PASSWORD, DB_HOST) or DATABASE_URL.',
+  },
+  'config.database.password-placeholder': {
+    severity: 'critical',
+    trigger: 'The database password is a known placeholder (`password`, `your-db-password`, ...).',
+    fix: 'Set a long random POSTGRES_PASSWORD (e.g. from `npm run secret`) in the database and the server.',
+  },
+  'config.database.password-equals-user': {
+    severity: 'critical',
+    trigger: 'The database password equals the database user name.',
+    fix: 'Set a long random POSTGRES_PASSWORD.',
+  },
+  'config.database.password-empty': {
+    severity: 'warning',
+    trigger: 'PostgreSQL is configured without a password (the database must then trust its network).',
+    fix: 'Set POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) and require password authentication.',
+  },
+
+  // --- Repository and deployment files ---
+  'files.compose.db-port': {
+    severity: 'critical',
+    trigger: 'A database service in a compose file publishes a port (the seed\'s `"5433:5432"`).',
+    fix: 'Remove `ports:` from the database service; the backend reaches it by service name on the compose network.',
+  },
+  'files.compose.backend-port': {
+    severity: 'error',
+    trigger: 'The backend service publishes a port (the seed\'s `"8000:8000"`), bypassing the proxy and its TLS.',
+    fix: 'Remove `ports:` from the backend (use `expose:`); only the proxy publishes 80 and 443.',
+  },
+  'files.compose.loopback-port': {
+    severity: 'info',
+    trigger: 'A database or backend port is published on 127.0.0.1 only (reachable from the host machine).',
+    fix: 'Remove it unless a local tool needs it.',
+  },
+  'files.compose.literal-secret': {
+    severity: 'critical',
+    trigger:
+      'A compose `environment:` entry gives a secret (PASSWORD, SECRET, TOKEN, KEY, DATABASE_URL) a literal value.',
+    fix: 'Move the value to .env (env_file) or a Docker secret (`<NAME>_FILE=/run/secrets/...`); reference it as "$NAME" interpolation.',
+  },
+  'files.reload-mode': {
+    severity: 'warning',
+    trigger:
+      'A compose command or Dockerfile CMD runs a reload/watch/dev mode (`--reload`, `--watch`, nodemon, runserver, `npm run dev`).',
+    fix: 'Run the production start command (e.g. `node dist/main.js`) without file watching.',
+  },
+  'files.git.env-tracked': {
+    severity: 'critical',
+    trigger: 'A `.env` file (not `.env.example`) is tracked by git.',
+    fix: '`git rm --cached .env`, add `.env` to .gitignore, and rotate every secret it held.',
+  },
+  'files.git.env-in-history': {
+    severity: 'critical',
+    trigger: 'A `.env` file was committed at some point in git history (even if deleted since).',
+    fix: 'Rotate every secret it held; rewrite history (git filter-repo) if the repository is shared.',
+  },
+  'files.gitignore.env': {
+    severity: 'error',
+    trigger: '`.gitignore` does not ignore `.env` (checked with `git check-ignore --no-index`).',
+    fix: 'Add `.env` (and `.env.*` with `!.env.example`) to .gitignore.',
+  },
+  'files.dockerignore.missing': {
+    severity: 'error',
+    trigger: 'A Docker build context has no `.dockerignore`, so `.env` and `.git` would be sent into the image build.',
+    fix: 'Add a .dockerignore to the build context that excludes at least .env and .git.',
+  },
+  'files.dockerignore.env': {
+    severity: 'error',
+    trigger: '`.dockerignore` does not exclude `.env`: the secrets would be copied into images by `COPY . .`.',
+    fix: 'Add `.env` (and `**/.env`) to .dockerignore.',
+  },
+  'files.dockerignore.git': {
+    severity: 'warning',
+    trigger:
+      '`.dockerignore` does not exclude `.git`: the whole history (and any secret in it) enters the build context.',
+    fix: 'Add `.git` to .dockerignore.',
+  },
+  'files.env-example.missing': {
+    severity: 'warning',
+    trigger: 'There is no `.env.example` documenting the variables an operator must set.',
+    fix: 'Generate it: `npm run gen:config` (from server/src/config/schema.ts).',
+  },
+  'files.env-example.incomplete': {
+    severity: 'warning',
+    trigger: '`.env.example` does not mention every setting the schema knows.',
+    fix: 'Regenerate it with `npm run gen:config`.',
+  },
+  'files.env-example.real-secret': {
+    severity: 'critical',
+    trigger:
+      'A secret in `.env.example` holds a value that looks real (high entropy or a known credential pattern), not a placeholder.',
+    fix: 'Replace it with an empty value or a placeholder, and rotate the secret.',
+  },
+  'files.dockerfile.root': {
+    severity: 'error',
+    trigger: "A Dockerfile's final stage has no `USER`, or runs as `root`/`0`.",
+    fix: 'Add `USER node` (or another unprivileged user) after the last install step of the final stage.',
+  },
+  'files.dockerfile.secret-build-arg': {
+    severity: 'critical',
+    trigger:
+      'A Dockerfile declares a secret as `ARG` or `ENV` (PASSWORD, SECRET, TOKEN, KEY, DATABASE_URL): it stays in the image or its history.',
+    fix: 'Pass secrets at run time (env_file, Docker secrets) or with `RUN --mount=type=secret` at build time.',
+  },
+  'files.dockerfile.latest': {
+    severity: 'warning',
+    trigger:
+      'A Dockerfile `FROM` uses `:latest` or no tag, so builds are not reproducible and can change underneath you.',
+    fix: 'Pin a version tag (e.g. node:20.19-bookworm-slim), ideally with an @sha256 digest.',
+  },
+  'files.secret.pattern': {
+    severity: 'critical',
+    trigger:
+      'secretlint (preset-recommend) finds a credential in a tracked file: private key, cloud/API token, DB URL with a password, ...',
+    fix: 'Remove it from the file (read it from the environment), rotate it, and purge it from history.',
+  },
+  'files.secret.hardcoded': {
+    severity: 'critical',
+    trigger:
+      'Source code assigns a string literal to a secret-named setting (`SECRET_KEY = \'...\'`, `"PASSWORD": "..."`).',
+    fix: 'Read it from the environment (or a *_FILE secret) instead, and rotate it.',
+  },
+  'files.secret.entropy': {
+    severity: 'warning',
+    trigger: 'A tracked file holds a long high-entropy string assigned to a name or quoted (a likely key or token).',
+    fix: 'If it is a secret, move it to the environment and rotate it; otherwise silence with `files.secret.entropy@<path>`.',
+  },
+  'files.history.secret': {
+    severity: 'critical',
+    trigger:
+      'A file anywhere in git history (all refs) holds a credential found by secretlint or a high-entropy secret assignment.',
+    fix: 'Rotate the secret (it is public to anyone with the history); rewrite history if the repository is shared.',
+  },
+
+  // --- Live deployment (--url) ---
+  'live.unreachable': {
+    severity: 'error',
+    trigger: 'The URL could not be fetched at all (connection refused, TLS failure, timeout).',
+    fix: 'Check the URL, --connect/--host, and --ca/--insecure for a private CA.',
+  },
+  'live.https-redirect': {
+    severity: 'error',
+    trigger: 'Plain HTTP does not redirect (301/302/307/308) to the https:// URL of the same host.',
+    fix: 'In nginx: `server { listen 80; return 301 https://$host$request_uri; }`',
+  },
+  'live.no-https': {
+    severity: 'error',
+    trigger: 'The audited URL is plain http://, so nothing is encrypted.',
+    fix: 'Serve the site over HTTPS (nginx with a certificate) and audit the https:// URL.',
+  },
+  'live.hsts.missing': {
+    severity: 'error',
+    trigger: 'The HTTPS answer has no valid `Strict-Transport-Security` header.',
+    fix: 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;',
+  },
+  'live.hsts.short': {
+    severity: 'warning',
+    trigger: 'HSTS `max-age` is under one year (31536000).',
+    fix: 'Use max-age=63072000 (two years).',
+  },
+  'live.hsts.recommended': {
+    severity: 'info',
+    trigger: 'HSTS is at least a year but lacks the recommended two years with includeSubDomains.',
+    fix: 'Use max-age=63072000; includeSubDomains.',
+  },
+  'live.tls.legacy': {
+    severity: 'error',
+    trigger:
+      'The server completes a TLS 1.0 or 1.1 handshake (the probe offers them even at OpenSSL security level 0).',
+    fix: 'nginx: `ssl_protocols TLSv1.2 TLSv1.3;`',
+  },
+  'live.host.accepted': {
+    severity: 'error',
+    trigger: 'A request with an unknown Host header is answered normally (2xx/3xx) instead of refused.',
+    fix: 'Make the default server refuse unknown names (nginx `return 444;` / 421) and keep ALLOWED_HOSTS exact.',
+  },
+  'live.cors.grant': {
+    severity: 'critical',
+    trigger: 'A CORS preflight or request from an unlisted origin receives `Access-Control-Allow-Origin`.',
+    fix: 'Remove wildcard/echoing CORS from the proxy; list exact origins in CORS_ALLOWED_ORIGINS.',
+  },
+  'live.cors.credentials': {
+    severity: 'critical',
+    trigger: 'An unlisted origin receives `Access-Control-Allow-Credentials: true`.',
+    fix: 'Never send Allow-Credentials to origins that are not listed.',
+  },
+  'live.404.not-json': {
+    severity: 'warning',
+    trigger: 'An unknown API path does not answer 404 with a JSON body.',
+    fix: "Route unknown paths to the API's JSON 404 (or make the proxy answer JSON).",
+  },
+  'live.fingerprint': {
+    severity: 'warning',
+    trigger:
+      'An error page names the software behind it (nginx, Express, Django, Fastify, Werkzeug, "Cannot GET", ...).',
+    fix: "Give the proxy its own JSON error pages (error_page ... ) and keep the framework's defaults out.",
+  },
+  'live.server-version': {
+    severity: 'warning',
+    trigger: 'The `Server` header carries a version number (e.g. nginx/1.25.3).',
+    fix: 'nginx: `server_tokens off;`',
+  },
+  'live.x-powered-by': {
+    severity: 'warning',
+    trigger: 'The answer carries an `X-Powered-By` header.',
+    fix: 'Remove it (nginx: `proxy_hide_header X-Powered-By;`).',
+  },
+  'live.sensitive-file': {
+    severity: 'critical',
+    trigger: '`/.env`, `/.git/config` or `/.git/HEAD` is served with content that looks like the real file.',
+    fix: 'Do not serve the repository: deny dotfiles in nginx (`location ~ /\\. { return 404; }`) and keep them out of the image.',
+  },
+  'live.error.stack': {
+    severity: 'error',
+    trigger: 'An error answer (malformed JSON, bad percent-encoding) carries a stack trace, file path or traceback.',
+    fix: 'Turn DEBUG off; answer errors with a generic JSON body and log the detail server-side.',
+  },
+  'live.port.database': {
+    severity: 'critical',
+    trigger: "A PostgreSQL port (5432, 5433 by default) accepts TCP connections on the URL's host.",
+    fix: 'Publish no database port (compose) and firewall it; the backend reaches the database on the private network.',
+  },
+  'live.port.backend': {
+    severity: 'error',
+    trigger: "The backend port (8000 by default) accepts TCP connections on the URL's host, bypassing the proxy.",
+    fix: 'Publish no backend port; only the proxy listens publicly.',
+  },
+  'live.observatory': {
+    severity: 'warning',
+    trigger: 'The response headers score below 90 (grade below A) by the MDN HTTP Observatory scoring.',
+    fix: 'Follow the score lines printed with the grade (CSP, HSTS, X-Frame-Options, ...).',
+  },
+} as const satisfies Record<string, CheckDefinition>;
+
+export type CheckId = keyof typeof CHECKS;
+
+export function areaOf(id: CheckId): Area {
+  return id.split('.')[0] as Area;
+}
+
+export interface Finding {
+  readonly id: CheckId;
+  readonly area: Area;
+  readonly severity: Severity;
+  /** One line: what is wrong. Never contains a secret's value. */
+  readonly message: string;
+  /** One line: how to fix it. */
+  readonly fix: string;
+  /** A file (and line), a setting, or a URL; used for per-location silencing (`ID@location`). */
+  readonly location?: string;
+}
+
+export function finding(id: CheckId, message: string, location?: string): Finding {
+  const check: CheckDefinition = CHECKS[id];
+  return {
+    id,
+    area: areaOf(id),
+    severity: check.severity,
+    message,
+    fix: check.fix,
+    ...(location === undefined ? {} : { location }),
+  };
+}

@@ -1,0 +1,397 @@
+/**
+ * Probes a live deployment from outside with node:http/https/tls/net directly: fetch() cannot set the
+ * Host header or aim at an address other than the URL's, and the probes need both.
+ *
+ * Addressing: the URL names the site. `--connect ADDR` sends the connections to ADDR while Host and SNI
+ * stay the URL's hostname (`--url https://ironclad.test:8443 --connect 127.0.0.1`); `--host NAME` is
+ * the same the other way round, for a URL written with an address (`--url https://127.0.0.1:8443
+ * --host ironclad.test`). Trust: the system CAs, or `--ca FILE`, or `--insecure` (no verification).
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, Socket } from 'node:net';
+import tls from 'node:tls';
+import { type Finding, finding } from './findings.js';
+import { type ObservatoryInput, type ObservatoryResult, scoreHeaders } from './observatory.js';
+
+export interface LiveOptions {
+  url: string;
+  connect?: string;
+  host?: string;
+  ca?: Buffer;
+  insecure?: boolean;
+  /** Port of the plain-HTTP listener for the redirect check (default 80). */
+  httpPort?: number;
+  backendPorts: number[];
+  databasePorts: number[];
+  timeoutMs?: number;
+}
+
+interface Target {
+  https: boolean;
+  /** Host header and SNI name, without port. */
+  name: string;
+  address: string;
+  port: number;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+const MAX_BODY = 256 * 1024;
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+function hostHeader(name: string, port: number, secure: boolean): string {
+  const shown = isIP(name) === 6 ? `[${name}]` : name;
+  return port === (secure ? 443 : 80) ? shown : `${shown}:${port}`;
+}
+
+function request(
+  target: Target,
+  options: LiveOptions,
+  init: {
+    path: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    hostHeader?: string;
+    secure?: boolean;
+    port?: number;
+  },
+): Promise<Answer> {
+  const secure = init.secure ?? target.https;
+  const port = init.port ?? target.port;
+  const headers = { host: init.hostHeader ?? hostHeader(target.name, port, secure), ...init.headers };
+  const common = {
+    host: target.address,
+    port,
+    path: init.path,
+    method: init.method ?? 'GET',
+    headers,
+    agent: false as const,
+    timeout: options.timeoutMs ?? 5000,
+  };
+  return new Promise((resolve, reject) => {
+    const onResponse = (response: http.IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY) chunks.push(chunk);
+      });
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      response.on('error', reject);
+    };
+    const req = secure
+      ? https.request(
+          {
+            ...common,
+            servername: isIP(target.name) ? undefined : target.name,
+            ca: options.ca,
+            rejectUnauthorized: !options.insecure,
+          },
+          onResponse,
+        )
+      : http.request(common, onResponse);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+async function attempt(promise: Promise<Answer>): Promise<Answer | Error> {
+  try {
+    return await promise;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** Completes a TLS 1.0/1.1 handshake if the server allows one. SECLEVEL=0 so that our side really offers them. */
+export function legacyTlsAccepted(target: Target, options: LiveOptions): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: target.address,
+      port: target.port,
+      servername: isIP(target.name) ? undefined : target.name,
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.1',
+      ciphers: 'DEFAULT@SECLEVEL=0',
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => socket.destroy(), options.timeoutMs ?? 5000);
+    socket.once('secureConnect', () => {
+      const protocol = socket.getProtocol() ?? 'TLSv1.x';
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(protocol);
+    });
+    socket.once('error', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+  });
+}
+
+export function portOpen(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.connect(port, address);
+  });
+}
+
+const FINGERPRINT =
+  /(<center>nginx|nginx\/\d|\bnginx\b.*<\/|Cannot (GET|POST)|Express|Django|Werkzeug|Whitelabel Error|Apache\/\d|X-Powered-By|Fastify|"statusCode"\s*:\s*\d+\s*,\s*"error"|Microsoft-IIS)/i;
+const STACK = /(\n\s+at [^\n]+:\d+:\d+|node_modules|Traceback \(most recent call last\)|\.(ts|js|py):\d+|"stack"\s*:)/;
+
+export interface LiveAudit {
+  findings: Finding[];
+  observatory?: ObservatoryResult;
+  notes: string[];
+}
+
+export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
+  const url = new URL(options.url);
+  const secure = url.protocol === 'https:';
+  const urlHost = stripBrackets(url.hostname);
+  const target: Target = {
+    https: secure,
+    name: options.host ?? urlHost,
+    address: options.connect ?? urlHost,
+    port: url.port ? Number(url.port) : secure ? 443 : 80,
+  };
+  const where = options.url;
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  const random = randomBytes(6).toString('hex');
+
+  // Ports first: they say something even when the site itself is down.
+  const portChecks = [
+    ...options.databasePorts.map((port) => ({ port, id: 'live.port.database' as const })),
+    ...options.backendPorts.map((port) => ({ port, id: 'live.port.backend' as const })),
+  ].filter(({ port }) => port !== target.port);
+  for (const { port, id } of portChecks) {
+    if (await portOpen(target.address, port)) {
+      findings.push(
+        finding(id, `port ${port} accepts TCP connections on ${target.address}`, `${target.address}:${port}`),
+      );
+    }
+  }
+
+  const main = await attempt(request(target, options, { path: `${url.pathname}${url.search}` }));
+  if (main instanceof Error) {
+    findings.push(finding('live.unreachable', `${options.url} could not be fetched: ${main.message}`, where));
+    return { findings, notes };
+  }
+  const answers: Answer[] = [main];
+
+  // Plain HTTP must send the browser to HTTPS on the same host.
+  let redirect: ObservatoryInput['redirect'];
+  const httpAnswer = secure
+    ? await attempt(request(target, options, { path: '/', secure: false, port: options.httpPort ?? 80 }))
+    : main;
+  if (httpAnswer instanceof Error) {
+    redirect = 'no-http';
+    notes.push(`nothing answers plain HTTP on port ${options.httpPort ?? 80} (${httpAnswer.message})`);
+  } else {
+    const location = httpAnswer.headers.location ?? '';
+    let to: URL | undefined;
+    try {
+      to = new URL(location, `http://${target.name}/`);
+    } catch {
+      to = undefined;
+    }
+    if (![301, 302, 303, 307, 308].includes(httpAnswer.status) || !to) redirect = 'missing';
+    else if (to.protocol !== 'https:') redirect = 'not-to-https';
+    else redirect = stripBrackets(to.hostname) === target.name ? 'to-https' : 'off-host';
+    if (redirect === 'missing' || redirect === 'not-to-https') {
+      findings.push(
+        finding('live.https-redirect', `plain HTTP answers ${httpAnswer.status} without a redirect to https://`, where),
+      );
+    }
+  }
+
+  if (!secure) {
+    findings.push(finding('live.no-https', `${options.url} is plain HTTP`, where));
+  } else {
+    const legacy = await legacyTlsAccepted(target, options);
+    if (legacy) findings.push(finding('live.tls.legacy', `the server completes a ${legacy} handshake`, where));
+  }
+
+  const hsts = main.headers['strict-transport-security'];
+  const maxAge = Number(/max-age\s*=\s*"?(\d+)/i.exec(hsts ?? '')?.[1] ?? Number.NaN);
+  if (!secure || !hsts || Number.isNaN(maxAge)) {
+    findings.push(
+      finding(
+        'live.hsts.missing',
+        secure ? 'the HTTPS answer has no valid Strict-Transport-Security' : 'HSTS cannot take effect over plain HTTP',
+        where,
+      ),
+    );
+  } else if (maxAge < 31_536_000) {
+    findings.push(finding('live.hsts.short', `HSTS max-age is ${maxAge} seconds (under one year)`, where));
+  } else if (maxAge < 63_072_000 || !/includesubdomains/i.test(hsts)) {
+    findings.push(finding('live.hsts.recommended', `HSTS is "${hsts}"`, where));
+  }
+
+  const unknownHost = await attempt(request(target, options, { path: '/', hostHeader: `audit-${random}.invalid` }));
+  if (!(unknownHost instanceof Error)) {
+    answers.push(unknownHost);
+    if (unknownHost.status >= 200 && unknownHost.status < 400) {
+      findings.push(finding('live.host.accepted', `an unknown Host header is answered ${unknownHost.status}`, where));
+    }
+  }
+
+  const foreign = `https://audit-${random}.invalid`;
+  let corsUniversal = false;
+  const probes: { method: string; path: string; headers: Record<string, string> }[] = [
+    {
+      method: 'OPTIONS',
+      path: '/api/v1/tasks/',
+      headers: {
+        origin: foreign,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    },
+    { method: 'GET', path: '/api/v1/test/', headers: { origin: foreign } },
+  ];
+  for (const probe of probes) {
+    const answer = await attempt(request(target, options, probe));
+    if (answer instanceof Error) continue;
+    answers.push(answer);
+    const allowOrigin = answer.headers['access-control-allow-origin'];
+    const credentials = String(answer.headers['access-control-allow-credentials'] ?? '').toLowerCase() === 'true';
+    if (allowOrigin) {
+      findings.push(
+        finding(
+          'live.cors.grant',
+          `${probe.method} from an unlisted origin gets Access-Control-Allow-Origin: ${allowOrigin === foreign ? '(its own origin)' : allowOrigin}`,
+          where,
+        ),
+      );
+    }
+    if (credentials) {
+      corsUniversal = corsUniversal || Boolean(allowOrigin);
+      findings.push(
+        finding(
+          'live.cors.credentials',
+          `${probe.method} from an unlisted origin gets Access-Control-Allow-Credentials: true`,
+          where,
+        ),
+      );
+    }
+  }
+
+  const notFound = await attempt(request(target, options, { path: `/api/v1/audit-${random}/` }));
+  if (!(notFound instanceof Error)) {
+    answers.push(notFound);
+    let json = false;
+    try {
+      JSON.parse(notFound.body);
+      json = /application\/(problem\+)?json/i.test(String(notFound.headers['content-type'] ?? ''));
+    } catch {
+      json = false;
+    }
+    if (notFound.status !== 404 || !json) {
+      findings.push(
+        finding(
+          'live.404.not-json',
+          `an unknown API path answers ${notFound.status} ${String(notFound.headers['content-type'] ?? 'without a content type')}`,
+          where,
+        ),
+      );
+    }
+  }
+
+  const errorProbes = await Promise.all([
+    attempt(
+      request(target, options, {
+        path: '/api/v1/users/login/',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"email": ',
+      }),
+    ),
+    attempt(request(target, options, { path: '/api/v1/tasks/%E0%A4%A' })),
+  ]);
+  for (const answer of errorProbes) {
+    if (answer instanceof Error) continue;
+    answers.push(answer);
+    if (STACK.test(answer.body)) {
+      findings.push(
+        finding('live.error.stack', `an error answer (${answer.status}) carries a stack trace or source path`, where),
+      );
+      break;
+    }
+  }
+
+  for (const [path, looksReal] of [
+    ['/.env', (body: string) => /^\s*[A-Z][A-Z0-9_]*\s*=/m.test(body) && !/<html/i.test(body)],
+    ['/.git/config', (body: string) => /\[core\]/.test(body)],
+    ['/.git/HEAD', (body: string) => /^ref: refs\//.test(body)],
+  ] as const) {
+    const answer = await attempt(request(target, options, { path }));
+    if (answer instanceof Error) continue;
+    answers.push(answer);
+    if (answer.status === 200 && looksReal(answer.body)) {
+      findings.push(finding('live.sensitive-file', `${path} is served`, `${where.replace(/\/$/, '')}${path}`));
+    }
+  }
+
+  const fingerprinted = answers.find((answer) => answer.status >= 400 && FINGERPRINT.test(answer.body));
+  if (fingerprinted) {
+    findings.push(
+      finding('live.fingerprint', `a ${fingerprinted.status} answer names the software that produced it`, where),
+    );
+  }
+  const server = answers.map((a) => String(a.headers.server ?? '')).find((value) => /\d/.test(value));
+  if (server) findings.push(finding('live.server-version', `Server: ${server}`, where));
+  if (answers.some((a) => a.headers['x-powered-by'])) {
+    findings.push(finding('live.x-powered-by', 'an answer carries X-Powered-By', where));
+  }
+
+  const observatory = scoreHeaders({
+    https: secure,
+    headers: main.headers as ObservatoryInput['headers'],
+    body: main.body,
+    status: main.status,
+    redirect: redirect ?? 'missing',
+    corsUniversal,
+    hostname: target.name,
+  });
+  if (observatory.score < 90) {
+    findings.push(
+      finding(
+        'live.observatory',
+        `the headers score ${observatory.score} (${observatory.grade}) by the HTTP Observatory`,
+        where,
+      ),
+    );
+  }
+  return { findings, observatory, notes };
+}
