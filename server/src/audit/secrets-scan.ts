@@ -105,8 +105,11 @@ function handWritten(content: string, path: string): SecretHit[] {
   for (const match of content.matchAll(CANDIDATE)) {
     const token = match[1] ?? '';
     const start = match.index + match[0].length - token.length;
+    const line = lineAt(content, start);
+    // One finding per line: a hard-coded secret is not reported again as an entropy hit.
+    if (hits.some((hit) => hit.line === line)) continue;
     if (looksLikeRandomSecret(token, content.slice(Math.max(0, start - 8), start))) {
-      hits.push({ kind: 'entropy', rule: 'high-entropy-string', line: lineAt(content, start) });
+      hits.push({ kind: 'entropy', rule: 'high-entropy-string', line });
     }
   }
   return hits;
