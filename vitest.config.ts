@@ -11,6 +11,16 @@ export default defineConfig({
       { extends: true, test: { name: 'server', include: ['server/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['e2e/**/*.test.ts'] } },
+      {
+        // The web client's own logic and components, in jsdom with the client's Vite config (React's JSX).
+        extends: './client/vite.config.ts',
+        test: {
+          name: 'client',
+          root: './client',
+          environment: 'jsdom',
+          include: ['src/**/*.test.{ts,tsx}'],
+        },
+      },
     ],
   },
 });

@@ -30,10 +30,50 @@ async function browserSignup(headers: Record<string, string> = { 'sec-fetch-site
     payload: { email: uniqueEmail('cookie'), password: GOOD_PASSWORD },
   });
   expect(response.statusCode, response.body).toBe(201);
-  return { response, token: response.json().token as string };
+  return { response, token: cookieToken(response.headers['set-cookie']) };
+}
+
+function cookieToken(setCookie: string | string[] | undefined): string {
+  const match = /ironclad_session=([^;]*)/.exec(sessionCookieOf(setCookie));
+  if (!match?.[1]) throw new Error(`no session cookie in ${String(setCookie)}`);
+  return match[1];
 }
 
 describe('the session cookie', () => {
+  it('is the only place a browser gets the token: the body leaves it out (page scripts never see it)', async () => {
+    {
+      const email = uniqueEmail('nobody-token');
+      const signupAnswer = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users/signup/',
+        headers: { 'sec-fetch-site': 'same-origin' },
+        payload: { email, password: GOOD_PASSWORD },
+      });
+      expect(signupAnswer.statusCode, signupAnswer.body).toBe(201);
+      expect(signupAnswer.json()).toEqual({ email });
+      expect(cookieToken(signupAnswer.headers['set-cookie'])).toMatch(/^ict_/);
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users/login/',
+        headers: { 'sec-fetch-site': 'same-origin' },
+        payload: { email, password: GOOD_PASSWORD },
+      });
+      expect(login.json()).toEqual({ email });
+      expect(login.body).not.toContain('ict_');
+    }
+  });
+
+  it('leaves API clients (no Sec-Fetch-Site) the token in the body, as the seed does', async () => {
+    const email = uniqueEmail('api-client');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/signup/',
+      payload: { email, password: GOOD_PASSWORD },
+    });
+    expect(response.json()).toEqual({ email, token: expect.stringMatching(/^ict_/) });
+    expect(cookieToken(response.headers['set-cookie'])).toBe(response.json().token);
+  });
+
   it('is set at signup and login: HttpOnly, SameSite=Strict, Path=/api/, for TOKEN_TTL, not Secure over HTTP', async () => {
     const { response, token } = await browserSignup();
     const cookie = sessionCookieOf(response.headers['set-cookie']);
@@ -49,6 +89,7 @@ describe('the session cookie', () => {
       payload: { email: response.json().email, password: GOOD_PASSWORD },
     });
     expect(sessionCookieOf(login.headers['set-cookie'])).toContain(`ironclad_session=${login.json().token}`);
+    expect(login.json().token).toMatch(/^ict_/);
   });
 
   it('is Secure when the request came over HTTPS through a trusted proxy', async () => {

@@ -63,7 +63,7 @@ export async function registerWebClient(app: FastifyInstance, webRoot: string): 
     decorateReply: false,
     index: false,
     list: false,
-    dotfiles: 'deny',
+    dotfiles: 'ignore',
     // File names carry a content hash: a changed file is a new URL, so a year-long cache is safe.
     maxAge: '365d',
     immutable: true,
