@@ -4,8 +4,8 @@
  * in the environment, so nginx's own `$host`, `$uri`... are left alone. Then writes a main nginx.conf of its own
  * that keeps every file nginx writes inside one directory, so nginx runs as a child process of a test.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, requireTool } from './tools.js';
 
@@ -91,14 +91,20 @@ export function writeMainConfig(dir: string): string {
 
 /** `nginx -t` on a prepared directory; returns nginx's output, throws with it on failure. */
 export function nginxTest(dir: string, mainConf = join(dir, 'nginx.conf')): string {
+  // Output to a file, not a pipe: nginx opens the template's /dev/stdout access log even for -t, and Node's
+  // stdio pipes are sockets, which cannot be reopened that way.
+  const logPath = join(dir, 'nginx-t.log');
+  const log = openSync(logPath, 'w');
   try {
-    return execFileSync(requireTool('nginx'), ['-t', '-p', `${dir}/`, '-c', mainConf], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const result = spawnSync(requireTool('nginx'), ['-t', '-p', `${dir}/`, '-c', mainConf], {
+      stdio: ['ignore', log, log],
+      timeout: 30_000,
     });
-  } catch (error) {
-    const failed = error as { stderr?: string; stdout?: string };
-    throw new Error(`nginx -t failed:\n${failed.stderr ?? ''}${failed.stdout ?? ''}`);
+    const output = readFileSync(logPath, 'utf8');
+    if (result.status !== 0) throw new Error(`nginx -t failed:\n${output}`);
+    return output;
+  } finally {
+    closeSync(log);
   }
 }
 

@@ -1,0 +1,544 @@
+/**
+ * The deployment files checked as files (no Docker engine here): docker-compose.yml validated by docker-compose
+ * itself and read as YAML, the Dockerfiles read instruction by instruction, the ignore files asked (git) or matched
+ * with Docker's rules, and the nginx template rendered by envsubst and checked by `nginx -t`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { BODY_LIMIT } from '../../server/src/app.js';
+import { loadConfig } from '../../server/src/config/load.js';
+import { PAGE_CSP } from '../../server/src/http/page-security.js';
+import { STRONG_KEY } from '../../server/test/helpers.js';
+import {
+  IMAGE_MAIN_CONF,
+  makeCertificate,
+  nginxTest,
+  renderTemplates,
+  TEMPLATE,
+  TEMPLATE_VARIABLES,
+  type TemplateValues,
+} from './render.js';
+import { assertTools, gate, REPO } from './tools.js';
+
+const COMPOSE = join(REPO, 'docker-compose.yml');
+const COMPOSE_SECRETS = join(REPO, 'docker-compose.secrets.yml');
+const ENVSH = join(REPO, 'deploy/nginx/15-ironclad-defaults.envsh');
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY|DATABASE_URL|CREDENTIAL/i;
+
+type Service = {
+  image?: string;
+  build?: { context?: string; dockerfile?: string; args?: unknown };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  env_file?: string | string[];
+  ports?: unknown[];
+  expose?: unknown[];
+  volumes?: string[];
+  healthcheck?: { test?: string | string[] };
+  depends_on?: Record<string, { condition?: string }> | string[];
+  restart?: string;
+  read_only?: boolean;
+  tmpfs?: string | string[];
+  privileged?: boolean;
+  network_mode?: string;
+  secrets?: string[];
+};
+type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown>; secrets?: unknown };
+
+function readCompose(path: string): ComposeFile {
+  // merge: compose files share settings through YAML anchors and `<<` merge keys.
+  return parseYaml(readFileSync(path, 'utf8'), { merge: true }) as ComposeFile;
+}
+
+function environmentOf(service: Service): Record<string, string | undefined> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const [name, ...value] = entry.split('=');
+        return [name as string, value.length ? value.join('=') : undefined];
+      }),
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [name, value == null ? undefined : String(value)]),
+  );
+}
+
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** A compose value that holds no secret itself: empty, or only a ${...} reference to .env or the shell. */
+const isReference = (value: string | undefined) => value === undefined || value === '' || /^\$\{[^}]+\}$/.test(value);
+
+const throwawayEnv = [
+  'DOMAIN=tasks.example.com',
+  `SECRET_KEY=${STRONG_KEY}`,
+  'POSTGRES_DB=tasks',
+  'POSTGRES_USER=tasks',
+  `POSTGRES_PASSWORD=${STRONG_KEY.slice(0, 32)}`,
+  'ALLOWED_HOSTS=tasks.example.com',
+  'CORS_ALLOWED_ORIGINS=https://tasks.example.com',
+  '',
+].join('\n');
+
+describe('docker-compose.yml, as docker-compose reads it', () => {
+  const tools = gate(['docker-compose']);
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ironclad-compose-'));
+    copyFileSync(COMPOSE, join(dir, 'docker-compose.yml'));
+    copyFileSync(COMPOSE_SECRETS, join(dir, 'docker-compose.secrets.yml'));
+    // env_file: .env must exist; a throwaway one, never the developer's.
+    writeFileSync(join(dir, '.env'), throwawayEnv);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const compose = (...args: string[]) =>
+    spawnSync(tools.paths['docker-compose'] ?? 'docker-compose', ['--project-directory', dir, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+      timeout: 30_000,
+    });
+
+  it.skipIf(tools.skip)('validates, alone and with the secrets override', () => {
+    assertTools(tools);
+    for (const files of [['docker-compose.yml'], ['docker-compose.yml', 'docker-compose.secrets.yml']]) {
+      const result = compose(...files.flatMap((file) => ['-f', file]), 'config', '-q');
+      expect(result.status, `${files.join(' + ')}: ${result.stderr}`).toBe(0);
+    }
+  });
+
+  it.skipIf(tools.skip)('refuses to start without DOMAIN', () => {
+    assertTools(tools);
+    writeFileSync(join(dir, '.env'), throwawayEnv.replace(/^DOMAIN=.*\n/m, ''));
+    try {
+      const result = compose('-f', 'docker-compose.yml', 'config', '-q');
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/DOMAIN/);
+    } finally {
+      writeFileSync(join(dir, '.env'), throwawayEnv);
+    }
+  });
+
+  it.skipIf(tools.skip)('publishes 80 and 443 from frontend, and nothing else from anything', () => {
+    assertTools(tools);
+    const result = compose('-f', 'docker-compose.yml', 'config');
+    expect(result.status, result.stderr).toBe(0);
+    const resolved = parseYaml(result.stdout) as {
+      services: Record<string, { ports?: Array<{ published: number | string; target: number }> }>;
+    };
+    for (const [name, service] of Object.entries(resolved.services)) {
+      if (name !== 'frontend') expect(service.ports, name).toBeUndefined();
+    }
+    const published = (resolved.services.frontend?.ports ?? []).map((port) => Number(port.published)).sort();
+    expect(published).toEqual([443, 80]);
+  });
+});
+
+describe('docker-compose.yml, as written', () => {
+  const file = readCompose(COMPOSE);
+  const secrets = readCompose(COMPOSE_SECRETS);
+  const services = file.services;
+
+  it('has the four services of the topology', () => {
+    expect(Object.keys(services).sort()).toEqual(['backend', 'db', 'frontend', 'migrate']);
+  });
+
+  it('lets only frontend publish ports; nothing runs privileged or on the host network', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (name !== 'frontend') expect(service.ports, name).toBeUndefined();
+      expect(service.privileged, name).not.toBe(true);
+      expect(service.network_mode, name).toBeUndefined();
+    }
+    expect(services.frontend?.ports).toHaveLength(2);
+  });
+
+  it('holds no literal secret in any environment block, and takes secret files only from /run/secrets', () => {
+    for (const [fileName, compose] of [
+      ['docker-compose.yml', file],
+      ['docker-compose.secrets.yml', secrets],
+    ] as const) {
+      for (const [name, service] of Object.entries(compose.services)) {
+        for (const [variable, value] of Object.entries(environmentOf(service))) {
+          const where = `${fileName} ${name}.${variable}`;
+          if (variable.endsWith('_FILE')) expect(value, where).toMatch(/^\/run\/secrets\/[\w.-]+$/);
+          else if (SECRET_NAME.test(variable)) expect(isReference(value), `${where} = ${value}`).toBe(true);
+        }
+        expect(service.build?.args, `${fileName} ${name}: no build args`).toBeUndefined();
+      }
+    }
+  });
+
+  it('runs nothing in development mode', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const command = [...asList(service.command), ...asList(service.entrypoint)].join(' ');
+      expect(command, name).not.toMatch(/--reload|--watch|\bwatch\b|\bdev\b|nodemon|tsx|vite|--inspect/);
+      const env = environmentOf(service);
+      if (env.DEBUG !== undefined) expect(env.DEBUG, name).toMatch(/^(false|0|no|off)$/i);
+      if (env.NODE_ENV !== undefined) expect(env.NODE_ENV, name).toBe('production');
+    }
+  });
+
+  it('pins every image to a version', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (service.build) continue;
+      expect(service.image, name).toMatch(/^[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/);
+      expect(service.image, name).not.toMatch(/:latest$/);
+    }
+    expect(services.db?.image).toMatch(/^postgres:\d+(\.\d+)?(-[a-z0-9]+)?$/);
+  });
+
+  it('keeps PostgreSQL internal, on a named volume, with a pg_isready health check', () => {
+    const db = services.db as Service;
+    expect(db.ports).toBeUndefined();
+    expect(asList(db.env_file)).toEqual(['.env']);
+    expect(asList(db.healthcheck?.test).join(' ')).toMatch(/pg_isready/);
+    const dataVolume = (db.volumes ?? []).find((volume) => volume.endsWith(':/var/lib/postgresql/data'));
+    const volumeName = dataVolume?.split(':')[0] ?? '';
+    expect(Object.keys(file.volumes ?? {})).toContain(volumeName);
+  });
+
+  it('starts the API only on a healthy, migrated database, read-only, restarted, built from server/Dockerfile', () => {
+    const backend = services.backend as Service;
+    expect(backend.build).toEqual({ context: '.', dockerfile: 'server/Dockerfile' });
+    expect(asList(backend.env_file)).toEqual(['.env']);
+    expect(backend.depends_on).toMatchObject({
+      db: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
+    });
+    expect(backend.restart).toBe('unless-stopped');
+    expect(backend.read_only).toBe(true);
+    expect(asList(backend.tmpfs)).toContain('/tmp');
+    expect(environmentOf(backend).HOST).toBe('0.0.0.0');
+
+    const migrate = services.migrate as Service;
+    expect(asList(migrate.command)).toEqual(['node', 'dist/cli.js', 'migrate']);
+    expect(migrate.depends_on).toMatchObject({ db: { condition: 'service_healthy' } });
+    expect(migrate.restart).toBe('no');
+  });
+
+  it('gives the API a configuration the server accepts in production (the compose environment over a filled-in .env)', () => {
+    const dotEnv = parseEnv(readFileSync(join(REPO, '.env.example'), 'utf8')) as Record<string, string>;
+    const env = {
+      ...dotEnv,
+      ...(parseEnv(throwawayEnv) as Record<string, string>),
+      ...environmentOf(services.backend as Service),
+    };
+    const config = loadConfig({ env, dotEnv: false, cwd: tmpdir() });
+    expect(config.debug).toBe(false);
+    expect(config.values.HOST).toBe('0.0.0.0');
+    expect(config.database).toMatchObject({ kind: 'postgres', host: 'db', port: 5432 });
+    // Behind nginx the forwarded protocol must count (Secure cookies), but not from just anyone.
+    expect(config.values.TRUST_PROXY).not.toBe(false);
+    expect(config.values.TRUST_PROXY).not.toBe(true);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('serves nginx from client/Dockerfile with the certificates mounted read-only and no secrets in its environment', () => {
+    const frontend = services.frontend as Service;
+    expect(frontend.build).toEqual({ context: '.', dockerfile: 'client/Dockerfile' });
+    expect(frontend.env_file).toBeUndefined();
+    expect(frontend.volumes?.some((volume) => /:\/etc\/letsencrypt:ro$/.test(volume))).toBe(true);
+    expect(frontend.restart).toBe('unless-stopped');
+    const env = environmentOf(frontend);
+    expect(env.API_UPSTREAM).toBe('backend:8000');
+    for (const name of Object.keys(env)) expect(TEMPLATE_VARIABLES as readonly string[], name).toContain(name);
+  });
+
+  it('hands the secret files to the API and the database only', () => {
+    for (const [name, service] of Object.entries(secrets.services)) {
+      if (service.secrets) expect(['db', 'migrate', 'backend'], name).toContain(name);
+    }
+    expect(environmentOf(secrets.services.backend as Service)).toEqual({
+      SECRET_KEY_FILE: '/run/secrets/secret_key',
+      POSTGRES_PASSWORD_FILE: '/run/secrets/postgres_password',
+    });
+    expect(environmentOf(secrets.services.db as Service)).toEqual({
+      POSTGRES_PASSWORD_FILE: '/run/secrets/postgres_password',
+    });
+  });
+});
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+function dockerfile(path: string): Instruction[] {
+  const text = readFileSync(join(REPO, path), 'utf8').replace(/\\\r?\n/g, ' ');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const [keyword, ...rest] = line.split(/\s+/);
+      return { keyword: (keyword as string).toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+describe.each(['server/Dockerfile', 'client/Dockerfile'])('%s', (path) => {
+  const instructions = dockerfile(path);
+  const froms = instructions.filter((instruction) => instruction.keyword === 'FROM');
+  const lastFrom = instructions.lastIndexOf(froms.at(-1) as Instruction);
+  const finalStage = instructions.slice(lastFrom);
+  const stageNames = froms.map((from) => /\bAS\s+(\S+)/i.exec(from.args)?.[1]).filter(Boolean);
+
+  it('is multi-stage, every base image pinned to a version (no latest, no bare name)', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) {
+      const image = from.args.replace(/--platform=\S+\s+/, '').split(/\s+/)[0] as string;
+      if (stageNames.includes(image)) continue;
+      expect(image, from.args).toMatch(/^[\w./-]+:[\w.-]*\d[\w.-]*(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/);
+      expect(image, from.args).not.toMatch(/:latest\b/);
+    }
+  });
+
+  it('ends as a non-root user, set after the last FROM', () => {
+    const users = finalStage.filter((instruction) => instruction.keyword === 'USER');
+    expect(users.length).toBeGreaterThan(0);
+    const user = (users.at(-1) as Instruction).args.split(':')[0];
+    expect(user).not.toMatch(/^(root|0)$/);
+  });
+
+  it('bakes no secret into ARG or ENV, and never copies the whole context', () => {
+    for (const instruction of instructions) {
+      if (instruction.keyword === 'ARG' || instruction.keyword === 'ENV') {
+        expect(instruction.args, instruction.args).not.toMatch(SECRET_NAME);
+      }
+      if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
+        expect(instruction.args, instruction.args).not.toMatch(/^(--\S+\s+)*\.\s/);
+        expect(instruction.args, instruction.args).not.toMatch(/\.env\b/);
+      }
+    }
+  });
+
+  it('has a HEALTHCHECK in the final image', () => {
+    expect(finalStage.some((instruction) => instruction.keyword === 'HEALTHCHECK')).toBe(true);
+  });
+
+  it('installs with npm ci from the lockfile, and only production dependencies in the final image', () => {
+    const installs = instructions.filter((i) => i.keyword === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) expect(install.args).toMatch(/\bnpm ci\b/);
+    for (const instruction of finalStage) {
+      if (instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args)) {
+        expect(instruction.args).toMatch(/--omit=dev/);
+      }
+    }
+  });
+});
+
+describe('the images', () => {
+  it('the API image runs the server itself, and its health check probes /healthz', () => {
+    const instructions = dockerfile('server/Dockerfile');
+    const cmd = instructions.filter((i) => i.keyword === 'CMD').at(-1)?.args;
+    expect(JSON.parse(cmd ?? '[]')).toEqual(['node', 'dist/main.js']);
+    expect(instructions.find((i) => i.keyword === 'HEALTHCHECK')?.args).toMatch(/\/healthz/);
+  });
+
+  it('the nginx image probes the health listener the template defaults to', () => {
+    const healthcheck = dockerfile('client/Dockerfile').find((i) => i.keyword === 'HEALTHCHECK')?.args ?? '';
+    const defaults = envshDefaults({ DOMAIN: 'tasks.example.com' });
+    expect(healthcheck).toContain(`http://${defaults.HEALTH_PORT}/nginx-health`);
+  });
+});
+
+/** Docker's .dockerignore rules (moby/patternmatcher): Go filepath.Match plus `**`, last match wins, `!` re-includes, and a path is excluded when it or any parent directory matches. */
+function dockerignored(patterns: string[], path: string): boolean {
+  const toRegex = (pattern: string) => {
+    let source = '';
+    for (let i = 0; i < pattern.length; i += 1) {
+      const char = pattern[i] as string;
+      if (char === '*' && pattern[i + 1] === '*') {
+        // `**/` matches any number of directories, including none.
+        source += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
+        i += pattern[i + 2] === '/' ? 2 : 1;
+      } else if (char === '*') source += '[^/]*';
+      else if (char === '?') source += '[^/]';
+      else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    }
+    return new RegExp(`^${source}$`);
+  };
+  const rules = patterns
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const negate = line.startsWith('!');
+      const pattern = (negate ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
+      return { negate, regex: toRegex(pattern) };
+    });
+  const parts = path.split('/');
+  const candidates = parts.map((_, index) => parts.slice(0, index + 1).join('/'));
+  let ignored = false;
+  for (const rule of rules) {
+    if (candidates.some((candidate) => rule.regex.test(candidate))) ignored = !rule.negate;
+  }
+  return ignored;
+}
+
+describe('the ignore files', () => {
+  const gitTools = gate(['git']);
+  const mustIgnore = [
+    '.env',
+    '.env.local',
+    '.env.production',
+    'server/.env',
+    'secrets/secret_key',
+    'data/secret_key',
+    'data/pglite/PG_VERSION',
+    'node_modules/pg/package.json',
+    'server/dist/main.js',
+    'client/dist/index.html',
+    'test-results/vitest.json',
+    'artifacts/report.json',
+    'tls.key',
+    'fullchain.pem',
+  ];
+
+  it.skipIf(gitTools.skip)('.gitignore keeps secrets and build output out of git, but not .env.example', () => {
+    assertTools(gitTools);
+    const ignored = (path: string) =>
+      spawnSync(gitTools.paths.git ?? 'git', ['check-ignore', '-q', '--no-index', path], { cwd: REPO }).status === 0;
+    for (const path of mustIgnore) expect(ignored(path), path).toBe(true);
+    for (const path of ['.env.example', 'docker-compose.yml', 'server/src/app.ts', 'deploy/nginx/nginx.conf']) {
+      expect(ignored(path), path).toBe(false);
+    }
+  });
+
+  it('.dockerignore keeps secrets, .git and node_modules out of every build context', () => {
+    const patterns = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
+    for (const path of [...mustIgnore, '.git', '.git/config', 'server/node_modules/x/index.js', 'secrets']) {
+      expect(dockerignored(patterns, path), path).toBe(true);
+    }
+    // What the Dockerfiles copy must stay in the context.
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'server/package.json',
+      'server/src/app.ts',
+      'server/drizzle/0000_init.sql',
+      'client/src/main.tsx',
+      'client/index.html',
+      'deploy/nginx/nginx.conf',
+      'deploy/nginx/templates/default.conf.template',
+      'deploy/nginx/15-ironclad-defaults.envsh',
+    ]) {
+      expect(dockerignored(patterns, path), path).toBe(false);
+    }
+  });
+
+  it('the .dockerignore matcher itself follows Docker: last rule wins, parents count', () => {
+    expect(dockerignored(['*.md', '!README.md'], 'README.md')).toBe(false);
+    expect(dockerignored(['*.md', '!README.md'], 'CHANGES.md')).toBe(true);
+    expect(dockerignored(['*.md'], 'docs/a.md')).toBe(false);
+    expect(dockerignored(['**/*.md'], 'docs/a.md')).toBe(true);
+    expect(dockerignored(['docs'], 'docs/a/b.md')).toBe(true);
+  });
+});
+
+/** The defaults the nginx image's entrypoint gives the template, by sourcing the real script with sh. */
+function envshDefaults(env: Record<string, string>): Record<string, string> {
+  const output = execFileSync('sh', ['-c', `. "${ENVSH}" && env`], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  return parseEnv(output) as Record<string, string>;
+}
+
+describe('the nginx template', () => {
+  const template = readFileSync(TEMPLATE, 'utf8');
+  const tools = gate(['nginx', 'openssl', 'envsubst']);
+
+  it('sends exactly the page CSP the server defines (PAGE_CSP)', () => {
+    const csp = /add_header Content-Security-Policy "([^"]*)" always;/.exec(template)?.[1];
+    expect(csp).toBe(PAGE_CSP);
+  });
+
+  it('limits request bodies exactly as the API does', () => {
+    const size = /client_max_body_size (\d+)k;/.exec(template)?.[1];
+    expect(Number(size) * 1024).toBe(BODY_LIMIT);
+  });
+
+  it('reads only its documented variables, and no upper-case name that envsubst could capture by accident', () => {
+    const braced = new Set([...template.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
+    expect([...braced].sort()).toEqual([...TEMPLATE_VARIABLES].sort());
+    // envsubst would also replace a bare $NAME defined in the container's environment.
+    expect(template.match(/\$[A-Z_][A-Z0-9_]*\b/g) ?? []).toEqual([]);
+  });
+
+  it('gets a default for every variable from the image script, given only DOMAIN', () => {
+    const defaults = envshDefaults({ DOMAIN: 'tasks.example.com', TLS_KEY: '' });
+    for (const name of TEMPLATE_VARIABLES) expect(defaults[name], name).toBeTruthy();
+    expect(defaults.TLS_CERT).toBe('/etc/letsencrypt/live/tasks.example.com/fullchain.pem');
+    // compose passes an empty TLS_KEY when .env has none: that is the default too.
+    expect(defaults.TLS_KEY).toBe('/etc/letsencrypt/live/tasks.example.com/privkey.pem');
+    expect(envshDefaults({ DOMAIN: 'a.example', TLS_CERT: '/certs/a.pem' }).TLS_CERT).toBe('/certs/a.pem');
+    const withoutDomain = spawnSync('sh', ['-c', `. "${ENVSH}"`], { env: { PATH: process.env.PATH ?? '' } });
+    expect(withoutDomain.status).not.toBe(0);
+    expect(String(withoutDomain.stderr)).toMatch(/DOMAIN must be set/);
+  });
+
+  describe.skipIf(tools.skip)('rendered as the image renders it', () => {
+    let dir: string;
+    let rendered: string;
+
+    beforeAll(() => {
+      assertTools(tools);
+      dir = mkdtempSync(join(tmpdir(), 'ironclad-nginx-t-'));
+      const certificate = makeCertificate(dir, 'tasks.example.com');
+      mkdirSync(join(dir, 'html'));
+      // The image's defaults, with only the file paths moved into the temporary directory.
+      const values = {
+        ...envshDefaults({ DOMAIN: 'tasks.example.com' }),
+        TLS_CERT: certificate.cert,
+        TLS_KEY: certificate.key,
+        WEB_ROOT: join(dir, 'html'),
+        ACME_ROOT: join(dir, 'html'),
+      } as TemplateValues;
+      const [output] = renderTemplates(dir, values);
+      rendered = readFileSync(output as string, 'utf8');
+      // The image's own main configuration, including the rendered conf.d from here instead of /etc/nginx.
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        readFileSync(IMAGE_MAIN_CONF, 'utf8')
+          .replace('/etc/nginx/conf.d/', `${dir}/conf.d/`)
+          .replace('pid /tmp/nginx.pid;', `pid ${dir}/nginx.pid;`),
+      );
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('leaves no variable unrendered and keeps nginx variables intact', () => {
+      expect(rendered).not.toMatch(/\$\{/);
+      expect(rendered).toContain('server_name tasks.example.com;');
+      expect(rendered).toContain('return 301 https://tasks.example.com$request_uri;');
+      expect(rendered).toContain('proxy_set_header Host $host;');
+      expect(rendered).toContain('set $ironclad_api http://backend:8000;');
+    });
+
+    it('passes nginx -t with the image main configuration', () => {
+      const output = nginxTest(dir);
+      expect(output).toMatch(/test is successful/);
+      expect(output).not.toMatch(/\[(warn|emerg|alert|crit)\]/);
+    });
+
+    it('fails nginx -t when the certificate is missing (so the check above can fail)', () => {
+      const broken = join(dir, 'conf.d/default.conf');
+      const original = readFileSync(broken, 'utf8');
+      writeFileSync(broken, original.replace(/ssl_certificate (\S+);/, `ssl_certificate ${dir}/missing.pem;`));
+      try {
+        expect(() => nginxTest(dir)).toThrow(/missing\.pem/);
+      } finally {
+        writeFileSync(broken, original);
+      }
+    });
+  });
+});
