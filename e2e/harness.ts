@@ -1,0 +1,115 @@
+/**
+ * End-to-end harness: the built server as a real process (server/dist, serving client/dist) and Debian's
+ * Chromium driven by playwright-core. No browser is ever downloaded.
+ *
+ * Without Chromium the browser tests are skipped with a message saying so; with REQUIRE_BROWSER=1 (CI) a
+ * missing Chromium is a failure instead.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { describe } from 'vitest';
+import { type Running, start, stop } from '../server/test/process-helpers.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CLIENT_INDEX = resolve(import.meta.dirname, '../client/dist/index.html');
+
+function browserMissing(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  if (!existsSync(CLIENT_INDEX)) return 'the web client is not built (npm run build)';
+  return undefined;
+}
+
+const missing = browserMissing();
+if (missing && process.env.REQUIRE_BROWSER === '1') throw new Error(`browser tests required but ${missing}`);
+if (missing) console.warn(`\n  SKIPPED browser tests: ${missing}\n`);
+
+/** `describe` that skips, and says why, when the browser tests cannot run here. */
+export const describeInBrowser = missing ? describe.skip : describe;
+
+export const SCREENSHOTS = resolve(import.meta.dirname, '../artifacts/screenshots');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // The machine has no internet: without these, Chromium keeps trying to reach Google's services.
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+    timeout: 30_000,
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/** A fresh browser profile; page errors (uncaught exceptions) are collected for the test to assert on. */
+export async function newUserContext(
+  browser: Browser,
+  viewport = DESKTOP,
+): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return { context, page, pageErrors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+export interface AppProcess {
+  server: Running;
+  /** http://localhost:PORT: a name (not an IP) so a second port on it is the same site, another origin. */
+  url: string;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/** The built server, as `npm start` runs it, in its own working directory. */
+export async function startServer(env: Record<string, string>, cwd?: string): Promise<AppProcess> {
+  const server = await start({ LOG_LEVEL: 'info', ...env }, cwd ?? mkdtempSync(join(tmpdir(), 'ironclad-e2e-')));
+  const port = Number(new URL(server.url).port);
+  return {
+    server,
+    url: `http://localhost:${port}`,
+    port,
+    stop: async () => {
+      await stop(server);
+    },
+  };
+}
+
+export const PASSWORD = 'correct horse battery staple';
+let counter = 0;
+export function newEmail(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}@example.com`;
+}
+
+/** Signs up through the page, as a person would (pointer). */
+export async function signUpInPage(page: Page, url: string, email: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('textbox', { name: 'New task' }).waitFor();
+}
+
+export async function addTask(page: Page, title: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'New task' }).fill(title);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('checkbox', { name: title }).waitFor();
+}

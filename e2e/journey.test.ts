@@ -1,0 +1,181 @@
+/**
+ * A user's whole journey in a real browser, on the zero-config server `npm start` runs (embedded database):
+ * sign up (with a refusal first), add, edit, tick, filter, delete and undo, log out and back in; the token
+ * never reachable from page scripts; screenshots of the main screens at desktop and phone width.
+ * Also: two users never see each other's tasks.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  type AppProcess,
+  addTask,
+  DESKTOP,
+  describeInBrowser,
+  launchBrowser,
+  newEmail,
+  newUserContext,
+  PASSWORD,
+  PHONE,
+  screenshot,
+  signUpInPage,
+  startServer,
+} from './harness.js';
+
+let app: AppProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  app = await startServer({});
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const titles = (page: Page) => page.locator('.task-title').allTextContents();
+
+describeInBrowser('the web client, as a new user uses it', () => {
+  it('sign up, add, edit, tick, filter, delete with undo, log out and in again', async () => {
+    const { context, page, pageErrors } = await newUserContext(browser);
+    const email = newEmail('journey');
+
+    await page.goto(app.url);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await screenshot(page, 'login-desktop');
+
+    // A refused signup: the reason is shown under the field it is about.
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    const password = page.getByLabel('Password');
+    await page.getByText('Password must be 10 to 256 characters').waitFor();
+    expect(await password.getAttribute('aria-invalid')).toBe('true');
+    expect(await password.evaluate((el) => el === document.activeElement)).toBe(true);
+    await screenshot(page, 'signup-error-desktop');
+
+    await password.fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByText('No tasks yet. Add your first one above.').waitFor();
+    expect(await page.locator('.account .email').textContent()).toBe(email);
+
+    await addTask(page, 'Buy milk');
+    await page.getByRole('textbox', { name: 'New task' }).fill('Write the quarterly report');
+    await page.getByRole('button', { name: 'Add details' }).click();
+    await page.getByLabel('Details (optional)').fill('Numbers from finance by Friday.\nDraft to Alex.');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('checkbox', { name: 'Write the quarterly report' }).waitFor();
+    await addTask(page, 'Call the plumber');
+    expect(await titles(page)).toEqual(['Buy milk', 'Write the quarterly report', 'Call the plumber']);
+    expect(await page.getByRole('textbox', { name: 'New task' }).inputValue()).toBe('');
+
+    // Edit title and description in place.
+    await page.getByRole('button', { name: 'Edit “Buy milk”' }).click();
+    await page.getByRole('textbox', { name: 'Title' }).fill('Buy oat milk');
+    await page.getByRole('textbox', { name: 'Details' }).fill('Two cartons');
+    await screenshot(page, 'editing-desktop');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('checkbox', { name: 'Buy oat milk' }).waitFor();
+    await page.getByText('Two cartons').waitFor();
+
+    // Tick done and back; the filters follow, and live in the URL.
+    await page.getByRole('checkbox', { name: 'Buy oat milk' }).check();
+    await page.getByText('Done 1').waitFor();
+    await page.getByText('Open', { exact: false }).first().click();
+    await page.waitForURL(/\?show=open$/);
+    expect(await titles(page)).toEqual(['Write the quarterly report', 'Call the plumber']);
+    await page.reload();
+    await page.getByRole('checkbox', { name: 'Call the plumber' }).waitFor();
+    expect(await titles(page)).toEqual(['Write the quarterly report', 'Call the plumber']);
+    await page.locator('label.filter', { hasText: 'Done' }).click();
+    expect(await titles(page)).toEqual(['Buy oat milk']);
+    expect(await page.getByRole('checkbox', { name: 'Buy oat milk' }).isChecked()).toBe(true);
+    await page.getByRole('checkbox', { name: 'Buy oat milk' }).uncheck();
+    await page.getByText('Nothing done yet.').waitFor();
+    await page.locator('label.filter', { hasText: 'All' }).click();
+    await page.getByRole('checkbox', { name: 'Buy oat milk' }).check();
+    await screenshot(page, 'tasks-desktop');
+
+    // Delete, undo: the task comes back and stays.
+    await page.getByRole('button', { name: 'Delete “Call the plumber”' }).click();
+    await page.locator('.toast').getByText('Call the plumber').waitFor();
+    expect(await titles(page)).not.toContain('Call the plumber');
+    await screenshot(page, 'undo-desktop');
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByRole('checkbox', { name: 'Call the plumber' }).waitFor();
+    await page.waitForTimeout(6500);
+    await page.reload();
+    await page.getByRole('checkbox', { name: 'Call the plumber' }).waitFor();
+
+    // Delete for good: after the undo window the server no longer has it.
+    await page.getByRole('button', { name: 'Delete “Call the plumber”' }).click();
+    await page.locator('.toast').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.reload();
+    await page.getByRole('checkbox', { name: 'Buy oat milk' }).waitFor();
+    expect(await titles(page)).toEqual(['Buy oat milk', 'Write the quarterly report']);
+
+    // The token is in an HttpOnly cookie only: nothing a script can read holds it.
+    const cookies = await context.cookies();
+    const session = cookies.find((cookie) => cookie.name === 'ironclad_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/' });
+    const visible = await page.evaluate(() => ({
+      cookie: document.cookie,
+      local: Object.keys(localStorage).length,
+      session: Object.keys(sessionStorage).length,
+    }));
+    expect(visible).toEqual({ cookie: '', local: 0, session: 0 });
+
+    // Phone width: the same screens, laid out for it.
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'tasks-phone');
+    await page.setViewportSize(DESKTOP);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect((await context.cookies()).find((cookie) => cookie.name === 'ironclad_session')).toBeUndefined();
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'login-phone');
+    await page.setViewportSize(DESKTOP);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').getByText('Invalid email or password.').waitFor();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('checkbox', { name: 'Buy oat milk' }).waitFor();
+    expect(await titles(page)).toEqual(['Buy oat milk', 'Write the quarterly report']);
+
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('two users never see each other’s tasks, in the list or by id', async () => {
+    const ada = await newUserContext(browser);
+    const bob = await newUserContext(browser);
+    await signUpInPage(ada.page, app.url, newEmail('ada'));
+    await signUpInPage(bob.page, app.url, newEmail('bob'));
+    await addTask(ada.page, 'Ada’s secret plan');
+    await addTask(bob.page, 'Bob’s shopping');
+
+    await bob.page.reload();
+    await bob.page.getByRole('checkbox', { name: 'Bob’s shopping' }).waitFor();
+    expect(await titles(bob.page)).toEqual(['Bob’s shopping']);
+    await ada.page.reload();
+    await ada.page.getByRole('checkbox', { name: 'Ada’s secret plan' }).waitFor();
+    expect(await titles(ada.page)).toEqual(['Ada’s secret plan']);
+
+    // Bob's page asks for Ada's task by id with Bob's cookie: the same 404 as a task that does not exist.
+    const adaTasks = await ada.page.evaluate(async () => (await fetch('/api/v1/tasks/')).json());
+    const adaId = (adaTasks as { id: number }[])[0]?.id;
+    const answer = await bob.page.evaluate(async (id) => {
+      const response = await fetch(`/api/v1/tasks/${id}/`);
+      return { status: response.status, body: await response.text() };
+    }, adaId);
+    expect(answer.status).toBe(404);
+    expect(answer.body).not.toContain('secret');
+    await ada.context.close();
+    await bob.context.close();
+  });
+});
