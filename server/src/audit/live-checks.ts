@@ -37,6 +37,7 @@ interface Target {
 }
 
 interface Answer {
+  path: string;
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
@@ -88,6 +89,7 @@ function request(
       });
       response.on('end', () =>
         resolve({
+          path: init.path,
           status: response.statusCode ?? 0,
           headers: response.headers,
           body: Buffer.concat(chunks).toString('utf8'),
@@ -258,11 +260,16 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
     findings.push(finding('live.hsts.recommended', `HSTS is "${hsts}"`, where));
   }
 
-  const unknownHost = await attempt(request(target, options, { path: '/', hostHeader: `audit-${random}.invalid` }));
-  if (!(unknownHost instanceof Error)) {
+  // Both the site root and an API route that answers 200 to anyone: either accepting a foreign Host fails.
+  for (const path of ['/', '/api/v1/test/']) {
+    const unknownHost = await attempt(request(target, options, { path, hostHeader: `audit-${random}.invalid` }));
+    if (unknownHost instanceof Error) continue;
     answers.push(unknownHost);
     if (unknownHost.status >= 200 && unknownHost.status < 400) {
-      findings.push(finding('live.host.accepted', `an unknown Host header is answered ${unknownHost.status}`, where));
+      findings.push(
+        finding('live.host.accepted', `an unknown Host header is answered ${unknownHost.status} on ${path}`, where),
+      );
+      break;
     }
   }
 
@@ -366,7 +373,11 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
   const fingerprinted = answers.find((answer) => answer.status >= 400 && FINGERPRINT.test(answer.body));
   if (fingerprinted) {
     findings.push(
-      finding('live.fingerprint', `a ${fingerprinted.status} answer names the software that produced it`, where),
+      finding(
+        'live.fingerprint',
+        `the ${fingerprinted.status} answer to ${fingerprinted.path} names the software that produced it`,
+        where,
+      ),
     );
   }
   const server = answers.map((a) => String(a.headers.server ?? '')).find((value) => /\d/.test(value));

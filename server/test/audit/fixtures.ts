@@ -177,7 +177,7 @@ export function cleanRepo(): string {
           '    command: ["node", "dist/main.js"]',
           '    env_file: .env',
           '    environment:',
-          '      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}',
+          `      POSTGRES_PASSWORD: \${POSTGRES_PASSWORD}`,
           '      SECRET_KEY_FILE: /run/secrets/secret_key',
           '  frontend:',
           '    image: nginx:1.27-alpine',
