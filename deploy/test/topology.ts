@@ -40,6 +40,8 @@ export interface TopologyOptions {
   webRoot?: string;
   /** Extra or overriding API settings (e.g. RATE_LIMIT_LOGIN). */
   serverEnv?: Record<string, string>;
+  /** Fixed loopback ports for nginx (for an outside scanner); free ones when omitted. */
+  ports?: { http: number; https: number; health: number };
 }
 
 export interface Topology {
@@ -49,8 +51,9 @@ export interface Topology {
   httpsPort: number;
   healthPort: number;
   apiPort: number;
-  /** PEM of the self-signed certificate nginx presents (trust it as the CA). */
+  /** PEM of the self-signed certificate nginx presents (trust it as the CA), and its file. */
   ca: string;
+  certPath: string;
   webRoot: string;
   /** Private directory of this run: nginx.conf, conf.d/ (the rendered template), the certificate, acme/ (the ACME webroot). */
   dir: string;
@@ -188,7 +191,9 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     let nginx: RunningNginx | undefined;
     let ports: number[] = [];
     for (let attempt = 1; !nginx; attempt += 1) {
-      ports = [await freePort(), await freePort(), await freePort()];
+      ports = options.ports
+        ? [options.ports.http, options.ports.https, options.ports.health]
+        : [await freePort(), await freePort(), await freePort()];
       const [httpPort, httpsPort, healthPort] = ports as [number, number, number];
       const values: TemplateValues = {
         DOMAIN: domain,
@@ -207,7 +212,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       try {
         nginx = await startNginx(dir, ports);
       } catch (error) {
-        if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
+        if (options.ports || attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
       }
     }
     const running = nginx;
@@ -221,6 +226,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       healthPort,
       apiPort,
       ca: certificate.pem,
+      certPath: certificate.cert,
       webRoot,
       dir,
       output: () => ({ nginx: running.output(), api: api.output() }),
