@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { describeError } from './api/errors';
 import { AuthScreen } from './session/AuthScreen';
 import { useSession } from './session/session';
@@ -11,6 +11,10 @@ export function App() {
   const [announcement, setAnnouncement] = useState('');
   const [logoutError, setLogoutError] = useState<string>();
   const announce = useCallback((message: string) => setAnnouncement(message), []);
+  // What was announced about one account (task titles) must not outlive its session on the screen.
+  useEffect(() => {
+    if (state.status !== 'signed-in') setAnnouncement('');
+  }, [state.status]);
 
   const logOut = async () => {
     setLogoutError(undefined);

@@ -1,0 +1,147 @@
+/**
+ * Keyboard only: every step of the journey with Tab, Shift+Tab, Enter, Space, arrows and Escape. No pointer.
+ * Each step checks where the focus is, since that is what a keyboard or screen reader user follows.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  type AppProcess,
+  describeInBrowser,
+  launchBrowser,
+  newEmail,
+  newUserContext,
+  PASSWORD,
+  screenshot,
+  startServer,
+} from './harness.js';
+
+let app: AppProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  app = await startServer({});
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+/** The focused element's accessible name (label, aria-label or text) and role, as a screen reader would say. */
+async function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement as HTMLElement | null;
+    if (!element || element === document.body) return '(nothing)';
+    const labelled = (element as HTMLInputElement).labels?.[0]?.textContent;
+    const name = element.getAttribute('aria-label') ?? labelled ?? element.textContent ?? '';
+    const role = element.tagName === 'INPUT' ? (element as HTMLInputElement).type : element.tagName.toLowerCase();
+    return `${role}: ${name.trim()}`;
+  });
+}
+
+/** Presses Tab (or Shift+Tab) until the focus is on `target`; fails if it never gets there. */
+async function tabTo(page: Page, target: string, backwards = false): Promise<void> {
+  const seen: string[] = [];
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    const now = await focused(page);
+    if (now === target) return;
+    seen.push(now);
+  }
+  throw new Error(`Tab never reached "${target}"; it went through: ${seen.join(' | ')}`);
+}
+
+describeInBrowser('keyboard only', () => {
+  it('signs up, adds, ticks, edits, filters, deletes and undoes, and logs out without a pointer', async () => {
+    const { context, page, pageErrors } = await newUserContext(browser);
+    await page.goto(app.url);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+
+    // The focus starts on the screen's heading; before it, a link to skip the header.
+    expect(await focused(page)).toBe('h1: Log in');
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(page)).toBe('a: Skip to content');
+
+    await tabTo(page, 'button: Create an account');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await tabTo(page, 'email: Email', true);
+    await page.keyboard.type(newEmail('keys'));
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('password: Password');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+
+    // Signed in: the focus lands on the page's heading, one Tab from the new-task field.
+    await page.getByRole('textbox', { name: 'New task' }).waitFor();
+    await tabTo(page, 'text: New task');
+    await page.keyboard.type('Feed the cat');
+    await page.keyboard.press('Enter');
+    await page.getByRole('checkbox', { name: 'Feed the cat' }).waitFor();
+    expect(await focused(page)).toBe('text: New task');
+    await page.keyboard.type('Pay rent');
+    await page.keyboard.press('Enter');
+    await page.getByRole('checkbox', { name: 'Pay rent' }).waitFor();
+
+    // Tick with Space.
+    await tabTo(page, 'checkbox: Feed the cat');
+    await page.keyboard.press('Space');
+    await page.getByText('Done 1').waitFor();
+
+    // Edit with Enter; Escape cancels and gives the focus back; Enter in the editor saves.
+    await tabTo(page, 'button: Edit “Feed the cat”');
+    await page.keyboard.press('Enter');
+    expect(await focused(page)).toBe('text: Title');
+    await page.keyboard.type('Feed the dog');
+    await page.keyboard.press('Escape');
+    expect(await focused(page)).toBe('button: Edit “Feed the cat”');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('Feed the cat twice');
+    await page.keyboard.press('Enter');
+    await page.getByRole('checkbox', { name: 'Feed the cat twice' }).waitFor();
+    expect(await focused(page)).toBe('button: Edit “Feed the cat twice”');
+
+    // Filters are one radio group: arrows move between All, Open and Done.
+    await tabTo(page, 'radio: All 2', true);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL(/\?show=open$/);
+    expect(await page.locator('.task-title').allTextContents()).toEqual(['Pay rent']);
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForURL((url) => url.search === '');
+    await screenshot(page, 'keyboard-focus-desktop');
+
+    // Delete with Enter, then reach Undo and take it back.
+    await tabTo(page, 'button: Delete “Pay rent”');
+    await page.keyboard.press('Enter');
+    await page.locator('.toast').waitFor();
+    await tabTo(page, 'button: Undo');
+    await page.keyboard.press('Enter');
+    await page.getByRole('checkbox', { name: 'Pay rent' }).waitFor();
+
+    await tabTo(page, 'button: Log out', true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('every control shows where the focus is', async () => {
+    const { context, page } = await newUserContext(browser);
+    await page.goto(app.url);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const names: string[] = [];
+    for (;;) {
+      await page.keyboard.press('Tab');
+      if ((await focused(page)) === '(nothing)' || names.length > 20) break;
+      names.push(await focused(page));
+      const outline = await page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement as Element);
+        return { style: style.outlineStyle, width: Number.parseFloat(style.outlineWidth) };
+      });
+      expect(outline.style, await focused(page)).not.toBe('none');
+      expect(outline.width, await focused(page)).toBeGreaterThanOrEqual(2);
+    }
+    expect(names).toEqual(['email: Email', 'password: Password', 'button: Log in', 'button: Create an account']);
+    await context.close();
+  });
+});

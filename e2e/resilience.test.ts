@@ -1,0 +1,112 @@
+/**
+ * When things go wrong, in a real browser against the built server on PostgreSQL: the session expires
+ * (back to the login page with the reason), and the server goes away and comes back (a message that goes
+ * away by itself; the unsaved draft survives and is saved exactly once).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, PG_HOST, PG_PORT, PG_USER, postgresEnv } from '../server/test/helpers.js';
+import {
+  type AppProcess,
+  addTask,
+  describeInBrowser,
+  launchBrowser,
+  newEmail,
+  newUserContext,
+  screenshot,
+  signUpInPage,
+  startServer,
+} from './harness.js';
+
+let database: { name: string; drop: () => Promise<void> };
+let env: Record<string, string>;
+let app: AppProcess;
+let browser: Browser;
+const cwd = mkdtempSync(join(tmpdir(), 'ironclad-e2e-pg-'));
+
+async function sql(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: database.name });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = postgresEnv(database.name);
+  app = await startServer(env, cwd);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await database?.drop();
+});
+
+describeInBrowser('when the session or the server goes away', () => {
+  it('an expired session returns to the login page and says why', async () => {
+    const { context, page, pageErrors } = await newUserContext(browser);
+    const email = newEmail('expiring');
+    await signUpInPage(page, app.url, email);
+    await addTask(page, 'Renew passport');
+
+    // Time passes: the server's clock says this session is over.
+    const expired = await sql(
+      "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+      [email],
+    );
+    expect(expired.rowCount).toBe(1);
+
+    await page.getByRole('checkbox', { name: 'Renew passport' }).check();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByText('Your session has expired. Please log in again.').waitFor();
+    await screenshot(page, 'session-expired-desktop');
+    // Nothing of the previous account is left on the screen.
+    expect(await page.getByText('Renew passport').count()).toBe(0);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('checkbox', { name: 'Renew passport' }).waitFor();
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('the server going away shows a message that goes when it is back; the draft is kept and saved once', async () => {
+    const { context, page, pageErrors } = await newUserContext(browser);
+    const email = newEmail('outage');
+    await signUpInPage(page, app.url, email);
+    await addTask(page, 'Before the outage');
+
+    await app.stop();
+    const draft = 'Written while the server was down';
+    await page.getByRole('textbox', { name: 'New task' }).fill(draft);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText('Cannot reach the server. Retrying…').waitFor();
+    await page.getByRole('alert').getByText('Your changes were not saved').waitFor();
+    expect(await page.getByRole('textbox', { name: 'New task' }).inputValue()).toBe(draft);
+    await screenshot(page, 'server-away-desktop');
+
+    // Back on the same port, same database: the banner leaves by itself.
+    app = await startServer({ ...env, PORT: String(app.port) }, cwd);
+    await page.getByText('Cannot reach the server. Retrying…').waitFor({ state: 'detached', timeout: 15_000 });
+
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('checkbox', { name: draft }).waitFor();
+    const saved = await sql(
+      'SELECT count(*)::int AS n FROM tasks WHERE title = $1 AND user_id = (SELECT id FROM users WHERE email = $2)',
+      [draft, email],
+    );
+    expect(saved.rows[0].n).toBe(1);
+    expect(await page.locator('.task-title').allTextContents()).toEqual(['Before the outage', draft]);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+});
