@@ -172,6 +172,29 @@ describe.skipIf(tools.skip)('the production topology on loopback: nginx in front
     expect(control.reply).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('answers nginx’s own refusals in JSON, never its HTML page naming nginx', async () => {
+    const cases: { options: Parameters<typeof request>[1]; status: number; error: string }[] = [
+      // Malformed percent-encoding: refused by nginx while it reads the request line, under /api/ and elsewhere.
+      { options: { path: '/api/v1/tasks/%E0%A4%A' }, status: 400, error: 'Bad request.' },
+      { options: { path: '/%' }, status: 400, error: 'Bad request.' },
+      { options: { method: 'POST', path: '/' }, status: 405, error: 'Method not allowed.' },
+      { options: { path: '/', headers: { range: 'bytes=999999-' } }, status: 416, error: 'Range not satisfiable.' },
+      { options: { path: `/${'a'.repeat(9000)}` }, status: 414, error: 'URI too long.' },
+    ];
+    for (const { options, status, error } of cases) {
+      const answer = await request(topology, options);
+      const label = `${options?.method ?? 'GET'} ${options?.path?.slice(0, 30)}`;
+      expect(answer.status, label).toBe(status);
+      expect(answer.headers['content-type'], label).toMatch(/^application\/json/);
+      expect(JSON.parse(answer.body), label).toEqual({ error });
+      expect(answer.body, label).not.toMatch(/nginx|<html/i);
+    }
+    // The error pages are not pages of their own.
+    expect((await request(topology, { path: '/.ironclad-errors/400.json' })).status).toBe(404);
+    // On plain HTTP, a request line nginx cannot parse meets the catch-all server (the Host is not read yet): silence.
+    expect(await rawExchange(topology.httpPort, `GET /% HTTP/1.1\r\nHost: ${topology.domain}\r\n\r\n`)).toBe('');
+  });
+
   it('speaks TLS 1.2 and 1.3 with forward-secret AEAD ciphers, and refuses TLS 1.1', async () => {
     const tls13 = await handshake(topology, { servername: topology.domain, minVersion: 'TLSv1.3' });
     expect(tls13).toMatchObject({ ok: true, protocol: 'TLSv1.3' });

@@ -213,7 +213,7 @@ describe('command line', () => {
   it('an unknown verb prints usage and exits 2', async () => {
     const result = await runCli(['nope']);
     expect(result.code).toBe(2);
-    expect(result.out).toContain('usage: cli <secret | check-config | migrate | gen-config>');
+    expect(result.out).toContain('usage: cli <secret | check-config | check --deploy | migrate | gen-config>');
   });
 });
 
