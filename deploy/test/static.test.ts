@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { BODY_LIMIT } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config/load.js';
+import { type SettingName, settingNames, settings } from '../../server/src/config/schema.js';
 import { PAGE_CSP } from '../../server/src/http/page-security.js';
 import { STRONG_KEY } from '../../server/test/helpers.js';
 import {
@@ -241,6 +242,22 @@ describe('docker-compose.yml, as written', () => {
     expect(config.values.TRUST_PROXY).not.toBe(false);
     expect(config.values.TRUST_PROXY).not.toBe(true);
     expect(config.warnings).toEqual([]);
+  });
+
+  it('reads from .env only settings the schema knows, with the schema’s defaults (one list of settings)', () => {
+    const text = readFileSync(COMPOSE, 'utf8').replace(/^\s*#.*$/gm, '');
+    const references = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?::?[-?]([^}]*))?\}/g)];
+    expect(references.length).toBeGreaterThan(5);
+    for (const [, name, fallback] of references) {
+      expect(settingNames, `${name} is used by docker-compose.yml but is not in server/src/config/schema.ts`).toContain(
+        name,
+      );
+      const schemaDefault = settings[name as SettingName] as { default?: string };
+      // ${NAME:-default} must agree with the schema; ${NAME:?message} and ${NAME:-} have no default to compare.
+      if (fallback && schemaDefault.default !== undefined && !/^set /.test(fallback)) {
+        expect(fallback, name).toBe(schemaDefault.default);
+      }
+    }
   });
 
   it('serves nginx from client/Dockerfile with the certificates mounted read-only and no secrets in its environment', () => {

@@ -82,6 +82,14 @@ describe('production refusals (DEBUG unset or false)', () => {
       'CORS_ALLOWED_ORIGINS: "*" would let every website call the API; list the exact origins instead',
     ],
     [
+      { DOMAIN: 'tasks.example.com', ALLOWED_HOSTS: 'localhost' },
+      'ALLOWED_HOSTS: does not allow DOMAIN (tasks.example.com), so every request through nginx would be refused',
+    ],
+    [
+      { DOMAIN: 'https://tasks.example.com' },
+      'DOMAIN: must be a host name such as tasks.example.com (no scheme, port, path or wildcard) (got "https://tasks.example.com")',
+    ],
+    [
       { CORS_ALLOWED_ORIGINS: 'null' },
       'CORS_ALLOWED_ORIGINS: "null" is the origin of sandboxed frames and local files, which any page can produce; list exact origins',
     ],
@@ -240,6 +248,16 @@ describe('production refusals (DEBUG unset or false)', () => {
       'CORS_ALLOWED_ORIGINS: "http://app.example.com" is not HTTPS',
       'TRUST_PROXY: is true, so any client can forge its address; list the proxy addresses instead',
     ]);
+  });
+});
+
+describe('DOMAIN (the deployment’s host name)', () => {
+  it('is accepted when ALLOWED_HOSTS allows it, exactly or through a .domain pattern', () => {
+    for (const hosts of ['tasks.example.com', '.example.com', 'localhost,TASKS.example.com.']) {
+      const env = { DOMAIN: 'tasks.example.com', ALLOWED_HOSTS: hosts, DATA_DIR: 'memory://', DEBUG: 'true' };
+      const config = loadConfig({ env, dotEnv: false });
+      expect(config.values.DOMAIN).toBe('tasks.example.com');
+    }
   });
 });
 

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { hostPatternProblem } from '../http/host-allowlist.js';
+import { createHostMatcher, hostPatternProblem } from '../http/host-allowlist.js';
 import { isLocalOrigin, originProblem } from '../http/origins.js';
 import { type SettingName, type SettingValues, settingNames, settings } from './schema.js';
 import { isPlaceholderPassword, secretKeyWeakness } from './secrets.js';
@@ -164,6 +164,12 @@ export function inspectConfig(options: LoadOptions = {}): { config: Config; prob
     if (problem) problems.push(`ALLOWED_HOSTS: ${problem}`);
   }
   if (hosts.includes('*')) insecure('ALLOWED_HOSTS: contains "*", which accepts any Host header; list your domains');
+  // Behind nginx every request carries Host: DOMAIN; a list that does not allow it would refuse them all.
+  if (typed.DOMAIN !== undefined && !createHostMatcher(hosts)(typed.DOMAIN)) {
+    problems.push(
+      `ALLOWED_HOSTS: does not allow DOMAIN (${typed.DOMAIN}), so every request through nginx would be refused`,
+    );
+  }
 
   // Origins: never a wildcard, whatever the mode.
   for (const origin of typed.CORS_ALLOWED_ORIGINS ?? []) {

@@ -43,6 +43,15 @@ function parseTrustProxy(raw: string): TrustProxy {
   return entries;
 }
 
+/** A host name as nginx's server_name takes it: no scheme, port, path or wildcard. */
+function parseDomain(raw: string): string {
+  const value = raw.trim().toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(value)) {
+    throw new ParseError('must be a host name such as tasks.example.com (no scheme, port, path or wildcard)');
+  }
+  return value;
+}
+
 // Keeps each definition's literal shape, so the types below know which settings have a default.
 // biome-ignore lint/suspicious/noExplicitAny: the parse result type is inferred per setting
 function setting<const D extends Setting<any>>(definition: D): D {
@@ -261,6 +270,56 @@ export const settings = {
     default: 'auto',
     parse: parseEnum(['auto', 'postgres', 'memory'] as const),
   }),
+  // Read by docker-compose.yml and the nginx image (docs/deployment.md), listed here so that .env.example and the
+  // docs stay the one place an operator looks. The server itself only checks DOMAIN against ALLOWED_HOSTS.
+  DOMAIN: setting({
+    group: 'Deployment',
+    doc: 'The public host name nginx serves (`docker compose` refuses to start without it). It must be allowed by `ALLOWED_HOSTS`; the server refuses to start when it is not.',
+    example: 'tasks.example.com',
+    parse: parseDomain,
+  }),
+  TLS_CERT: setting({
+    group: 'Deployment',
+    doc: "Certificate chain, as a path inside the nginx container. Default: Let's Encrypt's `/etc/letsencrypt/live/<DOMAIN>/fullchain.pem`.",
+    example: '/etc/letsencrypt/live/tasks.example.com/fullchain.pem',
+    exampleCommented: true,
+    parse: parseText,
+  }),
+  TLS_KEY: setting({
+    group: 'Deployment',
+    doc: "The certificate's private key, as a path inside the nginx container. Default: `/etc/letsencrypt/live/<DOMAIN>/privkey.pem`.",
+    example: '/etc/letsencrypt/live/tasks.example.com/privkey.pem',
+    exampleCommented: true,
+    parse: parseText,
+  }),
+  LETSENCRYPT_DIR: setting({
+    group: 'Deployment',
+    doc: 'Host directory mounted read-only into nginx at `/etc/letsencrypt`.',
+    default: '/etc/letsencrypt',
+    exampleCommented: true,
+    parse: parseText,
+  }),
+  ACME_WEBROOT: setting({
+    group: 'Deployment',
+    doc: 'Host directory that `certbot --webroot` writes challenges into; nginx serves it at `/.well-known/acme-challenge/`.',
+    default: '/var/www/certbot',
+    exampleCommented: true,
+    parse: parseText,
+  }),
+  HTTP_PUBLISH: setting({
+    group: 'Deployment',
+    doc: 'Host port published for HTTP (redirects to HTTPS and ACME challenges only).',
+    default: '80',
+    exampleCommented: true,
+    parse: parseInteger(1, 65_535),
+  }),
+  HTTPS_PUBLISH: setting({
+    group: 'Deployment',
+    doc: 'Host port published for HTTPS.',
+    default: '443',
+    exampleCommented: true,
+    parse: parseInteger(1, 65_535),
+  }),
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof settings;
@@ -275,4 +334,4 @@ export type SettingValues = {
     : Parsed<(typeof settings)[K]> | undefined;
 };
 
-export const groups: Group[] = ['Core', 'Database', 'HTTP', 'Sessions and rate limits', 'Operations'];
+export const groups: Group[] = ['Core', 'Database', 'HTTP', 'Sessions and rate limits', 'Operations', 'Deployment'];

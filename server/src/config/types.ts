@@ -5,7 +5,7 @@
  * audit) reads these objects instead of keeping its own list.
  */
 
-export type Group = 'Core' | 'Database' | 'HTTP' | 'Sessions and rate limits' | 'Operations';
+export type Group = 'Core' | 'Database' | 'HTTP' | 'Sessions and rate limits' | 'Operations' | 'Deployment';
 
 export class ParseError extends Error {}
 
