@@ -11,6 +11,7 @@ import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { BODY_LIMIT } from '../../server/src/app.js';
+import { dockerIgnores } from '../../server/src/audit/file-checks.js';
 import { loadConfig } from '../../server/src/config/load.js';
 import { type SettingName, settingNames, settings } from '../../server/src/config/schema.js';
 import { PAGE_CSP } from '../../server/src/http/page-security.js';
@@ -369,37 +370,9 @@ describe('the images', () => {
   });
 });
 
-/** Docker's .dockerignore rules (moby/patternmatcher): Go filepath.Match plus `**`, last match wins, `!` re-includes, and a path is excluded when it or any parent directory matches. */
+/** Docker's .dockerignore rules, with the deploy auditor's matcher (one implementation, tested here too). */
 function dockerignored(patterns: string[], path: string): boolean {
-  const toRegex = (pattern: string) => {
-    let source = '';
-    for (let i = 0; i < pattern.length; i += 1) {
-      const char = pattern[i] as string;
-      if (char === '*' && pattern[i + 1] === '*') {
-        // `**/` matches any number of directories, including none.
-        source += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
-        i += pattern[i + 2] === '/' ? 2 : 1;
-      } else if (char === '*') source += '[^/]*';
-      else if (char === '?') source += '[^/]';
-      else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    return new RegExp(`^${source}$`);
-  };
-  const rules = patterns
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const negate = line.startsWith('!');
-      const pattern = (negate ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
-      return { negate, regex: toRegex(pattern) };
-    });
-  const parts = path.split('/');
-  const candidates = parts.map((_, index) => parts.slice(0, index + 1).join('/'));
-  let ignored = false;
-  for (const rule of rules) {
-    if (candidates.some((candidate) => rule.regex.test(candidate))) ignored = !rule.negate;
-  }
-  return ignored;
+  return dockerIgnores(patterns.join('\n'), path);
 }
 
 describe('the ignore files', () => {

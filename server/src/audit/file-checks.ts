@@ -72,7 +72,8 @@ function patternToRegExp(pattern: string): RegExp {
   for (let i = 0; i < pattern.length; i += 1) {
     const char = pattern[i] as string;
     if (char === '*' && pattern[i + 1] === '*') {
-      source += '.*';
+      // `**/` matches any number of directories, including none; a bare `**` anything.
+      source += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
       i += pattern[i + 2] === '/' ? 2 : 1;
     } else if (char === '*') source += '[^/]*';
     else if (char === '?') source += '[^/]';
