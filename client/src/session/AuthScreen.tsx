@@ -22,9 +22,9 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
     heading.current?.focus();
   }, []);
 
-  // After a refusal, put the keyboard where the problem is.
+  // After a refusal, put the keyboard where the problem is: the field, or else the message.
   useEffect(() => {
-    if (error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    if (error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
   }, [error]);
 
   const switchTo = (next: Mode) => {
@@ -84,7 +84,7 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
             {...(mode === 'signup' ? { hint: 'At least 10 characters; not a common password.' } : {})}
           />
           {general && (
-            <p className="form-error" role="alert">
+            <p className="form-error" role="alert" tabIndex={-1}>
               {general}
             </p>
           )}

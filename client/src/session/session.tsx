@@ -18,6 +18,8 @@ interface Session {
   state: SessionState;
   signedIn: (email: string) => void;
   signOut: () => Promise<void>;
+  /** Work that must reach the server before logout ends the session (pending deletes); returns an unsubscribe. */
+  onBeforeSignOut: (handler: () => Promise<void>) => () => void;
 }
 
 const SessionContext = createContext<Session | undefined>(undefined);
@@ -27,6 +29,7 @@ export const SESSION_EXPIRED = 'Your session has expired. Please log in again.';
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queries = useQueryClient();
   const [state, setState] = useState<SessionState>({ status: 'checking' });
+  const [beforeSignOut] = useState(() => new Set<() => Promise<void>>());
 
   const end = useCallback(
     (notice?: string) => {
@@ -67,11 +70,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       state,
       signedIn: (email) => setState({ status: 'signed-in', email }),
       signOut: async () => {
+        await Promise.allSettled([...beforeSignOut].map((handler) => handler()));
         await api.logout();
         end();
       },
+      onBeforeSignOut: (handler) => {
+        beforeSignOut.add(handler);
+        return () => beforeSignOut.delete(handler);
+      },
     }),
-    [state, end],
+    [state, end, beforeSignOut],
   );
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }

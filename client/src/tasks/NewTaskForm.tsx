@@ -2,7 +2,7 @@
  * Adds a task. The draft stays in the form until the server has it: a failed save loses nothing, and a
  * retry reuses the draft's Idempotency-Key, so an answer lost on the way back cannot make a duplicate.
  */
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { newIdempotencyKey } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { TextAreaField, TextField } from '../ui/Field';
@@ -43,11 +43,17 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
     );
   };
 
+  // A refused or failed add puts the keyboard on the problem (the Add button was disabled while it was sent).
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (create.error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
+  }, [create.error]);
+
   const fields = fieldErrors(create.error);
   const general = create.error && !fields.title && !fields.description ? describeError(create.error) : undefined;
 
   return (
-    <form className="card new-task" onSubmit={submit} noValidate aria-label="Add a task">
+    <form ref={form} className="card new-task" onSubmit={submit} noValidate aria-label="Add a task">
       <div className="new-task-row">
         <TextField
           ref={titleInput}
@@ -55,7 +61,6 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
           name="title"
           placeholder="What needs doing?"
           autoComplete="off"
-          maxLength={255}
           value={title}
           onChange={(event) => edit(() => setTitle(event.target.value))}
           error={fields.title}
@@ -69,7 +74,6 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
           label="Details (optional)"
           name="description"
           rows={3}
-          maxLength={10000}
           value={description}
           onChange={(event) => edit(() => setDescription(event.target.value))}
           error={fields.description}
@@ -80,7 +84,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
         </button>
       )}
       {general && (
-        <p className="form-error" role="alert">
+        <p className="form-error" role="alert" tabIndex={-1}>
           {general}
         </p>
       )}

@@ -38,10 +38,14 @@ export function TaskItem({ task, onDelete }: Props) {
     <li className={`task${checked ? ' done' : ''}`}>
       <input id={checkboxId} type="checkbox" checked={checked} onChange={toggle} />
       <div className="task-text">
-        <label htmlFor={checkboxId} className="task-title">
+        <label htmlFor={checkboxId} className="task-title" dir="auto">
           {task.title}
         </label>
-        {task.description && <p className="task-description">{task.description}</p>}
+        {task.description && (
+          <p className="task-description" dir="auto">
+            {task.description}
+          </p>
+        )}
         {update.isError && (
           <p className="field-error" role="alert">
             {describeError(update.error)}
@@ -98,9 +102,15 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   const fields = fieldErrors(update.error);
   const general = update.error && !fields.title && !fields.description ? describeError(update.error) : undefined;
 
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (update.error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
+  }, [update.error]);
+
   return (
     <li className="task editing">
       <form
+        ref={form}
         className="task-editor"
         onSubmit={save}
         onKeyDown={cancelOnEscape}
@@ -111,7 +121,6 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
           ref={titleInput}
           label="Title"
           name="title"
-          maxLength={255}
           value={title}
           onChange={(event) => setTitle(event.target.value)}
           error={fields.title}
@@ -120,13 +129,12 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
           label="Details"
           name="description"
           rows={3}
-          maxLength={10000}
           value={description}
           onChange={(event) => setDescription(event.target.value)}
           error={fields.description}
         />
         {general && (
-          <p className="form-error" role="alert">
+          <p className="form-error" role="alert" tabIndex={-1}>
             {general}
           </p>
         )}

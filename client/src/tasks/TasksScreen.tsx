@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Task } from '../api/client';
 import { describeError } from '../api/errors';
+import { useSession } from '../session/session';
 import { applyFilter, countTasks, FILTERS, type Filter, filterSearch, parseFilter } from './filter';
 import { NewTaskForm } from './NewTaskForm';
 import { PendingDeletes } from './pending-deletes';
@@ -16,18 +17,20 @@ const EMPTY: Record<Filter, string> = {
 };
 
 export function TasksScreen({ announce }: { announce: (message: string) => void }) {
+  const { onBeforeSignOut } = useSession();
   const list = useTaskList();
   const remove = useDeleteTask();
   const [filter, setFilter] = useState<Filter>(() => parseFilter(window.location.search));
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
-  const [undo, setUndo] = useState<Task>();
+  // Deleted tasks still inside their undo window; one Undo brings them all back.
+  const [undoable, setUndoable] = useState<readonly Task[]>([]);
   const [deleteError, setDeleteError] = useState<string>();
   const heading = useRef<HTMLHeadingElement>(null);
 
   const pending = useMemo(
     () =>
       new PendingDeletes((id) => {
-        setUndo((current) => (current?.id === id ? undefined : current));
+        setUndoable((tasks) => tasks.filter((task) => task.id !== id));
         remove.mutate(id, {
           onError: (error) => {
             // The server still has it: show it again, and say why.
@@ -40,14 +43,26 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     [remove.mutate],
   );
 
-  // Leaving the page commits the deletes still waiting for their undo window.
+  // Leaving the page, or this screen (the session ended), commits the deletes still waiting for their undo window.
   useEffect(() => {
     const leave = () => {
       for (const id of pending.flushIds()) api.deleteTaskOnExit(id);
     };
     window.addEventListener('pagehide', leave);
-    return () => window.removeEventListener('pagehide', leave);
+    return () => {
+      window.removeEventListener('pagehide', leave);
+      leave();
+    };
   }, [pending]);
+
+  // Logging out sends them first, while the session can still authorise them.
+  useEffect(
+    () =>
+      onBeforeSignOut(async () => {
+        await Promise.allSettled(pending.flushIds().map((id) => api.deleteTask(id)));
+      }),
+    [onBeforeSignOut, pending],
+  );
 
   useEffect(() => {
     heading.current?.focus();
@@ -61,19 +76,18 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
   const deleteTask = (task: Task) => {
     setDeleteError(undefined);
     setHidden((ids) => new Set(ids).add(task.id));
-    setUndo(task);
+    setUndoable((tasks) => [...tasks, task]);
     pending.schedule(task.id);
     announce(`Deleted “${task.title}”. Undo is available for a few seconds.`);
     heading.current?.focus();
   };
 
   const undoDelete = () => {
-    if (!undo) return;
-    if (pending.cancel(undo.id)) {
-      setHidden((ids) => without(ids, undo.id));
-      announce(`Restored “${undo.title}”.`);
-    }
-    setUndo(undefined);
+    const restored = undoable.filter((task) => pending.cancel(task.id));
+    setHidden((ids) => restored.reduce((left, task) => without(left, task.id), ids));
+    setUndoable([]);
+    if (restored.length === 1) announce(`Restored “${restored[0]?.title}”.`);
+    else if (restored.length > 1) announce(`Restored ${restored.length} tasks.`);
   };
 
   const visible = (list.data ?? []).filter((task) => !hidden.has(task.id));
@@ -104,11 +118,15 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
       </fieldset>
 
       {/* Before the list in the tab order (shown at the bottom): one Tab from the filters reaches Undo. */}
-      {undo && (
+      {undoable.length > 0 && (
         <div className="toast" role="status">
-          <span>
-            Deleted “<span className="toast-title">{undo.title}</span>”.
-          </span>
+          {undoable.length === 1 ? (
+            <span>
+              Deleted “<span className="toast-title">{undoable[0]?.title}</span>”.
+            </span>
+          ) : (
+            <span>Deleted {undoable.length} tasks.</span>
+          )}
           <button type="button" className="link" onClick={undoDelete}>
             Undo
           </button>

@@ -13,7 +13,7 @@ export function TextField({ label, error, hint, ...input }: Common & ComponentPr
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      <input id={id} dir="auto" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
       {hint && (
         <p id={`${id}-hint`} className="hint">
           {hint}
@@ -34,7 +34,7 @@ export function TextAreaField({ label, error, hint, ...input }: Common & Compone
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      <textarea id={id} dir="auto" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
       {hint && (
         <p id={`${id}-hint`} className="hint">
           {hint}
