@@ -141,6 +141,7 @@ describe.skipIf(tools.skip)('the production topology on loopback: nginx in front
     expect(challenge.body).toBe('token.thumbprint');
     const noChallenge = await request(topology, { scheme: 'http', path: '/.well-known/acme-challenge/nothing' });
     expect(noChallenge.status).toBe(404);
+    expect(JSON.parse(noChallenge.body)).toEqual({ error: 'The requested resource was not found.' });
   });
 
   it('drops any request whose Host is not the domain, on both ports, without a byte of answer', async () => {
@@ -188,6 +189,22 @@ describe.skipIf(tools.skip)('the production topology on loopback: nginx in front
       expect(answer.headers['content-type'], label).toMatch(/^application\/json/);
       expect(JSON.parse(answer.body), label).toEqual({ error });
       expect(answer.body, label).not.toMatch(/nginx|<html/i);
+    }
+    // 405 keeps the security headers (an add_header of its own must not drop them).
+    const post = await request(topology, { method: 'POST', path: '/' });
+    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(post.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    expect(post.headers['x-content-type-options']).toBe('nosniff');
+    // A body too large for a page is refused in JSON too, not only under /api/.
+    const large = await request(topology, { method: 'POST', path: '/', body: 'x'.repeat(100_000) });
+    expect(large.status).toBe(413);
+    expect(JSON.parse(large.body)).toEqual({ error: 'Request body is too large.' });
+    // /api without its slash, and missing files whatever their extension: the JSON 404, typed as JSON.
+    for (const path of ['/api', '/server/dist/main.js', '/favicon.svg', '/assets/logo-00000000.svg']) {
+      const answer = await request(topology, { path });
+      expect(answer.status, path).toBe(404);
+      expect(answer.headers['content-type'], path).toMatch(/^application\/json/);
+      expect(JSON.parse(answer.body), path).toEqual({ error: 'The requested resource was not found.' });
     }
     // The error pages are not pages of their own.
     expect((await request(topology, { path: '/.ironclad-errors/400.json' })).status).toBe(404);
