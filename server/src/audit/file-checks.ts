@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { settingNames, settings } from '../config/schema.js';
 import type { Setting } from '../config/types.js';
 import { type Finding, finding } from './findings.js';
-import { historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
+import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
 import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
 
 /** Bounds that keep the audit fast on a big repository; what is skipped is said in an info line. */
@@ -211,6 +211,15 @@ function auditCompose(dir: string, file: string, findings: Finding[], contexts: 
             finding('files.compose.backend-port', `backend service "${name}" publishes port "${port.text}"`, where),
           );
         }
+      }
+      // The host's network: every port the service listens on is open on the host, as if published.
+      if (service.network_mode === 'host') {
+        const where = lineOf(['services', name, 'network_mode']);
+        findings.push(
+          isDatabase
+            ? finding('files.compose.db-port', `database service "${name}" uses network_mode: host`, where)
+            : finding('files.compose.backend-port', `backend service "${name}" uses network_mode: host`, where),
+        );
       }
     }
     for (const [key, value] of environmentEntries(service.environment)) {
@@ -476,7 +485,13 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
   const findings: Finding[] = [];
   const notes: string[] = [];
   const repo = await isRepoRoot(dir);
-  if (!repo) notes.push('not the top of a git repository: tracking and history checks skipped; all files scanned');
+  if (!repo) {
+    notes.push(
+      (await gitAvailable())
+        ? 'not the top of a git repository: tracking and history checks skipped; all files scanned'
+        : 'git is not installed here: tracking and history checks skipped (run the audit where git is, e.g. on the checkout); all files scanned',
+    );
+  }
   const files = await candidateFiles(dir, repo);
 
   const contexts: BuildContext[] = [];

@@ -15,6 +15,11 @@ async function git(dir: string, args: string[]): Promise<{ ok: boolean; stdout: 
   }
 }
 
+/** True when a git binary can be run here (the API's container image has none). */
+export async function gitAvailable(): Promise<boolean> {
+  return (await git('.', ['--version'])).ok;
+}
+
 /** True when `dir` is the top of a git work tree (a subdirectory of another repository does not count). */
 export async function isRepoRoot(dir: string): Promise<boolean> {
   const result = await git(dir, ['rev-parse', '--show-prefix']);

@@ -3,7 +3,7 @@
  * Exit codes: 0 nothing at or above --fail-level, 1 something is, 2 the audit itself could not run
  * (bad arguments, unreadable silence file or --ca).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditConfig } from './config-checks.js';
@@ -94,8 +94,11 @@ export function parseAuditArgs(argv: string[], cwd = process.cwd()): AuditOption
   for (const s of skip) {
     if (!['config', 'files', 'history', 'live'].includes(s)) throw new UsageError(`--skip: unknown area "${s}"`);
   }
+  const dir = resolve(cwd, v.dir ?? '.');
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--dir: ${dir} is not a directory`);
   return {
-    dir: resolve(cwd, v.dir ?? '.'),
+    dir,
     url: v.url,
     connect: v.connect,
     host: v.host,

@@ -138,6 +138,10 @@ describe('check --deploy', () => {
     expect(bad.stderr).toMatch(/--fail-level must be one of/);
     expect(check(['--url', 'ftp://x']).code).toBe(2);
     expect(check(['--bogus']).code).toBe(2);
+    const missing = check(['--dir', '/nonexistent/ironclad']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--dir: \/nonexistent\/ironclad is not a directory/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('docs/audit.md documents every check ID with its severity', () => {

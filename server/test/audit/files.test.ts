@@ -65,6 +65,23 @@ describe('file audit', () => {
     expect(history.some((m) => m.includes('.env') && m.includes('github'))).toBe(true);
   });
 
+  it('finds a lone AWS access key id (secretlint looks for it only beside its secret), but not AWS’s own example', async () => {
+    const key = ['AKIA', '2E0A8F3B244C9986'].join('');
+    const dir = makeRepo([
+      {
+        write: {
+          'src/aws.ts': `export const AWS_ACCESS_KEY_ID = "${key}";\n`,
+          'docs/aws.md': 'Example: AKIAIOSFODNN7EXAMPLE\n',
+        },
+      },
+    ]);
+    const { findings } = await auditFiles(dir, { history: false });
+    const secrets = findings.filter((f) => f.id.startsWith('files.secret')).map((f) => `${f.id} ${f.message}`);
+    expect(secrets).toEqual(['files.secret.pattern src/aws.ts line 1: aws-access-key-id']);
+    expect(JSON.stringify(findings)).not.toContain(key.slice(4, 12));
+    for (const f of findings) fired.add(f.id);
+  });
+
   it('comes out clean on a repository in the right state', async () => {
     expect(await ids(cleanRepo())).toEqual([]);
   });
@@ -86,6 +103,12 @@ describe('file audit', () => {
             '  cache:',
             '    image: redis:7',
             '    ports: ["6379"]',
+            '  db:',
+            '    image: postgres:17',
+            '    network_mode: host',
+            '  backend:',
+            '    image: example/api:1.0',
+            '    network_mode: host',
             '',
           ].join('\n'),
         },
@@ -97,6 +120,8 @@ describe('file audit', () => {
       'files.compose.loopback-port service "postgres" publishes "127.0.0.1:5432:5432" on loopback',
       'files.compose.backend-port backend service "api" publishes port "8000:8000"',
       'files.compose.db-port database service "cache" publishes port "6379"',
+      'files.compose.db-port database service "db" uses network_mode: host',
+      'files.compose.backend-port backend service "backend" uses network_mode: host',
     ]);
     for (const f of findings) fired.add(f.id);
   });
