@@ -1,7 +1,7 @@
 /** The signed-in screen: add, filter, tick, edit and delete tasks. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Task } from '../api/client';
-import { describeError } from '../api/errors';
+import { ConnectionError, describeError } from '../api/errors';
 import { useSession } from '../session/session';
 import { applyFilter, countTasks, FILTERS, type Filter, filterSearch, parseFilter } from './filter';
 import { NewTaskForm } from './NewTaskForm';
@@ -144,7 +144,11 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
         </p>
       ) : list.isError && !list.data ? (
         <div className="banner banner-error" role="alert">
-          <p>Your tasks could not be loaded: {describeError(list.error)}</p>
+          <p>
+            {list.error instanceof ConnectionError
+              ? 'Your tasks could not be loaded: the server cannot be reached. They will load when it is back.'
+              : `Your tasks could not be loaded: ${describeError(list.error)}`}
+          </p>
           <button type="button" onClick={() => void list.refetch()}>
             Try again
           </button>
