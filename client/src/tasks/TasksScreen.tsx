@@ -101,21 +101,24 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
       </h1>
       <NewTaskForm onAdded={(title) => announce(`Added “${title}”.`)} />
 
-      <fieldset className="filters">
-        <legend className="visually-hidden">Show</legend>
-        {FILTERS.map((name) => (
-          <label key={name} className={`filter${filter === name ? ' active' : ''}`}>
-            <input
-              type="radio"
-              name="filter"
-              value={name}
-              checked={filter === name}
-              onChange={() => chooseFilter(name)}
-            />
-            {FILTER_LABELS[name]} <span className="count">{counts[name]}</span>
-          </label>
-        ))}
-      </fieldset>
+      {/* Counts only for a list that loaded: zeros would claim the account is empty. */}
+      {list.data && (
+        <fieldset className="filters">
+          <legend className="visually-hidden">Show</legend>
+          {FILTERS.map((name) => (
+            <label key={name} className={`filter${filter === name ? ' active' : ''}`}>
+              <input
+                type="radio"
+                name="filter"
+                value={name}
+                checked={filter === name}
+                onChange={() => chooseFilter(name)}
+              />
+              {FILTER_LABELS[name]} <span className="count">{counts[name]}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
 
       {/* Before the list in the tab order (shown at the bottom): one Tab from the filters reaches Undo. */}
       {undoable.length > 0 && (
