@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { describe } from 'vitest';
+import { GOOD_PASSWORD, uniqueEmail } from '../server/test/helpers.js';
 import { type Running, start, stop } from '../server/test/process-helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -91,19 +92,15 @@ export async function startServer(env: Record<string, string>, cwd?: string): Pr
   };
 }
 
-export const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-export function newEmail(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${Date.now().toString(36)}-${counter}@example.com`;
-}
+// The server suites' account helpers, under the names these tests read best with.
+export { GOOD_PASSWORD as PASSWORD, uniqueEmail as newEmail };
 
 /** Signs up through the page, as a person would (pointer). */
 export async function signUpInPage(page: Page, url: string, email: string): Promise<void> {
   await page.goto(url);
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(GOOD_PASSWORD);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.getByRole('textbox', { name: 'New task' }).waitFor();
 }

@@ -41,26 +41,19 @@ function cookieToken(setCookie: string | string[] | undefined): string {
 
 describe('the session cookie', () => {
   it('is the only place a browser gets the token: the body leaves it out (page scripts never see it)', async () => {
-    {
-      const email = uniqueEmail('nobody-token');
-      const signupAnswer = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/users/signup/',
-        headers: { 'sec-fetch-site': 'same-origin' },
-        payload: { email, password: GOOD_PASSWORD },
-      });
-      expect(signupAnswer.statusCode, signupAnswer.body).toBe(201);
-      expect(signupAnswer.json()).toEqual({ email });
-      expect(cookieToken(signupAnswer.headers['set-cookie'])).toMatch(/^ict_/);
-      const login = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/users/login/',
-        headers: { 'sec-fetch-site': 'same-origin' },
-        payload: { email, password: GOOD_PASSWORD },
-      });
-      expect(login.json()).toEqual({ email });
-      expect(login.body).not.toContain('ict_');
-    }
+    const { response, token } = await browserSignup();
+    const { email } = response.json();
+    expect(response.json()).toEqual({ email });
+    expect(token).toMatch(/^ict_/);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/login/',
+      headers: { 'sec-fetch-site': 'same-origin' },
+      payload: { email, password: GOOD_PASSWORD },
+    });
+    expect(login.json()).toEqual({ email });
+    expect(login.body).not.toContain('ict_');
+    expect(cookieToken(login.headers['set-cookie'])).toMatch(/^ict_/);
   });
 
   it('leaves API clients (no Sec-Fetch-Site) the token in the body, as the seed does', async () => {

@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { TextField } from '../ui/Field';
+import { useFocusOnProblem } from '../ui/use-focus-on-problem';
 import { useSession } from './session';
 
 type Mode = 'login' | 'signup';
@@ -22,10 +23,7 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
     heading.current?.focus();
   }, []);
 
-  // After a refusal, put the keyboard where the problem is: the field, or else the message.
-  useEffect(() => {
-    if (error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
-  }, [error]);
+  useFocusOnProblem(form, error);
 
   const switchTo = (next: Mode) => {
     setMode(next);

@@ -2,10 +2,11 @@
  * Adds a task. The draft stays in the form until the server has it: a failed save loses nothing, and a
  * retry reuses the draft's Idempotency-Key, so an answer lost on the way back cannot make a duplicate.
  */
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { newIdempotencyKey } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { TextAreaField, TextField } from '../ui/Field';
+import { useFocusOnProblem } from '../ui/use-focus-on-problem';
 import { useCreateTask } from './use-tasks';
 
 export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
@@ -43,11 +44,8 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
     );
   };
 
-  // A refused or failed add puts the keyboard on the problem (the Add button was disabled while it was sent).
   const form = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (create.error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
-  }, [create.error]);
+  useFocusOnProblem(form, create.error);
 
   const fields = fieldErrors(create.error);
   const general = create.error && !fields.title && !fields.description ? describeError(create.error) : undefined;

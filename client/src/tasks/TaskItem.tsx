@@ -3,6 +3,7 @@ import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState 
 import type { Task } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { TextAreaField, TextField } from '../ui/Field';
+import { useFocusOnProblem } from '../ui/use-focus-on-problem';
 import { useUpdateTask } from './use-tasks';
 
 interface Props {
@@ -103,9 +104,7 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   const general = update.error && !fields.title && !fields.description ? describeError(update.error) : undefined;
 
   const form = useRef<HTMLFormElement>(null);
-  useEffect(() => {
-    if (update.error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-error')?.focus();
-  }, [update.error]);
+  useFocusOnProblem(form, update.error);
 
   return (
     <li className="task editing">

@@ -35,7 +35,7 @@ const HELMET_OPTIONS: Parameters<typeof helmet>[0] = {
 };
 
 /** Runs helmet's middleware once against a recording response and returns what it set. */
-function computeHelmetHeaders(): Record<string, string> {
+export function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -45,11 +45,11 @@ function computeHelmetHeaders(): Record<string, string> {
       delete headers[name.toLowerCase()];
     },
   };
-  helmet(HELMET_OPTIONS)({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
   return headers;
 }
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(computeHelmetHeaders());
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(helmetHeaders(HELMET_OPTIONS));
 
 /**
  * The headers of every answer: helmet's, plus no caching of API data and Vary: Origin so caches keep

@@ -7,40 +7,25 @@
  * under `/api/` or not, is still the API's JSON 404.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import helmet from 'helmet';
 import { PAGE_CSP } from './page-security.js';
+import { helmetHeaders } from './security-headers.js';
 
 /** Headers only HTML documents need, computed once by helmet as for the API (security-headers.ts). */
-function computePageHeaders(): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const recorder = {
-    setHeader(name: string, value: string | number | readonly string[]) {
-      headers[name.toLowerCase()] = String(value);
-    },
-    removeHeader(name: string) {
-      delete headers[name.toLowerCase()];
-    },
-  };
-  helmet({
+export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...helmetHeaders({
     contentSecurityPolicy: false,
     strictTransportSecurity: false,
     crossOriginOpenerPolicy: { policy: 'same-origin' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
-  })({} as IncomingMessage, recorder as unknown as ServerResponse, () => {});
-  return {
-    ...headers,
-    'content-security-policy': PAGE_CSP,
-    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
-  };
-}
-
-export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze(computePageHeaders());
+  }),
+  'content-security-policy': PAGE_CSP,
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
+});
 
 /** True when `dir` holds a built client. */
 export function isWebRoot(dir: string | undefined): dir is string {
