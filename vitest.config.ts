@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests import sibling workspaces (`@ironclad/config/load`, `@ironclad/testkit/gate`, ...) through the "source"
+// export condition, so they always run the TypeScript being edited, never a dist/ left by an older build. Suites that
+// run a build as a process check it is fresh first (testkit/src/build.ts).
+const sourceFirst = { resolve: { conditions: ['source'] }, ssr: { resolve: { conditions: ['source'] } } };
+
 export default defineConfig({
+  ...sourceFirst,
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -8,7 +14,9 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     projects: [
+      { extends: true, test: { name: 'config', include: ['config/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'server', include: ['server/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'audit', include: ['audit/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['e2e/**/*.test.ts'] } },
       {

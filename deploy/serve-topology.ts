@@ -7,7 +7,7 @@
  * Needs what the topology test needs: nginx, openssl, envsubst and PostgreSQL at 127.0.0.1:5432.
  */
 import { parseArgs } from 'node:util';
-import { startTopology } from './test/topology.js';
+import { startTopology } from '@ironclad/testkit/topology';
 
 const { values } = parseArgs({
   options: {

@@ -3,37 +3,29 @@
  * Chromium driven by playwright-core. No browser is ever downloaded.
  *
  * Without Chromium the browser tests are skipped with a message saying so; with REQUIRE_BROWSER=1 (CI) a
- * missing Chromium is a failure instead.
+ * missing Chromium is a failure instead. A stale or missing build is always a failure (testkit/src/build.ts).
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
+import { assertFresh } from '@ironclad/testkit/build';
+import { gateFor, requireTool } from '@ironclad/testkit/gate';
+import { type Running, start, stop } from '@ironclad/testkit/process';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { describe } from 'vitest';
-import { GOOD_PASSWORD, uniqueEmail } from '../server/test/helpers.js';
-import { type Running, start, stop } from '../server/test/process-helpers.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CLIENT_INDEX = resolve(import.meta.dirname, '../client/dist/index.html');
-
-function browserMissing(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (!existsSync(CLIENT_INDEX)) return 'the web client is not built (npm run build)';
-  return undefined;
-}
-
-const missing = browserMissing();
-if (missing && process.env.REQUIRE_BROWSER === '1') throw new Error(`browser tests required but ${missing}`);
-if (missing) console.warn(`\n  SKIPPED browser tests: ${missing}\n`);
+/** Chromium through the one gate (testkit/src/gate.ts); the built client and server must be fresh. */
+const browser = await gateFor('browser tests', ['chromium']);
+if (!browser.skip) assertFresh('client');
 
 /** `describe` that skips, and says why, when the browser tests cannot run here. */
-export const describeInBrowser = missing ? describe.skip : describe;
+export const describeInBrowser = browser.describe;
 
 export const SCREENSHOTS = resolve(import.meta.dirname, '../artifacts/screenshots');
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: requireTool('chromium'),
     // The machine has no internet: without these, Chromium keeps trying to reach Google's services.
     args: [
       '--headless',

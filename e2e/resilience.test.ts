@@ -6,10 +6,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase, PG_HOST, PG_PORT, PG_USER, postgresEnv } from '@ironclad/testkit/database';
+import { gateFor } from '@ironclad/testkit/gate';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, PG_HOST, PG_PORT, PG_USER, postgresEnv } from '../server/test/helpers.js';
 import {
   type AppProcess,
   addTask,
@@ -21,6 +22,10 @@ import {
   signUpInPage,
   startServer,
 } from './harness.js';
+
+// The outage test runs the server on PostgreSQL; without one it is skipped like the browser tests.
+const postgres = await gateFor('browser tests on PostgreSQL', ['postgres']);
+const describeHere = postgres.skip ? postgres.describe : describeInBrowser;
 
 let database: { name: string; drop: () => Promise<void> };
 let env: Record<string, string>;
@@ -50,7 +55,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-describeInBrowser('when the session or the server goes away', () => {
+describeHere('when the session or the server goes away', () => {
   it('an expired session returns to the login page and says why', async () => {
     const { context, page, pageErrors } = await newUserContext(browser);
     const email = newEmail('expiring');

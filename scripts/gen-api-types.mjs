@@ -9,11 +9,11 @@ import openapiTS, { astToString } from 'openapi-typescript';
 
 const OUTPUT = fileURLToPath(new URL('../client/src/api/schema.d.ts', import.meta.url));
 
-/** The OpenAPI document of the built server, from an app on a throwaway in-memory database. */
+/** The OpenAPI document of the server (its sources under Vitest, its build under node), from an app on a throwaway in-memory database. */
 export async function openApiDocument() {
-  const { buildApp } = await import('../server/dist/app.js');
-  const { loadConfig } = await import('../server/dist/config/load.js');
-  const { openDatabase } = await import('../server/dist/db/connect.js');
+  const { buildApp } = await import('@ironclad/server/app');
+  const { loadConfig } = await import('@ironclad/config/load');
+  const { openDatabase } = await import('@ironclad/server/db/connect');
   const config = loadConfig({ env: { LOG_LEVEL: 'silent', DATA_DIR: 'memory://' }, dotEnv: false });
   const database = await openDatabase(config.database, { poolMax: 1, connectTimeoutMs: 1000, queryTimeoutMs: 1000 });
   const app = await buildApp({ config, database, secretKey: 'x'.repeat(64) });

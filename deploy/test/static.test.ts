@@ -8,14 +8,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { BODY_LIMIT } from '../../server/src/app.js';
-import { dockerIgnores } from '../../server/src/audit/file-checks.js';
-import { loadConfig } from '../../server/src/config/load.js';
-import { type SettingName, settingNames, settings } from '../../server/src/config/schema.js';
-import { PAGE_CSP } from '../../server/src/http/page-security.js';
-import { STRONG_KEY } from '../../server/test/helpers.js';
+import { dockerIgnores } from '@ironclad/audit/file-checks';
+import { loadConfig } from '@ironclad/config/load';
+import { PAGE_CSP } from '@ironclad/config/page-csp';
+import { type SettingName, settingNames, settings } from '@ironclad/config/schema';
+import { BODY_LIMIT } from '@ironclad/server/app';
+import { STRONG_KEY } from '@ironclad/testkit/accounts';
+import { gateFor, REPO } from '@ironclad/testkit/gate';
 import {
   IMAGE_MAIN_CONF,
   makeCertificate,
@@ -24,8 +23,13 @@ import {
   TEMPLATE,
   TEMPLATE_VARIABLES,
   type TemplateValues,
-} from './render.js';
-import { assertTools, gate, REPO } from './tools.js';
+} from '@ironclad/testkit/nginx-render';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+const composeTool = await gateFor('deploy tests with docker-compose', ['docker-compose']);
+const gitTools = await gateFor('deploy tests with git', ['git']);
+const nginxTools = await gateFor('deploy tests with nginx', ['nginx', 'openssl', 'envsubst']);
 
 const COMPOSE = join(REPO, 'docker-compose.yml');
 const COMPOSE_SECRETS = join(REPO, 'docker-compose.secrets.yml');
@@ -91,7 +95,6 @@ const throwawayEnv = [
 ].join('\n');
 
 describe('docker-compose.yml, as docker-compose reads it', () => {
-  const tools = gate(['docker-compose']);
   let dir: string;
 
   beforeAll(() => {
@@ -104,23 +107,21 @@ describe('docker-compose.yml, as docker-compose reads it', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const compose = (...args: string[]) =>
-    spawnSync(tools.paths['docker-compose'] ?? 'docker-compose', ['--project-directory', dir, ...args], {
+    spawnSync(composeTool.paths['docker-compose'] ?? 'docker-compose', ['--project-directory', dir, ...args], {
       cwd: dir,
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '' },
       timeout: 30_000,
     });
 
-  it.skipIf(tools.skip)('validates, alone and with the secrets override', () => {
-    assertTools(tools);
+  composeTool.it('validates, alone and with the secrets override', () => {
     for (const files of [['docker-compose.yml'], ['docker-compose.yml', 'docker-compose.secrets.yml']]) {
       const result = compose(...files.flatMap((file) => ['-f', file]), 'config', '-q');
       expect(result.status, `${files.join(' + ')}: ${result.stderr}`).toBe(0);
     }
   });
 
-  it.skipIf(tools.skip)('refuses to start without DOMAIN', () => {
-    assertTools(tools);
+  composeTool.it('refuses to start without DOMAIN', () => {
     writeFileSync(join(dir, '.env'), throwawayEnv.replace(/^DOMAIN=.*\n/m, ''));
     try {
       const result = compose('-f', 'docker-compose.yml', 'config', '-q');
@@ -131,8 +132,7 @@ describe('docker-compose.yml, as docker-compose reads it', () => {
     }
   });
 
-  it.skipIf(tools.skip)('publishes 80 and 443 from frontend, and nothing else from anything', () => {
-    assertTools(tools);
+  composeTool.it('publishes 80 and 443 from frontend, and nothing else from anything', () => {
     const result = compose('-f', 'docker-compose.yml', 'config');
     expect(result.status, result.stderr).toBe(0);
     const resolved = parseYaml(result.stdout) as {
@@ -376,7 +376,6 @@ function dockerignored(patterns: string[], path: string): boolean {
 }
 
 describe('the ignore files', () => {
-  const gitTools = gate(['git']);
   const mustIgnore = [
     '.env',
     '.env.local',
@@ -394,8 +393,7 @@ describe('the ignore files', () => {
     'fullchain.pem',
   ];
 
-  it.skipIf(gitTools.skip)('.gitignore keeps secrets and build output out of git, but not .env.example', () => {
-    assertTools(gitTools);
+  gitTools.it('.gitignore keeps secrets and build output out of git, but not .env.example', () => {
     const ignored = (path: string) =>
       spawnSync(gitTools.paths.git ?? 'git', ['check-ignore', '-q', '--no-index', path], { cwd: REPO }).status === 0;
     for (const path of mustIgnore) expect(ignored(path), path).toBe(true);
@@ -446,7 +444,6 @@ function envshDefaults(env: Record<string, string>): Record<string, string> {
 
 describe('the nginx template', () => {
   const template = readFileSync(TEMPLATE, 'utf8');
-  const tools = gate(['nginx', 'openssl', 'envsubst']);
 
   it('sends exactly the page CSP the server defines (PAGE_CSP)', () => {
     const csp = /add_header Content-Security-Policy "([^"]*)" always;/.exec(template)?.[1];
@@ -477,12 +474,11 @@ describe('the nginx template', () => {
     expect(String(withoutDomain.stderr)).toMatch(/DOMAIN must be set/);
   });
 
-  describe.skipIf(tools.skip)('rendered as the image renders it', () => {
+  nginxTools.describe('rendered as the image renders it', () => {
     let dir: string;
     let rendered: string;
 
     beforeAll(() => {
-      assertTools(tools);
       dir = mkdtempSync(join(tmpdir(), 'ironclad-nginx-t-'));
       const certificate = makeCertificate(dir, 'tasks.example.com');
       mkdirSync(join(dir, 'html'));

@@ -7,13 +7,13 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGE_CSP } from '../../server/src/http/page-security.js';
-import { STRONG_KEY } from '../../server/test/helpers.js';
-import { assertTools, gate } from './tools.js';
-import { ensureClientBuilt, request, startTopology, type Topology } from './topology.js';
+import { PAGE_CSP } from '@ironclad/config/page-csp';
+import { STRONG_KEY } from '@ironclad/testkit/accounts';
+import { gateFor } from '@ironclad/testkit/gate';
+import { ensureClientBuilt, request, startTopology, type Topology } from '@ironclad/testkit/topology';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
-const tools = gate(['nginx', 'openssl', 'envsubst']);
+const tools = await gateFor('deploy topology tests', ['nginx', 'openssl', 'envsubst', 'postgres']);
 
 /** Sends raw bytes and returns everything received before the server closed the connection. */
 function rawExchange(port: number, payload: string): Promise<string> {
@@ -79,11 +79,10 @@ function handshake(
 
 const SECRET_MARKERS = ['SECRET_KEY', 'POSTGRES_PASSWORD', STRONG_KEY, '[core]', 'repositoryformatversion', 'import '];
 
-describe.skipIf(tools.skip)('the production topology on loopback: nginx in front of the API', () => {
+tools.describe('the production topology on loopback: nginx in front of the API', () => {
   let topology: Topology;
 
   beforeAll(async () => {
-    assertTools(tools);
     // The API's own login limits are raised so that the rate-limit test below sees nginx's limit_req.
     topology = await startTopology({
       serverEnv: { RATE_LIMIT_LOGIN: '1000/1h', RATE_LIMIT_LOGIN_ACCOUNT: '1000/1h', RATE_LIMIT_SIGNUP: '1000/1h' },
@@ -343,12 +342,11 @@ describe.skipIf(tools.skip)('the production topology on loopback: nginx in front
   });
 });
 
-describe.skipIf(tools.skip)('the topology when secret-looking files are in the web root by mistake', () => {
+tools.describe('the topology when secret-looking files are in the web root by mistake', () => {
   let topology: Topology;
   let webRoot: string;
 
   beforeAll(async () => {
-    assertTools(tools);
     webRoot = mkdtempSync(join(tmpdir(), 'ironclad-webroot-'));
     cpSync(ensureClientBuilt(), webRoot, { recursive: true });
     const decoys: Record<string, string> = {

@@ -9,6 +9,9 @@ import type { Writable } from 'node:stream';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import { createHostMatcher } from '@ironclad/config/hosts';
+import type { Config } from '@ironclad/config/load';
+import type { TrustProxy } from '@ironclad/config/schema';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -17,12 +20,9 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import pino from 'pino';
-import type { Config } from './config/load.js';
-import type { TrustProxy } from './config/schema.js';
 import type { Database } from './db/connect.js';
 import { ERROR_BODY_SCHEMA } from './http/error-body.js';
 import { buildErrorHandler, HttpError, NOT_FOUND_MESSAGE } from './http/errors.js';
-import { createHostMatcher } from './http/host-allowlist.js';
 import { registerOverloadGuards } from './http/overload.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { RoutesTable } from './http/routes-table.js';

@@ -1,64 +1,37 @@
 /**
- * The server's command line: `node dist/cli.js <verb>`.
- *   secret       print a fresh SECRET_KEY
- *   check-config load and check the configuration exactly as `start` would; exit 1 on problems
- *   migrate      apply database migrations and exit
- *   gen-config   rewrite .env.example, docs/configuration.md and the README table from the schema
- *   check        `check --deploy [options]`: audit configuration, files and a live URL (docs/audit.md)
+ * The API's command line inside its image: `node dist/cli.js <verb>`. Each verb loads only what it uses
+ * (the server's HTTP stack is never loaded here).
+ *   secret        print a fresh SECRET_KEY
+ *   check-config  load and check the configuration exactly as `start` would; exit 1 on problems
+ *   migrate       apply database migrations and exit
+ * The deploy audit (`check --deploy`) is its own package: audit/ (docs/audit.md).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { renderEnvExample, withConfigTable } from './config/docs.js';
-import { loadConfig } from './config/load.js';
-import { resolveSecretKey } from './config/secret-key.js';
-import { generateSecretKey } from './config/secrets.js';
-import { openDatabase } from './db/connect.js';
-import { exitWithConfigError } from './server.js';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { exitWithConfigError } from './lifecycle/exit.js';
 
 async function run(verb: string | undefined): Promise<number> {
   switch (verb) {
-    case 'check': {
-      // Loaded on demand: the auditor pulls in secretlint, which the other verbs do not need.
-      const { main } = await import('./audit/run.js');
-      return main(process.argv.slice(3));
-    }
-    case 'secret':
+    case 'secret': {
+      const { generateSecretKey } = await import('@ironclad/config/secrets');
       process.stdout.write(`${generateSecretKey()}\n`);
       return 0;
+    }
     case 'check-config': {
-      const config = loadConfig();
-      for (const warning of config.warnings) process.stdout.write(`warning: ${warning}\n`);
-      process.stdout.write(`configuration OK (database: ${config.database.kind}, DEBUG: ${config.debug})\n`);
-      return 0;
+      const { checkConfig } = await import('@ironclad/config/cli');
+      return checkConfig((text) => process.stdout.write(text));
     }
     case 'migrate': {
-      const config = loadConfig();
-      resolveSecretKey(config);
-      const v = config.values;
-      const database = await openDatabase(config.database, {
-        poolMax: 1,
-        connectTimeoutMs: v.DB_CONNECT_TIMEOUT,
-        queryTimeoutMs: v.DB_QUERY_TIMEOUT,
-      });
-      await database.migrate();
-      await database.close();
+      const { migrateOnce } = await import('./lifecycle/migrate-once.js');
+      await migrateOnce();
       process.stdout.write('migrations applied\n');
       return 0;
     }
-    case 'gen-config': {
-      writeFileSync(resolve(repoRoot, '.env.example'), renderEnvExample());
-      for (const doc of ['README.md', 'docs/configuration.md']) {
-        const path = resolve(repoRoot, doc);
-        writeFileSync(path, withConfigTable(readFileSync(path, 'utf8')));
-      }
-      process.stdout.write('wrote .env.example, README.md and docs/configuration.md\n');
-      return 0;
-    }
+    case 'check':
+      process.stderr.write(
+        'check --deploy is not part of the API image: run it from a checkout (`npm run check -- --deploy`, docs/audit.md)\n',
+      );
+      return 2;
     default:
-      process.stderr.write('usage: cli <secret | check-config | check --deploy | migrate | gen-config>\n');
+      process.stderr.write('usage: cli <secret | check-config | migrate>\n');
       return 2;
   }
 }

@@ -1,9 +1,9 @@
 /**
  * `npm start` runs this file. It catches SIGTERM and SIGINT before anything heavy is loaded, so a
  * stop that arrives while the server is still starting is honoured cleanly instead of killing the
- * process mid-way; then it loads the server (server.ts) and starts it.
+ * process mid-way; then it loads the server (lifecycle/main-process.ts) and starts it.
  */
-import type { Signals } from './server.js';
+import type { Signals } from './lifecycle/start.js';
 
 const signals: Signals = {};
 for (const name of ['SIGTERM', 'SIGINT'] as const) {
@@ -13,5 +13,5 @@ for (const name of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-const { main } = await import('./server.js');
+const { main } = await import('./lifecycle/main-process.js');
 main(signals);

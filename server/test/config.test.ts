@@ -2,12 +2,12 @@
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { renderEnvExample, TABLE_END, TABLE_START, withConfigTable } from '@ironclad/config/docs';
+import { ConfigError, loadConfig } from '@ironclad/config/load';
+import { settingNames, settings } from '@ironclad/config/schema';
+import { generateSecretKey, secretKeyWeakness } from '@ironclad/config/secrets';
 import { describe, expect, it } from 'vitest';
-import { renderEnvExample, TABLE_END, TABLE_START, withConfigTable } from '../src/config/docs.js';
-import { ConfigError, loadConfig } from '../src/config/load.js';
-import { settingNames, settings } from '../src/config/schema.js';
-import { resolveSecretKey } from '../src/config/secret-key.js';
-import { generateSecretKey, secretKeyWeakness } from '../src/config/secrets.js';
+import { resolveSecretKey } from '../src/lifecycle/secret-key.js';
 import { SEED_BEFORE_SETTINGS, STRONG_KEY } from './helpers.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

@@ -9,8 +9,8 @@
  */
 import { Agent, request as httpRequest } from 'node:http';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authed, listenOnLoopback, signup, startTestApp, type TestApp } from './helpers.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { authed, listenOnLoopback, postgres, signup, startTestApp, type TestApp } from './helpers.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 // CI replays one fixed sequence (a failure there is reproducible); `npm run fuzz` explores new ones.
@@ -233,7 +233,7 @@ const generated = fc.oneof({ weight: 5, arbitrary: chaotic }, { weight: 1, arbit
 
 // --- the property --------------------------------------------------------------------------------
 
-describe('generated hostile requests', () => {
+postgres.describe('generated hostile requests', () => {
   beforeAll(async () => {
     t = await startTestApp('postgres');
     port = await listenOnLoopback(t.app);

@@ -3,63 +3,31 @@
  * the PostgreSQL server at 127.0.0.1:5432 that is dropped afterwards) and an
  * app built from a real configuration.
  */
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { type Config, loadConfig } from '@ironclad/config/load';
+import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
+import { createTestDatabase, postgresEnv } from '@ironclad/testkit/database';
+import { gateFor, type SuiteFunction } from '@ironclad/testkit/gate';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import pg from 'pg';
+import { describe } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { type Config, loadConfig } from '../src/config/load.js';
-import { resolveSecretKey } from '../src/config/secret-key.js';
 import { type Database, openDatabase } from '../src/db/connect.js';
+import { resolveSecretKey } from '../src/lifecycle/secret-key.js';
 
-export const PG_HOST = process.env.TEST_PG_HOST ?? '127.0.0.1';
-export const PG_PORT = Number(process.env.TEST_PG_PORT ?? 5432);
-export const PG_USER = process.env.TEST_PG_USER ?? 'postgres';
+// The server suites' own helpers sit on the shared test kit; these are re-exported because nearly every suite needs them.
+export { GOOD_PASSWORD, SEED_BEFORE_SETTINGS, STRONG_KEY, uniqueEmail } from '@ironclad/testkit/accounts';
+export { createTestDatabase, PG_HOST, PG_PORT, PG_USER, postgresEnv } from '@ironclad/testkit/database';
 
 export type Mode = 'embedded' | 'postgres';
 export const MODES: Mode[] = ['embedded', 'postgres'];
 
-export const STRONG_KEY = 'k'.repeat(10) + randomBytes(40).toString('base64url');
+/** The PostgreSQL server's gate: suites on PostgreSQL are skipped (with the reason printed) where none runs. */
+export const postgres = await gateFor('server tests on PostgreSQL', ['postgres']);
 
-export async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: 'postgres' });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
+/** `describe` for a suite on one database kind: skipped, and says why, when that kind cannot run here. */
+export function describeOn(mode: Mode): SuiteFunction {
+  return mode === 'postgres' ? postgres.describe : describe;
 }
-
-/** Creates an empty database; returns its name and a function that drops it. */
-export async function createTestDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
-  const name = `ironclad_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  return { name, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
-export function postgresEnv(database: string): Record<string, string> {
-  return {
-    POSTGRES_DB: database,
-    POSTGRES_USER: PG_USER,
-    DB_HOST: PG_HOST,
-    DB_PORT: String(PG_PORT),
-    SECRET_KEY: STRONG_KEY,
-  };
-}
-
-/** The seed's insecure "before" settings (its settings.py and docker-compose.yml before the lesson). */
-export const SEED_BEFORE_SETTINGS: Readonly<Record<string, string>> = {
-  SECRET_KEY: 'local-dev-secret-key',
-  DEBUG: 'False',
-  ALLOWED_HOSTS: '0.0.0.0,localhost,*',
-  CORS_ALLOWED_ORIGINS: '*',
-  POSTGRES_DB: 'task_db',
-  POSTGRES_USER: 'cp_user',
-  POSTGRES_PASSWORD: 'password',
-  DB_HOST: 'postgres-container',
-  DB_PORT: '5432',
-};
 
 /** Listens on a free loopback port (for raw-socket tests) and returns it. */
 export async function listenOnLoopback(app: FastifyInstance): Promise<number> {
@@ -141,14 +109,6 @@ export async function startTestApp(
     },
   };
 }
-
-let counter = 0;
-export function uniqueEmail(prefix = 'user'): string {
-  counter += 1;
-  return `${prefix}.${counter}.${randomBytes(3).toString('hex')}@example.com`;
-}
-
-export const GOOD_PASSWORD = 'correct horse battery staple';
 
 export async function signup(app: FastifyInstance, email = uniqueEmail()): Promise<{ token: string; email: string }> {
   const response = await app.inject({

@@ -1,9 +1,10 @@
 /** ALLOWED_HOSTS semantics (Django's, with a strict grammar), unit and over raw sockets. */
+
+import { createHostMatcher, domainOfHost, hostPatternProblem } from '@ironclad/config/hosts';
+import { rawExchange } from '@ironclad/testkit/raw-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostMatcher, domainOfHost, hostPatternProblem } from '../src/http/host-allowlist.js';
 import { BASELINE_HEADERS } from '../src/http/security-headers.js';
 import { listenOnLoopback, startTestApp, type TestApp } from './helpers.js';
-import { rawExchange } from './raw-http.js';
 
 describe('domainOfHost', () => {
   it.each([

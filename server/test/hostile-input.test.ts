@@ -5,10 +5,10 @@
  * in JSON, never a 5xx, and never leak internals.
  */
 import { connect } from 'node:net';
+import { expectError, rawExchange, type Step } from '@ironclad/testkit/raw-http';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, listenOnLoopback, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
-import { expectError, rawExchange, type Step } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 const MALFORMED = { error: 'Malformed JSON in request body.' };

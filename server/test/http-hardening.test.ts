@@ -1,7 +1,7 @@
+import { expectError, rawExchange } from '@ironclad/testkit/raw-http';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authed, GOOD_PASSWORD, listenOnLoopback, signup, startTestApp, type TestApp, uniqueEmail } from './helpers.js';
-import { expectError, rawExchange } from './raw-http.js';
 
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 const BAD_HOST = { error: 'Invalid Host header.' };

@@ -3,20 +3,23 @@
  * production start on PostgreSQL, graceful shutdown, and a database outage
  * through a TCP proxy of the test's own. Loopback only, bounded in time.
  */
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { builtEntry } from '@ironclad/testkit/build';
+import { json, type Running, run, start, stop, ToggleProxy } from '@ironclad/testkit/process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
   GOOD_PASSWORD,
+  postgres,
   postgresEnv,
   SEED_BEFORE_SETTINGS,
   STRONG_KEY,
   uniqueEmail,
 } from './helpers.js';
-import { json, type Running, run, start, stop, ToggleProxy } from './process-helpers.js';
 
 describe('start-up refusals', () => {
   it('refuses the seed’s insecure "before" settings, listing every problem, without listening or printing secrets', async () => {
@@ -99,7 +102,7 @@ describe('zero-config start on the embedded database', () => {
   });
 });
 
-describe('production start on PostgreSQL', () => {
+postgres.describe('production start on PostgreSQL', () => {
   let drop: (() => Promise<void>) | undefined;
   let server: Running | undefined;
   const proxy = new ToggleProxy();
@@ -174,7 +177,7 @@ describe('production start on PostgreSQL', () => {
 });
 
 describe('command line', () => {
-  const CLI = resolve(import.meta.dirname, '../dist/cli.js');
+  const CLI = builtEntry('server').replace(/main\.js$/, 'cli.js');
   const runCli = (args: string[], env: Record<string, string> = {}) =>
     new Promise<{ code: number | null; out: string }>((done) => {
       const child = spawn(process.execPath, [CLI, ...args], {
@@ -213,11 +216,17 @@ describe('command line', () => {
   it('an unknown verb prints usage and exits 2', async () => {
     const result = await runCli(['nope']);
     expect(result.code).toBe(2);
-    expect(result.out).toContain('usage: cli <secret | check-config | check --deploy | migrate | gen-config>');
+    expect(result.out).toContain('usage: cli <secret | check-config | migrate>');
+  });
+
+  it('check --deploy is not in the API image: the verb says where the auditor is and exits 2', async () => {
+    const result = await runCli(['check', '--deploy']);
+    expect(result.code).toBe(2);
+    expect(result.out).toContain('npm run check -- --deploy');
   });
 });
 
-describe('WEB_CONCURRENCY', () => {
+postgres.describe('WEB_CONCURRENCY', () => {
   it('runs several workers on one port, spreads requests over them, and drains all on SIGTERM', async () => {
     const database = await createTestDatabase();
     let server: Running | undefined;

@@ -5,6 +5,7 @@
  * guards. Loopback only; every loop is bounded in time.
  */
 import { Agent, request as httpRequest } from 'node:http';
+import { json, type Running, start, stop, ToggleProxy } from '@ironclad/testkit/process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,13 +15,13 @@ import {
   PG_HOST,
   PG_PORT,
   PG_USER,
+  postgres,
   postgresEnv,
   signup,
   startTestApp,
   type TestApp,
   uniqueEmail,
 } from './helpers.js';
-import { json, type Running, start, stop, ToggleProxy } from './process-helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -73,7 +74,7 @@ async function countRows(database: string, text: string): Promise<Record<string,
   }
 }
 
-describe('database outage under a steady load of creates and reads', () => {
+postgres.describe('database outage under a steady load of creates and reads', () => {
   const proxy = new ToggleProxy();
   let server: Running | undefined;
   let database: { name: string; drop: () => Promise<void> } | undefined;
@@ -170,7 +171,7 @@ describe('database outage under a steady load of creates and reads', () => {
   });
 });
 
-describe('SIGTERM under load', () => {
+postgres.describe('SIGTERM under load', () => {
   let database: { name: string; drop: () => Promise<void> } | undefined;
   let server: Running | undefined;
   beforeAll(async () => {
@@ -236,7 +237,7 @@ describe('SIGTERM under load', () => {
 });
 
 describe('back-pressure', () => {
-  describe('a full PostgreSQL pool queue', () => {
+  postgres.describe('a full PostgreSQL pool queue', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startTestApp('postgres', { DB_POOL_MAX: '1', DB_POOL_QUEUE_MAX: '2' });

@@ -1,12 +1,12 @@
 /** Session lifetime and SECRET_KEY rotation with SECRET_KEY_FALLBACKS. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authed, signup, startTestApp, type TestApp } from './helpers.js';
+import { authed, postgres, signup, startTestApp, type TestApp } from './helpers.js';
 
 const OLD_KEY = `old-${randomBytes(40).toString('base64url')}`;
 const NEW_KEY = `new-${randomBytes(40).toString('base64url')}`;
 
-describe('SECRET_KEY rotation', () => {
+postgres.describe('SECRET_KEY rotation', () => {
   let before: TestApp;
   const opened: TestApp[] = [];
   beforeAll(async () => {

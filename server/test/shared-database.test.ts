@@ -1,13 +1,14 @@
 /** Several server instances on one PostgreSQL database, and the database's own guard rails. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/connect.js';
 import {
   authed,
   configFor,
   createTestDatabase,
+  describeOn,
   GOOD_PASSWORD,
   MODES,
-  type Mode,
+  postgres,
   postgresEnv,
   signup,
   startTestApp,
@@ -15,7 +16,7 @@ import {
   uniqueEmail,
 } from './helpers.js';
 
-describe('two instances on one PostgreSQL database', () => {
+postgres.describe('two instances on one PostgreSQL database', () => {
   let a: TestApp;
   let b: TestApp;
   const limits = { RATE_LIMIT_LOGIN_ACCOUNT: '3/1m', RATE_LIMIT_LOGIN: '1000/1m' };
@@ -92,58 +93,59 @@ describe('two instances on one PostgreSQL database', () => {
   });
 });
 
-describe.each(MODES)('database constraints back the API rules (%s)', (mode: Mode) => {
-  let t: TestApp;
-  let userId: number;
-  beforeAll(async () => {
-    t = await startTestApp(mode);
-    await signup(t.app, uniqueEmail('constraints'));
-    const info = await t.database.db.execute('SELECT id FROM users LIMIT 1' as never);
-    const rows = ((info as { rows?: unknown[] }).rows ?? (info as unknown[])) as { id: number | string }[];
-    userId = Number(rows[0]?.id);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+for (const mode of MODES)
+  describeOn(mode)(`database constraints back the API rules (${mode})`, () => {
+    let t: TestApp;
+    let userId: number;
+    beforeAll(async () => {
+      t = await startTestApp(mode);
+      await signup(t.app, uniqueEmail('constraints'));
+      const info = await t.database.db.execute('SELECT id FROM users LIMIT 1' as never);
+      const rows = ((info as { rows?: unknown[] }).rows ?? (info as unknown[])) as { id: number | string }[];
+      userId = Number(rows[0]?.id);
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
 
-  it.each([
-    ['an empty title', "''", "''"],
-    ['a blank title', "'   '", "''"],
-    ['a 256-character title', "repeat('x', 256)", "''"],
-    ['a control character in the title', "E'a\\x01b'", "''"],
-    ['a carriage return in the description', "'ok'", "E'a\\rb'"],
-    ['a 10,001-character description', "'ok'", "repeat('x', 10001)"],
-  ])('refuses %s even when inserted directly', async (_name, title, description) => {
-    await expect(
-      t.database.db.execute(
-        `INSERT INTO tasks (user_id, title, description) VALUES (${userId}, ${title}, ${description})` as never,
-      ),
-    ).rejects.toThrow();
-  });
+    it.each([
+      ['an empty title', "''", "''"],
+      ['a blank title', "'   '", "''"],
+      ['a 256-character title', "repeat('x', 256)", "''"],
+      ['a control character in the title', "E'a\\x01b'", "''"],
+      ['a carriage return in the description', "'ok'", "E'a\\rb'"],
+      ['a 10,001-character description', "'ok'", "repeat('x', 10001)"],
+    ])('refuses %s even when inserted directly', async (_name, title, description) => {
+      await expect(
+        t.database.db.execute(
+          `INSERT INTO tasks (user_id, title, description) VALUES (${userId}, ${title}, ${description})` as never,
+        ),
+      ).rejects.toThrow();
+    });
 
-  it('refuses a task without an existing owner, and a non-normalized email', async () => {
-    await expect(
-      t.database.db.execute("INSERT INTO tasks (user_id, title) VALUES (999999, 'x')" as never),
-    ).rejects.toThrow();
-    await expect(
-      t.database.db.execute("INSERT INTO users (email, password_hash) VALUES ('Upper@Example.com', 'x')" as never),
-    ).rejects.toThrow();
-  });
+    it('refuses a task without an existing owner, and a non-normalized email', async () => {
+      await expect(
+        t.database.db.execute("INSERT INTO tasks (user_id, title) VALUES (999999, 'x')" as never),
+      ).rejects.toThrow();
+      await expect(
+        t.database.db.execute("INSERT INTO users (email, password_hash) VALUES ('Upper@Example.com', 'x')" as never),
+      ).rejects.toThrow();
+    });
 
-  it('deleting a user removes their tasks and sessions', async () => {
-    const { token } = await signup(t.app, uniqueEmail('gone'));
-    await t.app.inject(authed(token, { method: 'POST', url: '/api/v1/tasks/', payload: { title: 'orphan?' } }));
-    const me = (await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/users/info/' }))).json();
-    await t.database.db.execute(`DELETE FROM users WHERE id = ${Number(me.id)}` as never);
-    const left = await t.database.db.execute(
-      `SELECT (SELECT count(*) FROM tasks WHERE user_id = ${Number(me.id)}) AS tasks, (SELECT count(*) FROM sessions WHERE user_id = ${Number(me.id)}) AS sessions` as never,
-    );
-    const rows = ((left as { rows?: unknown[] }).rows ?? (left as unknown[])) as {
-      tasks: number | string;
-      sessions: number | string;
-    }[];
-    expect(Number(rows[0]?.tasks)).toBe(0);
-    expect(Number(rows[0]?.sessions)).toBe(0);
-    expect((await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/tasks/' }))).statusCode).toBe(401);
+    it('deleting a user removes their tasks and sessions', async () => {
+      const { token } = await signup(t.app, uniqueEmail('gone'));
+      await t.app.inject(authed(token, { method: 'POST', url: '/api/v1/tasks/', payload: { title: 'orphan?' } }));
+      const me = (await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/users/info/' }))).json();
+      await t.database.db.execute(`DELETE FROM users WHERE id = ${Number(me.id)}` as never);
+      const left = await t.database.db.execute(
+        `SELECT (SELECT count(*) FROM tasks WHERE user_id = ${Number(me.id)}) AS tasks, (SELECT count(*) FROM sessions WHERE user_id = ${Number(me.id)}) AS sessions` as never,
+      );
+      const rows = ((left as { rows?: unknown[] }).rows ?? (left as unknown[])) as {
+        tasks: number | string;
+        sessions: number | string;
+      }[];
+      expect(Number(rows[0]?.tasks)).toBe(0);
+      expect(Number(rows[0]?.sessions)).toBe(0);
+      expect((await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/tasks/' }))).statusCode).toBe(401);
+    });
   });
-});

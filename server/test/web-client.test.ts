@@ -5,12 +5,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PAGE_CSP } from '@ironclad/config/page-csp';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { resolveSecretKey } from '../src/config/secret-key.js';
 import { type Database, openDatabase } from '../src/db/connect.js';
-import { PAGE_CSP } from '../src/http/page-security.js';
+import { resolveSecretKey } from '../src/lifecycle/secret-key.js';
 import { configFor } from './helpers.js';
 
 const INDEX =

@@ -5,10 +5,10 @@
  */
 
 import { connect } from 'node:net';
+import { type RawAnswer, rawExchange } from '@ironclad/testkit/raw-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASELINE_HEADERS } from '../src/http/security-headers.js';
 import { authed, listenOnLoopback, signup, startTestApp, type TestApp } from './helpers.js';
-import { type RawAnswer, rawExchange } from './raw-http.js';
 
 let t: TestApp;
 let port: number;

@@ -6,10 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { type DatabaseConfig, MEMORY_DATA_DIR } from '@ironclad/config/load';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { type DatabaseConfig, MEMORY_DATA_DIR } from '../config/load.js';
 import { migrateEmbedded, migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
 

@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import type { RateLimit } from '@ironclad/config/types';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type pg from 'pg';
-import type { RateLimit } from '../config/types.js';
 import { HttpError } from './errors.js';
 
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;

@@ -9,9 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
+import { helmetHeaders } from '@ironclad/config/headers';
+import { PAGE_CSP } from '@ironclad/config/page-csp';
 import type { FastifyInstance } from 'fastify';
-import { PAGE_CSP } from './page-security.js';
-import { helmetHeaders } from './security-headers.js';
 
 /** Headers only HTML documents need, computed once by helmet as for the API (security-headers.ts). */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({

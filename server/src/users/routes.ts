@@ -1,8 +1,8 @@
 /** /api/v1/users/: signup, login, info, logout. */
 import { createHash } from 'node:crypto';
+import type { RateLimit } from '@ironclad/config/types';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RateLimit } from '../config/types.js';
 import type { Db } from '../db/connect.js';
 import { users } from '../db/schema.js';
 import { browserCrossSiteProblem } from '../http/csrf.js';

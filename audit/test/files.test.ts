@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderEnvExample } from '@ironclad/config/docs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditFiles, dockerIgnores } from '../../src/audit/file-checks.js';
-import { CHECKS, type CheckId } from '../../src/audit/findings.js';
-import { looksLikeRandomSecret } from '../../src/audit/secrets-scan.js';
-import { renderEnvExample } from '../../src/config/docs.js';
+import { auditFiles, dockerIgnores } from '../src/file-checks.js';
+import { CHECKS, type CheckId } from '../src/findings.js';
+import { looksLikeRandomSecret } from '../src/secrets-scan.js';
 import {
   cleanRepo,
   git,

@@ -189,7 +189,7 @@ export const CHECKS = {
   'files.env-example.missing': {
     severity: 'warning',
     trigger: 'There is no `.env.example` documenting the variables an operator must set.',
-    fix: 'Generate it: `npm run gen:config` (from server/src/config/schema.ts).',
+    fix: 'Generate it: `npm run gen:config` (from config/src/schema.ts).',
   },
   'files.env-example.incomplete': {
     severity: 'warning',

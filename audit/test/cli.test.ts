@@ -1,19 +1,19 @@
-/** The built CLI as an operator runs it: `node server/dist/cli.js check --deploy`. */
+/** The built CLI as an operator runs it: `npm run check -- --deploy`, i.e. `node audit/dist/cli.js check --deploy`. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SEED_BEFORE_SETTINGS, STRONG_KEY } from '@ironclad/testkit/accounts';
+import { builtEntry } from '@ironclad/testkit/build';
+import { REPO } from '@ironclad/testkit/gate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/audit/findings.js';
-import { SEED_BEFORE_SETTINGS, STRONG_KEY } from '../helpers.js';
+import { CHECKS } from '../src/findings.js';
 import { randomKey, removeTempDirs, seedBeforeRepo } from './fixtures.js';
 
 afterAll(removeTempDirs);
 
-const REPO = resolve(import.meta.dirname, '../../..');
-const CLI = join(REPO, 'server/dist/cli.js');
+const CLI = builtEntry('audit');
 
 function check(args: string[], env: Record<string, string> = {}, cwd = REPO) {
-  if (!existsSync(CLI)) throw new Error('server/dist/cli.js is missing: run `npm run build -w server` first');
   const result = spawnSync(process.execPath, [CLI, 'check', '--deploy', ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },

@@ -9,8 +9,9 @@
  *    value itself looks like anything.
  * A hit carries the rule and line, never the matched text.
  */
+
+import { isPlaceholderPassword } from '@ironclad/config/secrets';
 import { createEngine } from '@secretlint/node';
-import { isPlaceholderPassword } from '../config/secrets.js';
 
 export interface SecretHit {
   kind: 'pattern' | 'entropy' | 'hardcoded';
@@ -51,7 +52,7 @@ export function isScannable(path: string, content: Buffer): boolean {
  */
 export function isTestOrDoc(path: string): boolean {
   return (
-    /(^|\/)(test|tests|__tests__|spec|e2e|fixtures?|bench|benchmarks?|examples?|docs?)\//.test(path) ||
+    /(^|\/)(test|tests|testkit|__tests__|spec|e2e|fixtures?|bench|benchmarks?|examples?|docs?)\//.test(path) ||
     /\.(test|spec)\.[cm]?[jt]sx?$/.test(path) ||
     /\.md$/i.test(path)
   );

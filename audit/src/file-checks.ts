@@ -5,9 +5,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, normalize, relative, resolve } from 'node:path';
+import { settingNames, settings } from '@ironclad/config/schema';
+import type { Setting } from '@ironclad/config/types';
 import { LineCounter, parseDocument } from 'yaml';
-import { settingNames, settings } from '../config/schema.js';
-import type { Setting } from '../config/types.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
 import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '@ironclad/config/load';
+import { SEED_BEFORE_SETTINGS, STRONG_KEY } from '@ironclad/testkit/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditConfig } from '../../src/audit/config-checks.js';
-import { CHECKS, type CheckId } from '../../src/audit/findings.js';
-import { loadConfig } from '../../src/config/load.js';
-import { SEED_BEFORE_SETTINGS, STRONG_KEY } from '../helpers.js';
+import { auditConfig } from '../src/config-checks.js';
+import { CHECKS, type CheckId } from '../src/findings.js';
 import { randomKey, removeTempDirs, tempDir } from './fixtures.js';
 
 afterAll(removeTempDirs);

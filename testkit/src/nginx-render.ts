@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, requireTool } from './tools.js';
+import { REPO, requireTool } from './gate.js';
 
 export const TEMPLATE_DIR = join(REPO, 'deploy/nginx/templates');
 export const TEMPLATE = join(TEMPLATE_DIR, 'default.conf.template');

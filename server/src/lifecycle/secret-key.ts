@@ -5,9 +5,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from './load.js';
-import { ConfigError, MEMORY_DATA_DIR } from './load.js';
-import { generateSecretKey, secretKeyWeakness } from './secrets.js';
+import type { Config } from '@ironclad/config/load';
+import { ConfigError, MEMORY_DATA_DIR } from '@ironclad/config/load';
+import { generateSecretKey, secretKeyWeakness } from '@ironclad/config/secrets';
 
 export interface ResolvedKey {
   key: string;

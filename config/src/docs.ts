@@ -6,7 +6,7 @@ const def = (name: SettingName): Setting<unknown> => settings[name];
 
 export function renderEnvExample(): string {
   const lines = [
-    '# Ironclad Tasks configuration. Generated from server/src/config/schema.ts by `npm run gen:config`; do not edit by hand.',
+    '# Ironclad Tasks configuration. Generated from config/src/schema.ts by `npm run gen:config`; do not edit by hand.',
     '# Copy to .env and fill in. Real environment variables win over this file. Every secret may instead be',
     '# given as <NAME>_FILE=/path/to/file (Docker secrets). See docs/configuration.md for each variable.',
     '# Production posture is the default (DEBUG=false): weak keys, placeholder passwords and wildcards are refused.',

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { createHostMatcher, hostPatternProblem } from '../http/host-allowlist.js';
-import { isLocalOrigin, originProblem } from '../http/origins.js';
+import { createHostMatcher, hostPatternProblem } from './hosts.js';
+import { isLocalOrigin, originProblem } from './origins.js';
 import { type SettingName, type SettingValues, settingNames, settings } from './schema.js';
 import { isPlaceholderPassword, secretKeyWeakness } from './secrets.js';
 import { ParseError, type Setting } from './types.js';

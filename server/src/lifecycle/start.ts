@@ -1,15 +1,13 @@
 /**
- * The server process's life: load and check the configuration, open and migrate the database,
- * listen, and on SIGTERM/SIGINT drain in-flight requests and close the pool. Refuses to listen if
- * anything in the configuration is wrong. Started by main.ts.
+ * One server process's life: open and migrate the database, build the app, listen, and on SIGTERM/SIGINT drain
+ * in-flight requests and close the pool. Started by main-process.ts (after the configuration was loaded and checked).
  */
-import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from './app.js';
-import { type Config, ConfigError, loadConfig } from './config/load.js';
-import { resolveSecretKey } from './config/secret-key.js';
-import { type Database, openDatabase } from './db/connect.js';
-import { isDatabaseUnavailable } from './http/errors.js';
+import type { Config } from '@ironclad/config/load';
+import { buildApp } from '../app.js';
+import { type Database, openDatabase } from '../db/connect.js';
+import { isDatabaseUnavailable } from '../http/errors.js';
+import { resolveSecretKey } from './secret-key.js';
 
 const MIGRATION_ATTEMPTS = 15;
 
@@ -36,7 +34,7 @@ export interface Signals {
 }
 
 /** The web client built beside this server (`npm run build`); absent in the API's container image. */
-const BUILT_CLIENT = fileURLToPath(new URL('../../client/dist/', import.meta.url));
+const BUILT_CLIENT = fileURLToPath(new URL('../../../client/dist/', import.meta.url));
 
 export async function start(config: Config, signals: Signals): Promise<void> {
   // A stop asked for while starting (the embedded database can take seconds to create) is honoured
@@ -93,61 +91,4 @@ export async function start(config: Config, signals: Signals): Promise<void> {
   const early = requested();
   if (early) return stop(early);
   await app.listen({ host: values.HOST, port: values.PORT });
-}
-
-export function exitWithConfigError(error: unknown): never {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
-
-/**
- * WEB_CONCURRENCY > 1: this process only supervises; each worker is a whole server on the shared
- * port (node:cluster hands connections out round-robin). A worker that dies is replaced; SIGTERM is
- * passed on and the supervisor exits once every worker has drained.
- */
-function supervise(workers: number, signals: Signals): void {
-  let stopping = false;
-  const fork = () =>
-    cluster.fork().on('exit', (code) => {
-      if (!stopping) {
-        process.stderr.write(`worker exited with ${code}; starting another\n`);
-        fork();
-      }
-    });
-  for (let i = 0; i < workers; i++) fork();
-  const stop = () => {
-    stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-  };
-  signals.forward = stop;
-  if (signals.received) stop();
-  cluster.on('exit', () => {
-    if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-  });
-}
-
-/** Loads the configuration and runs one server, or supervises WEB_CONCURRENCY of them. */
-export function main(signals: Signals): void {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    exitWithConfigError(error);
-  }
-  if (cluster.isPrimary && config.values.WEB_CONCURRENCY > 1) {
-    supervise(config.values.WEB_CONCURRENCY, signals);
-    return;
-  }
-  start(config, signals).catch((error) => {
-    if (error instanceof ConfigError) exitWithConfigError(error);
-    // Startup failures (port in use, database unreachable): say what, not the secrets around it.
-    const { code, message } = error as NodeJS.ErrnoException;
-    process.stderr.write(
-      `Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`,
-    );
-    process.exit(1);
-  });
 }

@@ -5,12 +5,12 @@
  * definition of "weak". Everything is judged as production: that is what `--deploy` means.
  */
 
-import { type Config, inspectConfig, type LoadOptions } from '../config/load.js';
-import { settingNames, settings } from '../config/schema.js';
-import { isPlaceholderPassword, secretKeyWeakness } from '../config/secrets.js';
-import type { Setting } from '../config/types.js';
-import { isLocalOrigin, originProblem } from '../http/origins.js';
-import { SECURITY_HEADERS } from '../http/security-headers.js';
+import { SECURITY_HEADERS } from '@ironclad/config/headers';
+import { type Config, inspectConfig, type LoadOptions } from '@ironclad/config/load';
+import { isLocalOrigin, originProblem } from '@ironclad/config/origins';
+import { settingNames, settings } from '@ironclad/config/schema';
+import { isPlaceholderPassword, secretKeyWeakness } from '@ironclad/config/secrets';
+import type { Setting } from '@ironclad/config/types';
 import { type Finding, finding } from './findings.js';
 
 const ONE_YEAR = 31_536_000;

@@ -6,7 +6,7 @@
  *
  * Plain async functions, no test framework: the deployment tests and the auditor's live checks share it.
  *
- *   import { startTopology, request } from '../../deploy/test/topology.js';
+ *   import { startTopology, request } from '@ironclad/testkit/topology';
  *   const topology = await startTopology();            // ~2 s; builds client/dist first if it is missing
  *   try {
  *     const page = await request(topology, { path: '/' });           // HTTPS, SNI and Host = topology.domain
@@ -25,10 +25,11 @@ import { request as httpsRequest } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, postgresEnv } from '../../server/test/helpers.js';
-import { type Running, start as startServer, stop as stopServer } from '../../server/test/process-helpers.js';
-import { makeCertificate, renderTemplates, type TemplateValues, writeMainConfig } from './render.js';
-import { REPO, requireTool } from './tools.js';
+import { assertFresh } from './build.js';
+import { createTestDatabase, postgresEnv } from './database.js';
+import { REPO, requireTool } from './gate.js';
+import { makeCertificate, renderTemplates, type TemplateValues, writeMainConfig } from './nginx-render.js';
+import { type Running, start as startServer, stop as stopServer } from './process.js';
 
 export const DEFAULT_DOMAIN = 'ironclad.test';
 export const CLIENT_DIST = join(REPO, 'client/dist');
@@ -64,7 +65,10 @@ export interface Topology {
 
 /** Runs `npm run build -w client` when client/dist has no index.html. */
 export function ensureClientBuilt(): string {
-  if (existsSync(join(CLIENT_DIST, 'index.html'))) return CLIENT_DIST;
+  if (existsSync(join(CLIENT_DIST, 'index.html'))) {
+    assertFresh('client');
+    return CLIENT_DIST;
+  }
   const build = spawnSync('npm', ['run', 'build', '-w', 'client'], {
     cwd: REPO,
     encoding: 'utf8',
@@ -73,6 +77,7 @@ export function ensureClientBuilt(): string {
   if (build.status !== 0 || !existsSync(join(CLIENT_DIST, 'index.html'))) {
     throw new Error(`client/dist is missing and \`npm run build -w client\` failed:\n${build.stdout}${build.stderr}`);
   }
+  assertFresh('client');
   return CLIENT_DIST;
 }
 

@@ -4,11 +4,14 @@ import http from 'node:http';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { PG_PORT } from '@ironclad/testkit/database';
+import { gateFor } from '@ironclad/testkit/gate';
+import { start, stop } from '@ironclad/testkit/process';
+import { startTopology } from '@ironclad/testkit/topology';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/audit/findings.js';
-import { auditLive, type LiveOptions } from '../../src/audit/live-checks.js';
-import { gradeOf, scoreHeaders } from '../../src/audit/observatory.js';
-import { listenOnLoopback, PG_PORT, startTestApp } from '../helpers.js';
+import { CHECKS } from '../src/findings.js';
+import { auditLive, type LiveOptions } from '../src/live-checks.js';
+import { gradeOf, scoreHeaders } from '../src/observatory.js';
 import { removeTempDirs, tempDir } from './fixtures.js';
 
 afterAll(removeTempDirs);
@@ -39,6 +42,14 @@ function selfSigned(name: string): { key: string; cert: string } {
   return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
 }
 
+const postgres = await gateFor('auditor live test on the local PostgreSQL port', ['postgres']);
+const nginxGate = await gateFor('auditor live test on the nginx topology', [
+  'nginx',
+  'openssl',
+  'envsubst',
+  'postgres',
+]);
+
 const fired = new Set<string>();
 const base = async (): Promise<Pick<LiveOptions, 'backendPorts' | 'databasePorts'>> => {
   const [a, b] = await closedPorts(2);
@@ -47,9 +58,10 @@ const base = async (): Promise<Pick<LiveOptions, 'backendPorts' | 'databasePorts
 
 describe('live audit', () => {
   it('the API started with insecure-but-startable settings over plain HTTP: no HTTPS, no redirect, HSTS void', async () => {
-    const app = await startTestApp('embedded', { DEBUG: 'true', ALLOWED_HOSTS: '*', TRUST_PROXY: 'false' });
+    // The built API as a real process, as an operator would run it carelessly.
+    const server = await start({ DEBUG: 'true', ALLOWED_HOSTS: '*', TRUST_PROXY: 'false', DATA_DIR: 'memory://' });
     try {
-      const port = await listenOnLoopback(app.app);
+      const port = Number(new URL(server.url).port);
       const [closed] = await closedPorts(1);
       const { findings, observatory } = await auditLive({
         url: `http://127.0.0.1:${port}/`,
@@ -70,7 +82,7 @@ describe('live audit', () => {
         'hsts-not-implemented-no-https',
       );
     } finally {
-      await app.close();
+      await stop(server);
     }
   });
 
@@ -169,59 +181,56 @@ describe('live audit', () => {
     }
   });
 
-  it('the PostgreSQL port that really listens on this machine is reported as reachable; a backend port too', async () => {
-    const backend = http.createServer((_req, res) => res.end());
-    const backendPort = await listen(backend);
-    try {
-      const [closed] = await closedPorts(1);
-      const { findings } = await auditLive({
-        url: `http://127.0.0.1:${closed}/`,
-        backendPorts: [backendPort],
-        databasePorts: [PG_PORT],
-      });
-      const ids = findings.map((f) => `${f.id} ${f.location}`);
-      for (const f of findings) fired.add(f.id);
-      expect(ids).toEqual(
-        expect.arrayContaining([
-          `live.port.database 127.0.0.1:${PG_PORT}`,
-          `live.port.backend 127.0.0.1:${backendPort}`,
-          `live.unreachable http://127.0.0.1:${closed}/`,
-        ]),
-      );
-    } finally {
-      backend.close();
-    }
-  });
+  postgres.it(
+    'the PostgreSQL port that really listens on this machine is reported as reachable; a backend port too',
+    async () => {
+      const backend = http.createServer((_req, res) => res.end());
+      const backendPort = await listen(backend);
+      try {
+        const [closed] = await closedPorts(1);
+        const { findings } = await auditLive({
+          url: `http://127.0.0.1:${closed}/`,
+          backendPorts: [backendPort],
+          databasePorts: [PG_PORT],
+        });
+        const ids = findings.map((f) => `${f.id} ${f.location}`);
+        for (const f of findings) fired.add(f.id);
+        expect(ids).toEqual(
+          expect.arrayContaining([
+            `live.port.database 127.0.0.1:${PG_PORT}`,
+            `live.port.backend 127.0.0.1:${backendPort}`,
+            `live.unreachable http://127.0.0.1:${closed}/`,
+          ]),
+        );
+      } finally {
+        backend.close();
+      }
+    },
+  );
 
-  it('the native nginx topology (deploy/test/topology.ts) comes out clean', async () => {
-    // Loaded by path at run time: deploy/ is another workspace's code, outside this package's tsconfig.
-    const modulePath = '../../../deploy/test/topology.js';
-    const { startTopology } = (await import(/* @vite-ignore */ modulePath)) as {
-      startTopology: () => Promise<{
-        domain: string;
-        httpPort: number;
-        httpsPort: number;
-        ca: string;
-        stop: () => Promise<void>;
-      }>;
-    };
-    const topology = await startTopology();
-    try {
-      const { findings, observatory } = await auditLive({
-        url: `https://${topology.domain}:${topology.httpsPort}/`,
-        connect: '127.0.0.1',
-        ca: Buffer.from(topology.ca),
-        httpPort: topology.httpPort,
-        ...(await base()),
-      });
-      expect(findings.map((f) => `${f.id}: ${f.message}`)).toEqual([]);
-      expect(observatory?.score).toBeGreaterThanOrEqual(90);
-    } finally {
-      await topology.stop();
-    }
-  }, 120_000);
+  nginxGate.it(
+    'the native nginx topology (testkit/src/topology.ts) comes out clean',
+    async () => {
+      const topology = await startTopology();
+      try {
+        const { findings, observatory } = await auditLive({
+          url: `https://${topology.domain}:${topology.httpsPort}/`,
+          connect: '127.0.0.1',
+          ca: Buffer.from(topology.ca),
+          httpPort: topology.httpPort,
+          ...(await base()),
+        });
+        expect(findings.map((f) => `${f.id}: ${f.message}`)).toEqual([]);
+        expect(observatory?.score).toBeGreaterThanOrEqual(90);
+      } finally {
+        await topology.stop();
+      }
+    },
+    120_000,
+  );
 
-  it('every live check ID fired on some server above', () => {
+  // Only meaningful when every server above ran.
+  (postgres.skip || nginxGate.skip ? it.skip : it)('every live check ID fired on some server above', () => {
     const liveIds = Object.keys(CHECKS).filter((id) => id.startsWith('live.'));
     // live.hsts.recommended is unit-tested below.
     expect(liveIds.filter((id) => !fired.has(id) && id !== 'live.hsts.recommended')).toEqual([]);

@@ -1,12 +1,11 @@
 /** Running the built server as a real process, and a TCP proxy to cut its database. Loopback only. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { PG_HOST, PG_PORT } from './helpers.js';
-
-export const MAIN = resolve(import.meta.dirname, '../dist/main.js');
+import { join } from 'node:path';
+import { builtEntry } from './build.js';
+import { PG_HOST, PG_PORT } from './postgres-address.js';
 
 export interface Running {
   child: ChildProcess;
@@ -19,8 +18,7 @@ export function run(
   env: Record<string, string>,
   cwd: string,
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  if (!existsSync(MAIN)) throw new Error('server/dist/main.js is missing: run `npm run build` (npm test does) first');
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [builtEntry('server')], {
     cwd,
     // A clean environment: nothing of the developer's leaks in.
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
