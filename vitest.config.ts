@@ -15,6 +15,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'config', include: ['config/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'testkit', include: ['testkit/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'server', include: ['server/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'audit', include: ['audit/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'] } },

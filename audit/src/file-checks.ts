@@ -40,7 +40,8 @@ const RELOAD =
 
 function isEnvFile(path: string): boolean {
   const base = basename(path);
-  return /^\.env(\..+)?$/.test(base) && !/^\.env\.(example|sample|template|dist)$/.test(base);
+  // Templates (`.env.example`, `.env.local.example`, ...) are meant to be committed; their contents are still scanned.
+  return /^\.env(\..+)?$/.test(base) && !/^\.env(\.[\w-]+)?\.(example|sample|template|dist)$/.test(base);
 }
 
 function walk(dir: string, root = dir, out: string[] = []): string[] {

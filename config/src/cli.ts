@@ -3,12 +3,12 @@
  * The configuration's command line; loads nothing but this package (no server, no database driver):
  *   secret        print a fresh SECRET_KEY and nothing else (`export SECRET_KEY="$(npm run --silent secret)"`)
  *   check-config  load and check the configuration exactly as the server would at start; exit 1 on problems
- *   gen-config    rewrite .env.example, docs/configuration.md and the README table from the schema
+ *   gen-config    rewrite .env.example, .env.local.example, docs/configuration.md and the README table from the schema
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderEnvExample, withConfigTable } from './docs.js';
+import { renderEnvExample, renderLocalEnvExample, withConfigTable } from './docs.js';
 import { ConfigError, loadConfig } from './load.js';
 import { generateSecretKey } from './secrets.js';
 
@@ -37,11 +37,12 @@ function run(verb: string | undefined): number {
       return checkConfig((text) => process.stdout.write(text));
     case 'gen-config': {
       writeFileSync(resolve(repoRoot, '.env.example'), renderEnvExample());
+      writeFileSync(resolve(repoRoot, '.env.local.example'), renderLocalEnvExample());
       for (const doc of ['README.md', 'docs/configuration.md']) {
         const path = resolve(repoRoot, doc);
         writeFileSync(path, withConfigTable(readFileSync(path, 'utf8')));
       }
-      process.stdout.write('wrote .env.example, README.md and docs/configuration.md\n');
+      process.stdout.write('wrote .env.example, .env.local.example, README.md and docs/configuration.md\n');
       return 0;
     }
     default:

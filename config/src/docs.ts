@@ -6,7 +6,9 @@ const def = (name: SettingName): Setting<unknown> => settings[name];
 
 export function renderEnvExample(): string {
   const lines = [
-    '# Ironclad Tasks configuration. Generated from config/src/schema.ts by `npm run gen:config`; do not edit by hand.',
+    '# Ironclad Tasks: PRODUCTION configuration template (a server others can reach, or `docker compose`).',
+    '# For running on your own machine, start from .env.local.example instead (or use no .env at all).',
+    '# Generated from config/src/schema.ts by `npm run gen:config`; do not edit by hand.',
     '# Copy to .env and fill in. Real environment variables win over this file. Every secret may instead be',
     '# given as <NAME>_FILE=/path/to/file (Docker secrets). See docs/configuration.md for each variable.',
     '# Production posture is the default (DEBUG=false): weak keys, placeholder passwords and wildcards are refused.',
@@ -24,6 +26,39 @@ export function renderEnvExample(): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The example for one's own machine. With no settings at all the server already runs (embedded database, generated
+ * key, localhost allowed), so everything here is commented out: uncommenting a block changes one thing at a time.
+ */
+export function renderLocalEnvExample(): string {
+  const fallback = (name: SettingName) => def(name).default ?? '';
+  return `${[
+    '# Ironclad Tasks: LOCAL DEVELOPMENT configuration (npm start / npm run dev on your own machine).',
+    '# For a server others can reach, start from .env.example (the production template) instead.',
+    '# Generated from config/src/schema.ts by `npm run gen:config`; do not edit by hand.',
+    '#',
+    `# You need none of these: with no .env the server runs on the embedded database (kept in ${fallback('DATA_DIR')}),`,
+    `# generates its SECRET_KEY there, and answers at http://localhost:${fallback('PORT')} (ALLOWED_HOSTS defaults to`,
+    `# ${fallback('ALLOWED_HOSTS')}). Copy to .env and uncomment what you want to change.`,
+    '',
+    `# PORT=${fallback('PORT')}`,
+    `# LOG_LEVEL=${fallback('LOG_LEVEL')}`,
+    `# DATA_DIR=${fallback('DATA_DIR')}`,
+    '',
+    '# --- A PostgreSQL server on this machine instead of the embedded database ---',
+    '# (createdb tasks; SECRET_KEY is then required: `npm run --silent secret` prints one)',
+    '# POSTGRES_DB=tasks',
+    `# POSTGRES_USER=${fallback('POSTGRES_USER')}`,
+    '# POSTGRES_PASSWORD=',
+    '# DB_HOST=127.0.0.1',
+    `# DB_PORT=${fallback('DB_PORT')}`,
+    '# SECRET_KEY=',
+    '',
+    '# --- Development mode: detailed 500 answers, production refusals only warned. Never on a reachable server. ---',
+    '# DEBUG=true',
+  ].join('\n')}\n`;
 }
 
 function cell(text: string): string {

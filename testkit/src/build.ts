@@ -25,6 +25,16 @@ const INPUTS: Record<Workspace, string[]> = {
   audit: ['audit/src', 'audit/package.json'],
   client: ['client/src', 'client/index.html', 'client/vite.config.ts', 'client/package.json', 'client/public'],
 };
+/**
+ * The file each build writes every time it runs: tsc -b (incremental) leaves unchanged outputs alone but always
+ * rewrites or re-stamps its build info; Vite rewrites index.html.
+ */
+const STAMP: Record<Workspace, string> = {
+  config: 'config/dist/.tsbuildinfo',
+  server: 'server/dist/.tsbuildinfo',
+  audit: 'audit/dist/.tsbuildinfo',
+  client: 'client/dist/index.html',
+};
 const DEPENDS: Record<Workspace, Workspace[]> = { config: [], server: ['config'], audit: ['config'], client: [] };
 
 function newest(path: string): { path: string; mtime: number } | undefined {
@@ -41,17 +51,18 @@ function newest(path: string): { path: string; mtime: number } | undefined {
 }
 
 /** Throws unless `workspace` and what it depends on are built from their current sources. */
-export function assertFresh(workspace: Workspace): void {
-  for (const dependency of DEPENDS[workspace]) assertFresh(dependency);
-  const entry = join(REPO, ENTRY[workspace]);
+export function assertFresh(workspace: Workspace, root = REPO): void {
+  for (const dependency of DEPENDS[workspace]) assertFresh(dependency, root);
+  const entry = join(root, ENTRY[workspace]);
   const hint = `run \`npm run build\` (npm test builds first)`;
-  if (!existsSync(entry)) throw new Error(`${ENTRY[workspace]} is missing: ${hint}`);
-  const built = statSync(entry).mtimeMs;
+  const stamp = join(root, STAMP[workspace]);
+  if (!existsSync(entry) || !existsSync(stamp)) throw new Error(`${ENTRY[workspace]} is missing: ${hint}`);
+  const built = statSync(stamp).mtimeMs;
   for (const input of INPUTS[workspace]) {
-    const source = newest(join(REPO, input));
+    const source = newest(join(root, input));
     if (source && source.mtime > built) {
       throw new Error(
-        `${ENTRY[workspace]} is older than ${relative(REPO, source.path)}: the build is stale, so this suite would test old code; ${hint}`,
+        `${ENTRY[workspace]} is older than ${relative(root, source.path)}: the build is stale, so this suite would test old code; ${hint}`,
       );
     }
   }
