@@ -15,7 +15,7 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    // Nothing inlined as data: URIs and no inline polyfill script: the page CSP (server/src/http/page-security.ts)
+    // Nothing inlined as data: URIs and no inline polyfill script: the page CSP (config/src/page-csp.ts)
     // allows scripts and styles from 'self' only.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },

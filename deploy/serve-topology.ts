@@ -1,5 +1,5 @@
 /**
- * Starts the native production topology (deploy/test/topology.ts) and keeps it running until Ctrl-C, for probing
+ * Starts the native production topology (testkit/src/topology.ts) and keeps it running until Ctrl-C, for probing
  * from outside with a browser, curl, testssl.sh or a header scanner:
  *
  *   npm run build -w server && npx tsx deploy/serve-topology.ts [--http 8080 --https 8443 --health 8081]

@@ -250,7 +250,7 @@ describe('docker-compose.yml, as written', () => {
     const references = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?::?[-?]([^}]*))?\}/g)];
     expect(references.length).toBeGreaterThan(5);
     for (const [, name, fallback] of references) {
-      expect(settingNames, `${name} is used by docker-compose.yml but is not in server/src/config/schema.ts`).toContain(
+      expect(settingNames, `${name} is used by docker-compose.yml but is not in config/src/schema.ts`).toContain(
         name,
       );
       const schemaDefault = settings[name as SettingName] as { default?: string };
