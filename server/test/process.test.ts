@@ -50,6 +50,36 @@ describe('start-up refusals', () => {
   });
 });
 
+describe('the start-up log says where to open the app', () => {
+  const logged = async (server: Running, pattern: RegExp) => {
+    // The log is written in batches (at least every 250 ms): wait for the line rather than race it.
+    const deadline = Date.now() + 5000;
+    while (!pattern.test(server.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return server.output();
+  };
+
+  it('with the defaults: the local address that ALLOWED_HOSTS allows, with the real port', async () => {
+    const server = await start({ DATA_DIR: 'memory://' });
+    try {
+      const port = new URL(server.url).port;
+      expect(await logged(server, /open http/)).toContain(`open http://localhost:${port}/ in a browser`);
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('with only a public domain allowed on a loopback server: a warning naming the fix, not a silent 400', async () => {
+    const server = await start({ DATA_DIR: 'memory://', ALLOWED_HOSTS: 'tasks.example.com' });
+    try {
+      const output = await logged(server, /allows neither localhost/);
+      expect(output).toContain('ALLOWED_HOSTS (tasks.example.com) allows neither localhost nor 127.0.0.1');
+      expect(output).not.toContain('in a browser"');
+    } finally {
+      await stop(server);
+    }
+  });
+});
+
 describe('a stop while starting', () => {
   it('SIGTERM while the embedded database is still being created exits 0', async () => {
     const proc = run({}, mkdtempSync(join(tmpdir(), 'ironclad-early-stop-')));

@@ -8,6 +8,7 @@ import { buildApp } from '../app.js';
 import { type Database, openDatabase } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../http/errors.js';
 import { resolveSecretKey } from './secret-key.js';
+import { whereToOpen } from './where-to-open.js';
 
 const MIGRATION_ATTEMPTS = 15;
 
@@ -91,4 +92,12 @@ export async function start(config: Config, signals: Signals): Promise<void> {
   const early = requested();
   if (early) return stop(early);
   await app.listen({ host: values.HOST, port: values.PORT });
+  const address = app.server.address();
+  const hint = whereToOpen(
+    values.HOST,
+    typeof address === 'object' && address ? address.port : values.PORT,
+    values.ALLOWED_HOSTS,
+  );
+  if (hint?.level === 'info') log.info({ url: hint.url }, hint.message);
+  else if (hint) log.warn(hint.message);
 }
