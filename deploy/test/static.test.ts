@@ -250,9 +250,7 @@ describe('docker-compose.yml, as written', () => {
     const references = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?::?[-?]([^}]*))?\}/g)];
     expect(references.length).toBeGreaterThan(5);
     for (const [, name, fallback] of references) {
-      expect(settingNames, `${name} is used by docker-compose.yml but is not in config/src/schema.ts`).toContain(
-        name,
-      );
+      expect(settingNames, `${name} is used by docker-compose.yml but is not in config/src/schema.ts`).toContain(name);
       const schemaDefault = settings[name as SettingName] as { default?: string };
       // ${NAME:-default} must agree with the schema; ${NAME:?message} and ${NAME:-} have no default to compare.
       if (fallback && schemaDefault.default !== undefined && !/^set /.test(fallback)) {
