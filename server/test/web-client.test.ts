@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type Database, openDatabase } from '../src/db/connect.js';
 import { resolveSecretKey } from '../src/lifecycle/secret-key.js';
-import { configFor } from './helpers.js';
+import { configFor, rootPlugins } from './helpers.js';
 
 const INDEX =
   '<!doctype html><title>Ironclad Tasks</title><script type="module" src="/assets/index-Ab12Cd34.js"></script>';
@@ -50,6 +50,12 @@ afterAll(async () => {
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 
 describe('the app page', () => {
+  it('is the last step of the pipeline, after the API’s routes', () => {
+    const plugins = rootPlugins(app);
+    expect(plugins.at(-1)).toBe('web-client');
+    expect(plugins.indexOf('authentication')).toBeLessThan(plugins.indexOf('web-client'));
+  });
+
   it('is served at / with the page CSP, never cached, and the document-only security headers', async () => {
     const response = await app.inject({ method: 'GET', url: '/' });
     expect(response.statusCode).toBe(200);
