@@ -20,7 +20,9 @@ let app: FastifyInstance;
 let database: Database;
 
 async function appWith(root: string | undefined): Promise<{ app: FastifyInstance; database: Database }> {
-  const config = configFor({ DATA_DIR: 'memory://' });
+  // Overload detection off, as in every suite on startTestApp: on a busy machine one PGlite start-up stalls the
+  // loop for over a second, and the pages would then get the overload 503 this suite is not about.
+  const config = configFor({ DATA_DIR: 'memory://', OVERLOAD_EVENT_LOOP_DELAY: '0' });
   const db = await openDatabase(config.database, { poolMax: 1, connectTimeoutMs: 1000, queryTimeoutMs: 1000 });
   const built = await buildApp({
     config,
