@@ -35,6 +35,19 @@ export async function listenOnLoopback(app: FastifyInstance): Promise<number> {
   return (app.server.address() as { port: number }).port;
 }
 
+/**
+ * The plugins registered directly on the root instance, in registration order, as drawn by
+ * app.printPlugins() (avvio's tree: "├─┬ name 3 ms"); avvio's own "bound _after" entries left out.
+ */
+export function rootPlugins(app: FastifyInstance): string[] {
+  return app
+    .printPlugins()
+    .split('\n')
+    .filter((line) => /^[├└]/.test(line))
+    .map((line) => line.replace(/^[├└]─[─┬] /, '').replace(/ \d+ ms$/, ''))
+    .filter((name) => name !== 'bound _after');
+}
+
 export function configFor(env: Record<string, string | undefined>): Config {
   return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, dotEnv: false, cwd: process.cwd() });
 }

@@ -3,7 +3,7 @@
 import { createHostMatcher, domainOfHost, hostPatternProblem } from '@ironclad/config/hosts';
 import { rawExchange } from '@ironclad/testkit/raw-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASELINE_HEADERS } from '../src/http/security-headers.js';
+import { BASELINE_HEADERS } from '../src/http/plugins/security-headers.js';
 import { listenOnLoopback, startTestApp, type TestApp } from './helpers.js';
 
 describe('domainOfHost', () => {

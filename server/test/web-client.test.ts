@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type Database, openDatabase } from '../src/db/connect.js';
 import { resolveSecretKey } from '../src/lifecycle/secret-key.js';
-import { configFor } from './helpers.js';
+import { configFor, rootPlugins } from './helpers.js';
 
 const INDEX =
   '<!doctype html><title>Ironclad Tasks</title><script type="module" src="/assets/index-Ab12Cd34.js"></script>';
@@ -20,7 +20,9 @@ let app: FastifyInstance;
 let database: Database;
 
 async function appWith(root: string | undefined): Promise<{ app: FastifyInstance; database: Database }> {
-  const config = configFor({ DATA_DIR: 'memory://' });
+  // Overload detection off, as in every suite on startTestApp: on a busy machine one PGlite start-up stalls the
+  // loop for over a second, and the pages would then get the overload 503 this suite is not about.
+  const config = configFor({ DATA_DIR: 'memory://', OVERLOAD_EVENT_LOOP_DELAY: '0' });
   const db = await openDatabase(config.database, { poolMax: 1, connectTimeoutMs: 1000, queryTimeoutMs: 1000 });
   const built = await buildApp({
     config,
@@ -50,6 +52,12 @@ afterAll(async () => {
 const NOT_FOUND = { error: 'The requested resource was not found.' };
 
 describe('the app page', () => {
+  it('is the last step of the pipeline, after the API’s routes', () => {
+    const plugins = rootPlugins(app);
+    expect(plugins.at(-1)).toBe('web-client');
+    expect(plugins.indexOf('authentication')).toBeLessThan(plugins.indexOf('web-client'));
+  });
+
   it('is served at / with the page CSP, never cached, and the document-only security headers', async () => {
     const response = await app.inject({ method: 'GET', url: '/' });
     expect(response.statusCode).toBe(200);

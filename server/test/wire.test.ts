@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { type RawAnswer, rawExchange } from '@ironclad/testkit/raw-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASELINE_HEADERS } from '../src/http/security-headers.js';
+import { BASELINE_HEADERS } from '../src/http/plugins/security-headers.js';
 import { authed, listenOnLoopback, signup, startTestApp, type TestApp } from './helpers.js';
 
 let t: TestApp;

@@ -1,11 +1,11 @@
 /**
- * One place that turns every failure into the JSON a client gets. It replaces
- * the seed's `handle_exceptions` decorator and fixes it: a client never sees
- * `str(e)`, SQL, a stack, a path or a library name. Unexpected errors are
- * logged in full with the request id and answered with that id only.
+ * What each failure means for the client: its status, its one sentence and any header it needs. It
+ * replaces the seed's `handle_exceptions` decorator and fixes it: a client never sees `str(e)`, SQL, a
+ * stack, a path or a library name. Writing the answer (headers, body, log lines) is error-answer.ts's.
  */
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
+import type { ErrorAnswer } from './error-answer.js';
 import { fieldErrors } from './validation.js';
 
 /** An error a handler throws on purpose; its message is written for the client. */
@@ -107,42 +107,12 @@ export interface ErrorBody {
   [key: string]: unknown;
 }
 
-/**
- * Drizzle puts the SQL parameters (password hashes, token hashes, emails) into its error's message
- * and stack: keep the query and the driver's error, drop the parameters.
- */
-function withoutQueryParams(error: unknown): unknown {
-  if (!(error instanceof DrizzleQueryError)) return error;
-  // PGlite's driver error repeats the parameters too: keep only its diagnostic fields.
-  const cause = (error.cause ?? {}) as Record<string, unknown>;
-  const fields = ['name', 'message', 'code', 'severity', 'routine', 'position', 'stack'];
-  return {
-    type: 'DrizzleQueryError',
-    query: error.query,
-    cause: Object.fromEntries(
-      fields.filter((field) => cause[field] !== undefined).map((field) => [field, cause[field]]),
-    ),
-  };
-}
-
-export function buildErrorHandler(debug: boolean) {
-  return function errorHandler(error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) {
-    const { status, body, headers } = describeError(error, request, debug);
-    // One line per failure that needs a human: crashes in full, database trouble by its cause. Other
-    // refusals (4xx, overload 503s) are already in the request line and would only flood the log.
-    if (status === 500) request.log.error({ err: withoutQueryParams(error) }, 'unhandled error');
-    else if (status === 503 && !(error instanceof HttpError)) {
-      request.log.warn({ err: withoutQueryParams(error) }, 'database unavailable');
-    }
-    reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body);
-  };
-}
-
-function describeError(
+/** The answer to a thrown error; `debug` (DEBUG) adds the error's own message to a 500. */
+export function describeError(
   error: FastifyError | HttpError | Error,
   request: FastifyRequest,
   debug: boolean,
-): { status: number; body: ErrorBody; headers: Record<string, string> } {
+): ErrorAnswer {
   if (error instanceof HttpError) {
     return { status: error.statusCode, body: { error: error.message, ...error.extra }, headers: error.headers };
   }

@@ -1,14 +1,12 @@
 /**
- * Rate limits for signup and login, on @fastify/rate-limit. Counters live in
- * PostgreSQL when the app runs on PostgreSQL (several server processes then
- * share one limit, so spreading attempts over instances gains nothing) and in
- * memory with the embedded database. The PostgreSQL store is ours: the plugin
- * ships only memory and Redis stores.
+ * Rate limits for signup and login, on @fastify/rate-limit (set up by plugins/rate-limits.ts). Counters
+ * live in PostgreSQL when the app runs on PostgreSQL (several server processes then share one limit, so
+ * spreading attempts over instances gains nothing) and in memory with the embedded database. The
+ * PostgreSQL store is ours: the plugin ships only memory and Redis stores.
  */
 import { createHash } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import type { RateLimit } from '@ironclad/config/types';
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type pg from 'pg';
 import { HttpError } from './errors.js';
 
@@ -47,42 +45,13 @@ export class PostgresRateLimitStore {
   }
 }
 
-export interface LimiterOptions {
-  /** The shared pool when counters must be shared; memory otherwise. */
-  pool?: pg.Pool;
-}
-
+/** Makes a route's onRequest hook that answers 429 with Retry-After once `spec` is exceeded for `key`. */
 export type Limiter = (spec: RateLimit, key: (request: FastifyRequest) => string) => onRequestAsyncHookHandler;
 
-export async function registerRateLimits(app: FastifyInstance, options: LimiterOptions): Promise<Limiter> {
-  const pool = options.pool;
-  await app.register(rateLimit, {
-    global: false,
-    ...(pool
-      ? {
-          store: class extends PostgresRateLimitStore {
-            constructor() {
-              super(pool as pg.Pool);
-            }
-          },
-        }
-      : {}),
-  });
-  // createRateLimit, not rateLimit: the plugin's hook runs once per request, and login needs two
-  // limits (per IP and per account) on the same request.
-  return (spec, key) => {
-    const check = app.createRateLimit({ max: spec.max, timeWindow: spec.windowMs, keyGenerator: key });
-    return async (request) => {
-      const result = await check(request);
-      if (!result.isAllowed && result.isExceeded) {
-        const seconds = Math.max(1, result.ttlInSeconds);
-        throw new HttpError(
-          429,
-          'Too many attempts; try again later.',
-          { retry_after: seconds },
-          { 'retry-after': String(seconds) },
-        );
-      }
-    };
-  };
-}
+export const tooManyAttempts = (seconds: number) =>
+  new HttpError(
+    429,
+    'Too many attempts; try again later.',
+    { retry_after: seconds },
+    { 'retry-after': String(seconds) },
+  );
