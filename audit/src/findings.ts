@@ -2,10 +2,14 @@
  * What the auditor reports. Every check has one entry in CHECKS: its stable ID, severity, area and the
  * fix. The code raises findings by ID only, so docs/audit.md (a test compares it with this list) and the
  * JSON output cannot disagree about what an ID means. A finding's message never holds a secret's value.
+ *
+ * The configuration checks are not written here: they are the settings' security rules
+ * (@ironclad/config/rules), which the server's loader evaluates too, plus the loader's parse problems
+ * (`config.refused`) and the one check about the API build rather than its settings (`config.hsts.weak`).
  */
+import { PARSE_PROBLEM, RULES, type RuleId, SEVERITIES, type Severity } from '@ironclad/config/rules';
 
-export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity };
 
 export const AREAS = ['config', 'files', 'live'] as const;
 export type Area = (typeof AREAS)[number];
@@ -21,110 +25,22 @@ export interface CheckDefinition {
   readonly fix: string;
 }
 
+const definitionOf = ({ severity, trigger, fix }: CheckDefinition): CheckDefinition => ({ severity, trigger, fix });
+
+/** One entry per rule of the settings' rules table, in its order. */
+const CONFIG_RULE_CHECKS = Object.fromEntries(RULES.map((rule) => [rule.id, definitionOf(rule)])) as Record<
+  RuleId,
+  CheckDefinition
+>;
+
 export const CHECKS = {
-  // --- Configuration (the same loader as the server) ---
-  'config.refused': {
-    severity: 'error',
-    trigger: 'The server would refuse to start with this configuration (the loader reports the reason).',
-    fix: 'Correct the setting named in the message; `node server/dist/cli.js check-config` shows the same refusal.',
-  },
-  'config.debug': {
-    severity: 'critical',
-    trigger: '`DEBUG` is on: production refusals become warnings and 500 answers carry error detail.',
-    fix: 'Set DEBUG=false (or remove it) on every server others can reach.',
-  },
-  'config.secret-key.weak': {
-    severity: 'critical',
-    trigger: '`SECRET_KEY` is a placeholder, shorter than 50 characters or has fewer than 5 distinct characters.',
-    fix: 'Generate a key with `npm run secret` and give it as SECRET_KEY or SECRET_KEY_FILE.',
-  },
-  'config.secret-key-fallback.weak': {
-    severity: 'critical',
-    trigger: 'An entry of `SECRET_KEY_FALLBACKS` is weak by the same rules as `SECRET_KEY`.',
-    fix: 'Drop the weak entry; tokens signed under it stop working, which is the point.',
-  },
-  'config.secret-key-fallback.same-as-key': {
-    severity: 'info',
-    trigger: 'An entry of `SECRET_KEY_FALLBACKS` equals `SECRET_KEY`.',
-    fix: 'Remove it from SECRET_KEY_FALLBACKS; the current key is always accepted.',
-  },
-  'config.allowed-hosts.wildcard': {
-    severity: 'critical',
-    trigger: '`ALLOWED_HOSTS` contains `*`, so any Host header is accepted (Host header attacks, cache poisoning).',
-    fix: 'List your domains: ALLOWED_HOSTS=tasks.example.com',
-  },
-  'config.allowed-hosts.empty': {
-    severity: 'error',
-    trigger: '`ALLOWED_HOSTS` lists no host, so every request is refused.',
-    fix: 'List your domains: ALLOWED_HOSTS=tasks.example.com',
-  },
-  'config.allowed-hosts.local-only': {
-    severity: 'info',
-    trigger: '`ALLOWED_HOSTS` names only localhost and loopback addresses: a public domain would be refused.',
-    fix: 'Add the public domain the proxy forwards, e.g. ALLOWED_HOSTS=tasks.example.com',
-  },
-  'config.cors.wildcard': {
-    severity: 'critical',
-    trigger: '`CORS_ALLOWED_ORIGINS` contains `*`: every website could call the API.',
-    fix: 'List exact origins: CORS_ALLOWED_ORIGINS=https://tasks.example.com (or leave it empty).',
-  },
-  'config.cors.null': {
-    severity: 'critical',
-    trigger: '`CORS_ALLOWED_ORIGINS` contains `null`, the origin any sandboxed frame or local file can claim.',
-    fix: 'Remove `null`; list exact https origins only.',
-  },
-  'config.cors.malformed': {
-    severity: 'error',
-    trigger: 'A `CORS_ALLOWED_ORIGINS` entry is not an exact `scheme://host[:port]` origin.',
-    fix: 'Write each origin as scheme://host[:port] with no path or trailing slash.',
-  },
-  'config.cors.insecure-origin': {
-    severity: 'warning',
-    trigger: 'A `CORS_ALLOWED_ORIGINS` entry is a plain-HTTP origin that is not localhost.',
-    fix: 'Use the https:// origin of the page.',
-  },
-  'config.cors.local-origin': {
-    severity: 'info',
-    trigger: 'A `CORS_ALLOWED_ORIGINS` entry is a localhost origin, a development leftover in production.',
-    fix: 'Remove localhost origins from the production configuration.',
-  },
-  'config.cookies.not-secure': {
-    severity: 'warning',
-    trigger:
-      '`TRUST_PROXY` is off: behind the TLS-terminating proxy every request looks like plain HTTP, so the session cookie is sent without `Secure` (it is always `HttpOnly` and `SameSite=Strict`).',
-    fix: 'Set TRUST_PROXY to the proxy address (e.g. TRUST_PROXY=uniquelocal in a compose network, or loopback).',
-  },
+  // --- Configuration (the same loader and rules as the server) ---
+  [PARSE_PROBLEM.id]: definitionOf(PARSE_PROBLEM),
+  ...CONFIG_RULE_CHECKS,
   'config.hsts.weak': {
     severity: 'error',
-    trigger:
-      'The API build sends no `Strict-Transport-Security`, or one shorter than a year (server/src/http/security-headers.ts).',
-    fix: 'Restore strictTransportSecurity (two years, includeSubDomains) in security-headers.ts.',
-  },
-  'config.trust-proxy.any': {
-    severity: 'warning',
-    trigger:
-      '`TRUST_PROXY` is `true` or a hop count: forwarded headers are believed from any sender, not from a named proxy.',
-    fix: 'List the proxy addresses or ranges: TRUST_PROXY=loopback, uniquelocal or 10.0.0.0/8.',
-  },
-  'config.database.embedded': {
-    severity: 'warning',
-    trigger: 'No PostgreSQL is configured, so the embedded single-process database (PGlite) would be used.',
-    fix: 'Set POSTGRES_DB (and POSTGRES_USER, POSTGRES_PASSWORD, DB_HOST) or DATABASE_URL.',
-  },
-  'config.database.password-placeholder': {
-    severity: 'critical',
-    trigger: 'The database password is a known placeholder (`password`, `your-db-password`, ...).',
-    fix: 'Set a long random POSTGRES_PASSWORD (e.g. from `npm run secret`) in the database and the server.',
-  },
-  'config.database.password-equals-user': {
-    severity: 'critical',
-    trigger: 'The database password equals the database user name.',
-    fix: 'Set a long random POSTGRES_PASSWORD.',
-  },
-  'config.database.password-empty': {
-    severity: 'warning',
-    trigger: 'PostgreSQL is configured without a password (the database must then trust its network).',
-    fix: 'Set POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) and require password authentication.',
+    trigger: 'The API build sends no `Strict-Transport-Security`, or one shorter than a year (config/src/headers.ts).',
+    fix: 'Restore strictTransportSecurity (two years, includeSubDomains) in config/src/headers.ts.',
   },
 
   // --- Repository and deployment files ---

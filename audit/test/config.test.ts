@@ -81,6 +81,44 @@ describe('config audit', () => {
     ],
     ['no DB password', { POSTGRES_PASSWORD: '' }, ['config.database.password-empty']],
     ['a malformed duration (a refusal with no specific check)', { DB_QUERY_TIMEOUT: 'soon' }, ['config.refused']],
+    [
+      'an ALLOWED_HOSTS entry with a port',
+      { ALLOWED_HOSTS: 'tasks.example.com:443' },
+      ['config.allowed-hosts.invalid'],
+    ],
+    ['a DOMAIN that ALLOWED_HOSTS does not allow', { DOMAIN: 'other.example.com' }, ['config.allowed-hosts.domain']],
+    // The refusal used to be hidden behind the info finding on the same setting: the audit passed, the server refused.
+    [
+      'a DOMAIN behind loopback-only hosts',
+      { ALLOWED_HOSTS: 'localhost', DOMAIN: 'tasks.example.com' },
+      ['config.allowed-hosts.local-only', 'config.allowed-hosts.domain'],
+    ],
+    ['PostgreSQL without a key', { SECRET_KEY: '' }, ['config.secret-key.missing']],
+    [
+      'a key captured with build output',
+      { SECRET_KEY: `> ironclad-tasks@0.1.0 secret\n${STRONG_KEY}` },
+      ['config.secret-key.whitespace'],
+    ],
+    [
+      'a fallback with a tab inside',
+      { SECRET_KEY_FALLBACKS: `${randomKey(60)}\t${randomKey(8)}` },
+      ['config.secret-key-fallback.whitespace'],
+    ],
+    [
+      'a wildcard host hides no other refusal',
+      { ALLOWED_HOSTS: '*,tasks.example.com:80' },
+      ['config.allowed-hosts.wildcard', 'config.allowed-hosts.invalid'],
+    ],
+    [
+      'a DATABASE_URL password given as ?password= (node-postgres uses it)',
+      { DATABASE_URL: 'postgres://tasks@db:5432/tasks?password=changeme' },
+      ['config.database.password-placeholder'],
+    ],
+    [
+      'a malformed DATABASE_URL is one refusal, not also an empty password',
+      { DATABASE_URL: 'postgres://tasks:%zz@db/tasks' },
+      ['config.refused'],
+    ],
   ])('%s', (_name, change, expected) => {
     expectOnly({ ...CLEAN, ...change }, expected);
   });
@@ -89,6 +127,12 @@ describe('config audit', () => {
     const env = { ...CLEAN };
     for (const name of ['POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'DB_HOST']) delete env[name];
     expectOnly({ ...env, DATA_DIR: 'memory://' }, ['config.database.embedded']);
+  });
+
+  it('several processes on the embedded database', () => {
+    const env: Record<string, string> = { ...CLEAN, WEB_CONCURRENCY: '2', DATA_DIR: 'memory://' };
+    for (const name of ['POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'DB_HOST']) delete env[name];
+    expectOnly(env, ['config.database.embedded', 'config.web-concurrency.embedded']);
   });
 
   it('DATABASE_URL passwords are judged like POSTGRES_PASSWORD', () => {
@@ -110,7 +154,8 @@ describe('config audit', () => {
     const refused = audit(env, dir).findings;
     expect(refused.map((f) => `${f.id} ${f.message}`)).toEqual([
       'config.refused the server would refuse to start: SECRET_KEY_FILE: cannot read "./missing" (ENOENT)',
-      'config.refused the server would refuse to start: SECRET_KEY: is not set; it is required with PostgreSQL (make one with `npm run secret`)',
+      // A refusal with its own rule now has its own ID (it used to be config.refused); the message is the loader's.
+      'config.secret-key.missing SECRET_KEY: is not set; it is required with PostgreSQL (make one with `npm run secret`)',
     ]);
   });
 

@@ -4,11 +4,12 @@
  *   secret        print a fresh SECRET_KEY and nothing else (`export SECRET_KEY="$(npm run --silent secret)"`)
  *   check-config  load and check the configuration exactly as the server would at start; exit 1 on problems
  *   gen-config    rewrite .env.example, .env.local.example, docs/configuration.md and the README table from the schema
+ *                 and the rules
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderEnvExample, renderLocalEnvExample, withConfigTable } from './docs.js';
+import { renderEnvExample, renderLocalEnvExample, withConfigTable, withRulesTable } from './docs.js';
 import { ConfigError, loadConfig } from './load.js';
 import { generateSecretKey } from './secrets.js';
 
@@ -40,7 +41,8 @@ function run(verb: string | undefined): number {
       writeFileSync(resolve(repoRoot, '.env.local.example'), renderLocalEnvExample());
       for (const doc of ['README.md', 'docs/configuration.md']) {
         const path = resolve(repoRoot, doc);
-        writeFileSync(path, withConfigTable(readFileSync(path, 'utf8')));
+        const text = withConfigTable(readFileSync(path, 'utf8'));
+        writeFileSync(path, doc === 'docs/configuration.md' ? withRulesTable(text) : text);
       }
       process.stdout.write('wrote .env.example, .env.local.example, README.md and docs/configuration.md\n');
       return 0;

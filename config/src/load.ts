@@ -3,16 +3,23 @@
  * secret files, and `.env` in the working directory), checks all of it, and
  * either returns a typed Config or throws one ConfigError listing every
  * problem. Secret values never appear in a message.
+ *
+ * Two kinds of problem: a variable that cannot be read or parsed (always
+ * refused), and the security rules of rules.ts, evaluated over the parsed
+ * values; each rule's effect and DEBUG decide whether its messages refuse
+ * the start, become warnings, or are left to the deploy auditor.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { createHostMatcher, hostPatternProblem } from './hosts.js';
-import { isLocalOrigin, originProblem } from './origins.js';
+import type { DatabaseTarget } from './database.js';
+import { evaluateRules, type ParseProblem, type RuleFinding } from './rules.js';
 import { type SettingName, type SettingValues, settingNames, settings } from './schema.js';
-import { isPlaceholderPassword, secretKeyWeakness } from './secrets.js';
 import { ParseError, type Setting } from './types.js';
 
+export type { DatabaseTarget } from './database.js';
+
+/** The driver's options (server/src/db/connect.ts passes them to node-postgres as they are). */
 export type DatabaseConfig =
   | { kind: 'embedded'; dataDir: string }
   | {
@@ -29,6 +36,8 @@ export interface Config {
   readonly values: SettingValues;
   readonly debug: boolean;
   readonly database: DatabaseConfig;
+  /** The same database described by its parts, parsed once (DATABASE_URL or POSTGRES_*), for the rules and the audit. */
+  readonly databaseTarget: DatabaseTarget;
   /** Undefined only with the embedded database, where one is generated (see secret-key.ts). */
   readonly secretKey: string | undefined;
   readonly secretKeyFallbacks: string[];
@@ -84,17 +93,84 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return config;
 }
 
+/** The loader's whole evaluation, for the deploy audit. */
+export interface Inspection {
+  /** The configuration as far as it could be read. */
+  readonly config: Config;
+  /** What loadConfig refuses to start over, in its order: the parse problems, then the refusing rules' messages. */
+  readonly problems: string[];
+  /** The variables that could not be read or parsed (all refused, whatever DEBUG says), with the variable named. */
+  readonly parseProblems: ParseProblem[];
+  /**
+   * Every security rule that fired (rules.ts), judged as production: the same whatever DEBUG says, with what the
+   * loader did about each (`outcome`) under the DEBUG it was given.
+   */
+  readonly findings: RuleFinding[];
+}
+
+/** Every secret value a configuration holds (schema-marked settings, each fallback, the database password). */
+export function secretValues(config: Config): string[] {
+  const found: string[] = [];
+  for (const name of settingNames) {
+    const definition: Setting<unknown> = settings[name];
+    if (!definition.secret) continue;
+    const value = config.values[name] as unknown;
+    if (typeof value === 'string') found.push(value);
+    else if (Array.isArray(value)) found.push(...value.filter((v): v is string => typeof v === 'string'));
+  }
+  if (config.values.DATABASE_URL) found.push(config.values.DATABASE_URL.url);
+  const target = config.databaseTarget;
+  if (target.kind === 'postgres' && target.password) found.push(target.password);
+  return [...new Set(found)].filter((value) => value.length > 0);
+}
+
+function describeDatabase(values: SettingValues, unparsed: ReadonlySet<string>, cwd: string): DatabaseTarget {
+  const url = values.DATABASE_URL;
+  if (url) {
+    const { user, password, host, port, database } = url;
+    return { kind: 'postgres', from: 'DATABASE_URL', user, password, host, port, database };
+  }
+  // Given but unusable: still PostgreSQL (its parse problem refuses the start), described by nothing.
+  if (unparsed.has('DATABASE_URL')) return { kind: 'postgres', from: 'DATABASE_URL' };
+  if (values.POSTGRES_DB !== undefined) {
+    return {
+      kind: 'postgres',
+      from: 'POSTGRES_DB',
+      user: values.POSTGRES_USER,
+      password: values.POSTGRES_PASSWORD,
+      host: values.DB_HOST,
+      port: values.DB_PORT,
+      database: values.POSTGRES_DB,
+    };
+  }
+  const dataDir = values.DATA_DIR ?? './data';
+  return { kind: 'embedded', dataDir: dataDir === MEMORY_DATA_DIR ? dataDir : resolve(cwd, dataDir) };
+}
+
+/** The driver's options for the target: DATABASE_URL is given to node-postgres as written. */
+function driverOptions(target: DatabaseTarget, values: SettingValues): DatabaseConfig {
+  if (target.kind === 'embedded') return target;
+  if (target.from === 'DATABASE_URL') {
+    return values.DATABASE_URL ? { kind: 'postgres', connectionString: values.DATABASE_URL.url } : { kind: 'postgres' };
+  }
+  const { host, port, user, password, database } = target;
+  return { kind: 'postgres', host, port, user, password, database };
+}
+
 /**
  * The loader's whole evaluation without the refusal: the configuration as far as it could be read,
- * and the problems `loadConfig` would refuse to start over. For the deploy audit, which must report
- * an insecure configuration rather than stop at it; the server itself only ever uses loadConfig.
+ * and the problems `loadConfig` would refuse to start over, with the structured parse problems and
+ * rule findings behind them. For the deploy audit, which must report an insecure configuration
+ * rather than stop at it; the server itself only ever uses loadConfig.
  */
-export function inspectConfig(options: LoadOptions = {}): { config: Config; problems: string[] } {
+export function inspectConfig(options: LoadOptions = {}): Inspection {
   const cwd = options.cwd ?? process.cwd();
   const processEnv = options.env ?? process.env;
   const fromDotEnv = options.dotEnv === false ? {} : readDotEnv(cwd);
-  const problems: string[] = [];
-  const warnings: string[] = [];
+  const parseProblems: ParseProblem[] = [];
+  const refuse = (setting: string, message: string) => parseProblems.push({ setting, message });
+  /** Settings with a value that did not parse: no rule judges them. */
+  const unparsed = new Set<SettingName>();
 
   // An empty string counts as unset, wherever it comes from.
   const lookup = (name: string): { value: string; source: '.env' | 'env' } | undefined => {
@@ -114,9 +190,9 @@ export function inspectConfig(options: LoadOptions = {}): { config: Config; prob
     let raw: string | undefined;
     let source: Config['sources'][SettingName] = 'default';
     if (fileVar && !definition.file) {
-      problems.push(`${name}_FILE: ${name} cannot be read from a file; set ${name} itself`);
+      refuse(`${name}_FILE`, `${name}_FILE: ${name} cannot be read from a file; set ${name} itself`);
     } else if (fileVar && direct) {
-      problems.push(`${name} and ${name}_FILE are both set; keep one`);
+      refuse(name, `${name} and ${name}_FILE are both set; keep one`);
     } else if (fileVar) {
       try {
         raw = stripOneNewline(readFileSync(resolve(cwd, fileVar.value), 'utf8'));
@@ -124,7 +200,7 @@ export function inspectConfig(options: LoadOptions = {}): { config: Config; prob
         if (raw === '') raw = undefined;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-        problems.push(`${name}_FILE: cannot read "${fileVar.value}" (${code})`);
+        refuse(`${name}_FILE`, `${name}_FILE: cannot read "${fileVar.value}" (${code})`);
       }
     } else if (direct) {
       raw = direct.value;
@@ -141,121 +217,40 @@ export function inspectConfig(options: LoadOptions = {}): { config: Config; prob
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       const shown = definition.secret ? '' : ` (got "${raw}")`;
-      problems.push(`${name}: ${error.message}${shown}`);
+      refuse(name, `${name}: ${error.message}${shown}`);
+      unparsed.add(name);
     }
   }
 
   for (const [name, why] of Object.entries(RETIRED)) {
-    if (lookup(name)) problems.push(`${name} ${why}`);
+    if (lookup(name)) refuse(name, `${name} ${why}`);
   }
 
   const typed = values as SettingValues;
   const debug = typed.DEBUG ?? false;
-  // With DEBUG off these are fatal; with it on, warnings.
-  const insecure = (problem: string) => (debug ? warnings : problems).push(problem);
+  const databaseTarget = describeDatabase(typed, unparsed, cwd);
+  const findings = evaluateRules({ values: typed, database: databaseTarget }, { debug, unparsed });
 
-  if (debug) warnings.push('DEBUG is on: production refusals are only warnings and 500 answers carry detail');
-
-  // Hosts
-  const hosts = typed.ALLOWED_HOSTS ?? [];
-  if (hosts.length === 0) problems.push('ALLOWED_HOSTS: lists no host, so every request would be refused');
-  for (const host of hosts) {
-    const problem = hostPatternProblem(host);
-    if (problem) problems.push(`ALLOWED_HOSTS: ${problem}`);
-  }
-  if (hosts.includes('*')) insecure('ALLOWED_HOSTS: contains "*", which accepts any Host header; list your domains');
-  // Behind nginx every request carries Host: DOMAIN; a list that does not allow it would refuse them all.
-  if (typed.DOMAIN !== undefined && !createHostMatcher(hosts)(typed.DOMAIN)) {
-    problems.push(
-      `ALLOWED_HOSTS: does not allow DOMAIN (${typed.DOMAIN}), so every request through nginx would be refused`,
-    );
-  }
-
-  // Origins: never a wildcard, whatever the mode.
-  for (const origin of typed.CORS_ALLOWED_ORIGINS ?? []) {
-    const problem = originProblem(origin);
-    if (problem) problems.push(`CORS_ALLOWED_ORIGINS: ${problem}`);
-    else if (!debug && origin.startsWith('http:') && !isLocalOrigin(origin)) {
-      warnings.push(`CORS_ALLOWED_ORIGINS: "${origin}" is not HTTPS`);
-    }
-  }
-
-  // Database
-  let database: DatabaseConfig;
-  let dbUser: string | undefined;
-  let dbPassword: string | undefined;
-  if (typed.DATABASE_URL !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(typed.DATABASE_URL);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname) {
-      problems.push('DATABASE_URL: is not a postgres://user:password@host:port/database URL');
-    } else {
-      dbUser = decodeURIComponent(url.username);
-      dbPassword = decodeURIComponent(url.password);
-    }
-    database = { kind: 'postgres', connectionString: typed.DATABASE_URL };
-  } else if (typed.POSTGRES_DB !== undefined) {
-    dbUser = typed.POSTGRES_USER;
-    dbPassword = typed.POSTGRES_PASSWORD;
-    database = {
-      kind: 'postgres',
-      host: typed.DB_HOST,
-      port: typed.DB_PORT,
-      user: typed.POSTGRES_USER,
-      password: typed.POSTGRES_PASSWORD,
-      database: typed.POSTGRES_DB,
-    };
-  } else {
-    const dataDir = typed.DATA_DIR ?? './data';
-    database = { kind: 'embedded', dataDir: dataDir === MEMORY_DATA_DIR ? dataDir : resolve(cwd, dataDir) };
-  }
-  if (database.kind === 'postgres' && dbPassword) {
-    if (isPlaceholderPassword(dbPassword))
-      insecure('POSTGRES_PASSWORD: is a known placeholder value; set a strong password');
-    else if (dbUser && dbPassword === dbUser)
-      insecure('POSTGRES_PASSWORD: equals the user name; set a strong password');
-  }
-
-  // Signing keys
-  const secretKey = typed.SECRET_KEY;
-  if (secretKey === undefined) {
-    if (database.kind === 'postgres') {
-      problems.push('SECRET_KEY: is not set; it is required with PostgreSQL (make one with `npm run secret`)');
-    }
-  } else {
-    const weakness = secretKeyWeakness(secretKey);
-    if (weakness) insecure(`SECRET_KEY: ${weakness}; make one with \`npm run secret\``);
-  }
-  const fallbacks = typed.SECRET_KEY_FALLBACKS ?? [];
-  fallbacks.forEach((key, index) => {
-    const weakness = secretKeyWeakness(key);
-    if (weakness) insecure(`SECRET_KEY_FALLBACKS: entry ${index + 1} ${weakness}`);
-  });
-
-  if ((typed.WEB_CONCURRENCY ?? 1) > 1 && database.kind === 'embedded') {
-    problems.push(
-      'WEB_CONCURRENCY: must be 1 with the embedded database, which only one process may open; use PostgreSQL to run several',
-    );
-  }
-
-  if (typed.TRUST_PROXY === true && !debug) {
-    warnings.push('TRUST_PROXY: is true, so any client can forge its address; list the proxy addresses instead');
+  const problems = parseProblems.map((problem) => problem.message);
+  const warnings: string[] = [];
+  for (const finding of findings) {
+    if (finding.outcome === 'refused') problems.push(finding.message);
+    else if (finding.outcome === 'warned') warnings.push(finding.message);
   }
 
   return {
     config: {
       values: typed,
       debug,
-      database,
-      secretKey,
-      secretKeyFallbacks: fallbacks,
+      database: driverOptions(databaseTarget, typed),
+      databaseTarget,
+      secretKey: typed.SECRET_KEY,
+      secretKeyFallbacks: typed.SECRET_KEY_FALLBACKS ?? [],
       warnings,
       sources,
     },
     problems,
+    parseProblems,
+    findings,
   };
 }

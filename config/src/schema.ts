@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { parsePostgresUrl } from './database.js';
 import {
   csv,
   type Group,
@@ -67,7 +68,7 @@ export const settings = {
   }),
   SECRET_KEY: setting({
     group: 'Core',
-    doc: 'Key for the keyed hash (HMAC-SHA256) under which session tokens are stored. At least 50 characters with 5 or more distinct ones; make one with `npm run secret`. Required with PostgreSQL; with the embedded database a key is generated once into `DATA_DIR` when unset.',
+    doc: 'Key for the keyed hash (HMAC-SHA256) under which session tokens are stored. At least 50 characters with 5 or more distinct ones, and no whitespace; make one with `npm run secret`. Required with PostgreSQL; with the embedded database a key is generated once into `DATA_DIR` when unset.',
     example: '',
     secret: true,
     file: true,
@@ -103,7 +104,8 @@ export const settings = {
     file: true,
     exampleCommented: true,
     example: 'postgres://tasks:change-me@localhost:5432/tasks',
-    parse: parseText,
+    // Parsed here, once, into its parts (database.ts); the loader, the rules and the auditor read those.
+    parse: parsePostgresUrl,
   }),
   POSTGRES_DB: setting({
     group: 'Database',
@@ -202,7 +204,7 @@ export const settings = {
   }),
   TRUST_PROXY: setting({
     group: 'HTTP',
-    doc: 'Whether to believe `X-Forwarded-For`/`-Proto`/`-Host`: `false`, a comma-separated list of proxy addresses or CIDRs (`loopback`, `uniquelocal` allowed), a hop count, or `true` (any sender; only when nothing but the proxy can reach the server).',
+    doc: 'Whether to believe `X-Forwarded-For`/`-Proto`/`-Host`: `false`, a comma-separated list of proxy addresses or CIDRs (`loopback`, `uniquelocal` allowed), a hop count, or `true` (a hop count, like `true`, believes whoever connects: only when nothing but the proxy can reach the server; the server warns about both).',
     default: 'false',
     parse: parseTrustProxy,
   }),
