@@ -80,6 +80,39 @@ describe('the start-up log says where to open the app', () => {
   });
 });
 
+describe('an unreachable database is named by its address, never by its credentials', () => {
+  it.each([
+    ['a closed port on this machine', { DB_HOST: '127.0.0.1', DB_PORT: '1' }, '127.0.0.1:1 (DB_HOST, DB_PORT)'],
+    [
+      'a host name that does not resolve (DB_HOST=db copied from the compose example)',
+      { DB_HOST: 'db.invalid' },
+      'db.invalid:5432 (DB_HOST, DB_PORT)',
+    ],
+  ])('%s', async (_case, where, address) => {
+    const password = 'a-real-looking-password-7Qx9';
+    const env = {
+      ...where,
+      POSTGRES_DB: 'tasks',
+      POSTGRES_USER: 'tasks',
+      POSTGRES_PASSWORD: password,
+      SECRET_KEY: STRONG_KEY,
+      DB_CONNECT_TIMEOUT: '200ms',
+    };
+    const proc = run(env, mkdtempSync(join(tmpdir(), 'ironclad-nodb-')));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!proc.output().includes('not reachable yet') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(proc.output()).toContain(`database not reachable yet at ${address} (attempt 1/`);
+      expect(proc.output()).not.toContain(password);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  });
+});
+
 describe('a stop while starting', () => {
   it('SIGTERM while the embedded database is still being created exits 0', async () => {
     const proc = run({}, mkdtempSync(join(tmpdir(), 'ironclad-early-stop-')));

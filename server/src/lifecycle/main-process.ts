@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import { type Config, ConfigError, loadConfig } from '@ironclad/config/load';
 import { isDatabaseUnavailable } from '../http/errors.js';
 import { supervise } from './cluster.js';
+import { databaseAddress } from './database-address.js';
 import { exitWithConfigError } from './exit.js';
 import { type Signals, start } from './start.js';
 
@@ -23,11 +24,10 @@ export function main(signals: Signals): void {
   }
   start(config, signals).catch((error) => {
     if (error instanceof ConfigError) exitWithConfigError(error);
-    // Startup failures (port in use, database unreachable): say what, not the secrets around it.
+    // Startup failures (port in use, database unreachable): say what and where, never the secrets around it.
     const { code, message } = error as NodeJS.ErrnoException;
-    process.stderr.write(
-      `Failed to start: ${code ? `${code} ` : ''}${isDatabaseUnavailable(error) ? 'database unreachable' : message}\n`,
-    );
+    const what = isDatabaseUnavailable(error) ? `database unreachable at ${databaseAddress(config)}` : message;
+    process.stderr.write(`Failed to start: ${code ? `${code} ` : ''}${what}\n`);
     process.exit(1);
   });
 }

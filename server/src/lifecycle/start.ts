@@ -7,19 +7,20 @@ import type { Config } from '@ironclad/config/load';
 import { buildApp } from '../app.js';
 import { type Database, openDatabase } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../http/errors.js';
+import { databaseAddress } from './database-address.js';
 import { resolveSecretKey } from './secret-key.js';
 import { whereToOpen } from './where-to-open.js';
 
 const MIGRATION_ATTEMPTS = 15;
 
-async function migrateWithRetry(database: Database, log: (message: string) => void): Promise<void> {
+async function migrateWithRetry(database: Database, address: string, log: (message: string) => void): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await database.migrate();
       return;
     } catch (error) {
       if (!isDatabaseUnavailable(error) || attempt >= MIGRATION_ATTEMPTS) throw error;
-      log(`database not reachable yet (attempt ${attempt}/${MIGRATION_ATTEMPTS}); retrying in 1s`);
+      log(`database not reachable yet at ${address} (attempt ${attempt}/${MIGRATION_ATTEMPTS}); retrying in 1s`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
@@ -64,7 +65,7 @@ export async function start(config: Config, signals: Signals): Promise<void> {
   if (key.origin === 'stored') log.info({ path: key.path }, 'SECRET_KEY not set: using the key generated earlier');
 
   if (!requested()) {
-    await migrateWithRetry(database, (message) => log.warn(message));
+    await migrateWithRetry(database, databaseAddress(config), (message) => log.warn(message));
     log.info({ database: database.kind }, 'database ready');
   }
 
