@@ -29,6 +29,7 @@ import { clientErrorHandler } from './http/wire.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
 import { PasswordHasher } from './users/passwords.js';
+import { UsersRepository } from './users/repository.js';
 import { userRoutes } from './users/routes.js';
 import { SessionStore } from './users/sessions.js';
 import { TokenHasher } from './users/tokens.js';
@@ -144,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(userRoutes, {
     prefix: '/api/v1/users',
-    db: database.db,
+    repository: new UsersRepository(database.db),
     sessions,
     authenticate: app.authenticate,
     allowedOrigins,

@@ -1,7 +1,7 @@
 /** The central error handler: what a client sees of a crash (nothing), and what the log keeps (everything but secrets). */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../src/http/errors.js';
+import { isDatabaseUnavailable } from '../src/db/unavailable.js';
 import { describeOn, startTestApp, type TestApp } from './helpers.js';
 
 const LEAKY = 'boom at /work/main/server/src/secret.ts SELECT password_hash FROM users';

@@ -5,6 +5,7 @@
  */
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { FastifyError, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { ErrorAnswer } from './error-answer.js';
 import { fieldErrors } from './validation.js';
 
@@ -28,8 +29,6 @@ export const notFound = () => new HttpError(404, NOT_FOUND_MESSAGE);
 export function badRequest(fields: Record<string, string>, message = 'Invalid request body.') {
   return new HttpError(400, message, { fields });
 }
-
-export class ServiceUnavailableError extends Error {}
 
 const GENERIC: Record<number, string> = {
   400: 'Bad request.',
@@ -60,47 +59,6 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_MAX_PARAM_LENGTH: [404, NOT_FOUND_MESSAGE],
   FST_ERR_ASYNC_CONSTRAINT: [400, GENERIC[400] as string],
 };
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '57014', // query_canceled (statement_timeout)
-  '53300', // too_many_connections
-]);
-
-const CONNECTION_MESSAGES = [
-  'Connection terminated',
-  'timeout exceeded when trying to connect',
-  'Query read timeout',
-  'Client has encountered a connection error',
-  'Connection terminated unexpectedly',
-  'connect ECONNREFUSED',
-];
-
-/** Is this (or what caused it) the database being unreachable or too slow, rather than a bug? */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  if (depth > 5 || error === null || typeof error !== 'object') return false;
-  if (error instanceof ServiceUnavailableError) return true;
-  const { code, message, cause, errors } = error as {
-    code?: unknown;
-    message?: unknown;
-    cause?: unknown;
-    errors?: unknown;
-  };
-  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
-  if (typeof message === 'string' && CONNECTION_MESSAGES.some((part) => message.includes(part))) return true;
-  if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
-  return isDatabaseUnavailable(cause, depth + 1);
-}
 
 export interface ErrorBody {
   error: string;

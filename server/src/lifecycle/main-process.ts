@@ -4,7 +4,7 @@
  */
 import cluster from 'node:cluster';
 import { type Config, ConfigError, loadConfig } from '@ironclad/config/load';
-import { isDatabaseUnavailable } from '../http/errors.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { supervise } from './cluster.js';
 import { databaseAddress } from './database-address.js';
 import { exitWithConfigError } from './exit.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '@ironclad/config/load';
 import { buildApp } from '../app.js';
 import { type Database, openDatabase } from '../db/connect.js';
-import { isDatabaseUnavailable } from '../http/errors.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { databaseAddress } from './database-address.js';
 import { resolveSecretKey } from './secret-key.js';
 import { whereToOpen } from './where-to-open.js';

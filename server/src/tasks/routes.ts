@@ -1,9 +1,9 @@
 /** /api/v1/tasks/: the caller's own tasks, nobody else's. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from 'typebox';
+import { type Authenticate, authOf } from '../http/auth.js';
 import { notFound } from '../http/errors.js';
-import { type Authenticate, authOf } from '../users/authenticate.js';
-import { Message } from '../users/schemas.js';
+import { Message } from '../http/schemas.js';
 import type { TaskChanges, TaskRepository } from './repository.js';
 import { CreateHeaders, LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskParams, TaskPatch } from './schemas.js';
 
@@ -20,7 +20,7 @@ function cleaned(body: Static<typeof TaskPatch>): TaskChanges {
   return changes;
 }
 
-export async function taskRoutes(app: FastifyInstance, { repository, authenticate }: TaskRoutesOptions): Promise<void> {
+export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { repository, authenticate }) => {
   app.addHook('onRequest', authenticate);
 
   app.get(
@@ -36,7 +36,7 @@ export async function taskRoutes(app: FastifyInstance, { repository, authenticat
       },
     },
     async (request) => {
-      const query = request.query as Static<typeof ListQuery>;
+      const { query } = request;
       const completed = query.completed === undefined ? undefined : query.completed === 'true';
       return repository.list(authOf(request).userId, query.limit ?? LIST_LIMIT_DEFAULT, query.offset ?? 0, completed);
     },
@@ -55,16 +55,11 @@ export async function taskRoutes(app: FastifyInstance, { repository, authenticat
       },
     },
     async (request, reply) => {
-      const changes = cleaned(request.body as Static<typeof TaskInput>);
-      const key = (request.headers as Static<typeof CreateHeaders>)['idempotency-key'];
+      const { title, description = '', completed = false } = request.body;
       const { task, replayed } = await repository.create(
         authOf(request).userId,
-        {
-          title: changes.title as string,
-          description: changes.description ?? '',
-          completed: changes.completed ?? false,
-        },
-        key,
+        { title: title.trim(), description, completed },
+        request.headers['idempotency-key'],
       );
       if (replayed) reply.header('idempotent-replayed', 'true');
       reply.code(201);
@@ -76,30 +71,41 @@ export async function taskRoutes(app: FastifyInstance, { repository, authenticat
     '/:id/',
     { schema: { params: TaskParams, response: { 200: Task }, tags: ['tasks'], summary: 'One of my tasks' } },
     async (request) => {
-      const { id } = request.params as Static<typeof TaskParams>;
+      const { id } = request.params;
       const task = await repository.find(authOf(request).userId, id);
       if (!task) throw notFound();
       return task;
     },
   );
 
-  const update = async (request: import('fastify').FastifyRequest) => {
-    const { id } = request.params as Static<typeof TaskParams>;
-    const task = await repository.update(authOf(request).userId, id, cleaned(request.body as Static<typeof TaskPatch>));
-    if (!task) throw notFound();
-    return task;
-  };
-  const updateSchema = { params: TaskParams, body: TaskPatch, response: { 200: Task }, tags: ['tasks'] };
-  app.put('/:id/', { schema: { ...updateSchema, summary: 'Change some fields of a task' } }, update);
-  app.patch('/:id/', { schema: { ...updateSchema, summary: 'Change some fields of a task' } }, update);
+  // PUT and PATCH are both partial updates, as in the seed.
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: '/:id/',
+      schema: {
+        params: TaskParams,
+        body: TaskPatch,
+        response: { 200: Task },
+        tags: ['tasks'],
+        summary: 'Change some fields of a task',
+      },
+      handler: async (request) => {
+        const { id } = request.params;
+        const task = await repository.update(authOf(request).userId, id, cleaned(request.body));
+        if (!task) throw notFound();
+        return task;
+      },
+    });
+  }
 
   app.delete(
     '/:id/',
     { schema: { params: TaskParams, response: { 200: Message }, tags: ['tasks'], summary: 'Delete a task' } },
     async (request) => {
-      const { id } = request.params as Static<typeof TaskParams>;
+      const { id } = request.params;
       if (!(await repository.remove(authOf(request).userId, id))) throw notFound();
       return { message: `Task ${id} has been deleted.` };
     },
   );
-}
+};

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import { FORBIDDEN, FORBIDDEN_MULTILINE } from '../http/text-rules.js';
+import { Timestamp } from '../http/schemas.js';
+import { FORBIDDEN, FORBIDDEN_MULTILINE } from '../rules/text.js';
 
 export const TITLE_MAX = 255;
 export const DESCRIPTION_MAX = 10_000;
@@ -35,8 +36,8 @@ export const Task = Type.Object({
   title: Type.String(),
   description: Type.String(),
   completed: Type.Boolean(),
-  created_at: Type.String({ format: 'date-time' }),
-  updated_at: Type.String({ format: 'date-time' }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
 });
 
 export const CreateHeaders = Type.Object({

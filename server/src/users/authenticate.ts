@@ -1,25 +1,14 @@
 /**
- * The token check for protected routes: `Authorization: Token <key>` (the
- * seed's DRF scheme) or `Bearer <key>`. Runs in onRequest, before the body
- * is read, so an anonymous caller costs no parsing or validation.
+ * The token check for protected routes: `Authorization: Token <key>` (the seed's DRF scheme) or
+ * `Bearer <key>`, else the session cookie. Runs in onRequest, before the body is read, so an anonymous
+ * caller costs no parsing or validation. The contract it fulfils (AuthContext, `request.auth`, authOf,
+ * the 401s) is http/auth.ts, which tasks/ uses without depending on users/.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { crossSiteProblem } from '../http/csrf.js';
-import { HttpError } from '../http/errors.js';
+import type { FastifyRequest } from 'fastify';
+import { type Authenticate, invalidToken, missingCredentials } from '../http/auth.js';
+import { crossSiteProblem } from './csrf.js';
 import { tokenFromCookie } from './session-cookie.js';
-import type { AuthContext, SessionStore } from './sessions.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: AuthContext | null;
-  }
-}
-
-const CHALLENGE = { 'www-authenticate': 'Token realm="api"' };
-
-export const missingCredentials = () =>
-  new HttpError(401, 'Authentication credentials were not provided.', {}, CHALLENGE);
-export const invalidToken = () => new HttpError(401, 'Invalid or expired token.', {}, CHALLENGE);
+import type { SessionStore } from './sessions.js';
 
 export function tokenFromRequest(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -30,8 +19,6 @@ export function tokenFromRequest(request: FastifyRequest): string | undefined {
   if (scheme !== 'token' && scheme !== 'bearer') return '';
   return header.slice(space + 1).trim();
 }
-
-export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /**
  * The `Authorization` header wins when present. Otherwise the session cookie counts, and then a
@@ -50,10 +37,4 @@ export function buildAuthenticate(sessions: SessionStore, allowedOrigins: Readon
     if (!auth) throw invalidToken();
     request.auth = auth;
   };
-}
-
-/** For handlers behind `authenticate`: the context is always there. */
-export function authOf(request: FastifyRequest): AuthContext {
-  if (!request.auth) throw invalidToken();
-  return request.auth;
 }

@@ -1,21 +1,22 @@
 /** /api/v1/users/: signup, login, info, logout. */
 import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RateLimit } from '@ironclad/config/types';
-import { eq } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '../db/connect.js';
-import { users } from '../db/schema.js';
-import { browserCrossSiteProblem } from '../http/csrf.js';
+import type { FastifyRequest } from 'fastify';
+import { type Authenticate, authOf, invalidToken } from '../http/auth.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
-import { type Authenticate, authOf } from './authenticate.js';
+import { Message } from '../http/schemas.js';
+import { browserCrossSiteProblem } from './csrf.js';
+import { normalizeEmail } from './email.js';
 import { dummyPasswordHash, type PasswordHasher, passwordProblem } from './passwords.js';
-import { LoginBody, Message, SignupBody, TokenResponse, UserInfo } from './schemas.js';
+import type { UsersRepository } from './repository.js';
+import { LoginBody, SignupBody, TokenResponse, UserInfo } from './schemas.js';
 import { clearSessionCookie, sessionBody, setSessionCookie } from './session-cookie.js';
 import type { SessionStore } from './sessions.js';
 
 export interface UserRoutesOptions {
-  db: Db;
+  repository: UsersRepository;
   sessions: SessionStore;
   authenticate: Authenticate;
   passwords: PasswordHasher;
@@ -27,28 +28,16 @@ export interface UserRoutesOptions {
 }
 
 const WRONG_CREDENTIALS = 'Invalid email or password.';
-const UNIQUE_VIOLATION = '23505';
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    if ((current as { code?: unknown }).code === UNIQUE_VIOLATION) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-export async function userRoutes(app: FastifyInstance, options: UserRoutesOptions): Promise<void> {
-  const { db, sessions, authenticate, passwords, limiter, limits, allowedOrigins, tokenTtlMs } = options;
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
+  const { repository, sessions, authenticate, passwords, limiter, limits, allowedOrigins, tokenTtlMs } = options;
   // Signup and login set the session cookie, so a page on another site must not be able to start them.
   const refuseCrossSite = async (request: FastifyRequest) => {
     const problem = browserCrossSiteProblem(request, allowedOrigins);
     if (problem) throw problem;
   };
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
+  // The limiter's key functions take any request, so the body is looked at as untyped here.
   const byAccount = (request: FastifyRequest) => {
     const email = (request.body as { email?: unknown } | undefined)?.email;
     const digest = createHash('sha256')
@@ -57,6 +46,7 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
     return `login-account:${digest}`;
   };
   // Mobile keyboards and copy-paste add spaces around emails: trim before the schema checks the format.
+  // Before validation the body is whatever the client sent (the type provider types it only after).
   app.addHook('preValidation', async (request) => {
     const body = request.body as { email?: unknown } | undefined;
     if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
@@ -71,26 +61,20 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       onRequest: [refuseCrossSite, limiter(limits.signup, byIp('signup-ip'))],
     },
     async (request, reply) => {
-      const body = request.body as { email: string; password: string };
+      const { body } = request;
       const email = normalizeEmail(body.email);
       const problem = passwordProblem(body.password, email);
       if (problem) throw badRequest({ password: problem });
       const passwordHash = await passwords.hash(body.password);
-      try {
-        const token = await db.transaction(async (tx) => {
-          const [user] = await tx.insert(users).values({ email, passwordHash }).returning({ id: users.id });
-          return sessions.issue((user as { id: number }).id, tx as unknown as Db);
+      const created = await repository.create(email, passwordHash, (userId, tx) => sessions.issue(userId, tx));
+      if (!created) {
+        throw new HttpError(409, 'An account with this email already exists.', {
+          fields: { email: 'is already registered' },
         });
-        setSessionCookie(request, reply, token, tokenTtlMs);
-        reply.code(201);
-        return sessionBody(request, token, email);
-      } catch (error) {
-        if (isUniqueViolation(error))
-          throw new HttpError(409, 'An account with this email already exists.', {
-            fields: { email: 'is already registered' },
-          });
-        throw error;
       }
+      setSessionCookie(request, reply, created.value, tokenTtlMs);
+      reply.code(201);
+      return sessionBody(request, created.value, email);
     },
   );
 
@@ -107,13 +91,9 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       preHandler: limiter(limits.loginAccount, byAccount),
     },
     async (request, reply) => {
-      const body = request.body as { email: string; password: string };
+      const { body } = request;
       const email = normalizeEmail(body.email);
-      const [user] = await db
-        .select({ id: users.id, passwordHash: users.passwordHash })
-        .from(users)
-        .where(eq(users.email, email))
-        .limit(1);
+      const user = await repository.credentials(email);
       // Same work for a known and an unknown email: always one argon2 verification.
       const ok = await passwords.verify(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
       if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
@@ -131,12 +111,9 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       onRequest: authenticate,
     },
     async (request) => {
-      const { userId } = authOf(request);
-      const [user] = await db
-        .select({ id: users.id, email: users.email, created_at: users.createdAt })
-        .from(users)
-        .where(eq(users.id, userId));
-      if (!user) throw new HttpError(401, 'Invalid or expired token.');
+      // The session outlived its account only in a race with a deletion: the token names no one now.
+      const user = await repository.info(authOf(request).userId);
+      if (!user) throw invalidToken();
       return user;
     },
   );
@@ -157,4 +134,4 @@ export async function userRoutes(app: FastifyInstance, options: UserRoutesOption
       return { message: 'Logged out.' };
     },
   );
-}
+};

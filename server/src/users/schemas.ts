@@ -1,12 +1,14 @@
 import { Type } from 'typebox';
-import { NO_FORBIDDEN } from '../http/text-rules.js';
+import { Timestamp } from '../http/schemas.js';
+import { NO_FORBIDDEN } from '../rules/text.js';
+import { EMAIL_MAX_LENGTH } from './email.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 export const Email = Type.String({
   format: 'email',
-  maxLength: 254,
+  maxLength: EMAIL_MAX_LENGTH,
   pattern: NO_FORBIDDEN,
-  errorMessage: 'must be a valid email address (at most 254 characters)',
+  errorMessage: `must be a valid email address (at most ${EMAIL_MAX_LENGTH} characters)`,
   examples: ['ada@example.com'],
 });
 
@@ -28,7 +30,7 @@ export const LoginBody = Type.Object(
   {
     email: Type.String({
       minLength: 1,
-      maxLength: 254,
+      maxLength: EMAIL_MAX_LENGTH,
       pattern: NO_FORBIDDEN,
       errorMessage: 'must be an email address',
     }),
@@ -48,7 +50,5 @@ export const TokenResponse = Type.Object({ token: Type.Optional(Type.String()), 
 export const UserInfo = Type.Object({
   id: Type.Integer(),
   email: Type.String(),
-  created_at: Type.String({ format: 'date-time' }),
+  created_at: Timestamp,
 });
-
-export const Message = Type.Object({ message: Type.String() });

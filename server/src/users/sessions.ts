@@ -2,13 +2,8 @@
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { sessions, users } from '../db/schema.js';
+import type { AuthContext } from '../http/auth.js';
 import { generateToken, looksLikeToken, type TokenHasher } from './tokens.js';
-
-export interface AuthContext {
-  sessionId: number;
-  userId: number;
-  email: string;
-}
 
 export class SessionStore {
   private readonly lookupStatement;

@@ -4,8 +4,9 @@
  * before their body is read, so an anonymous caller costs no parsing or validation.
  */
 import fp from 'fastify-plugin';
-import { type Authenticate, buildAuthenticate } from '../../users/authenticate.js';
+import { buildAuthenticate } from '../../users/authenticate.js';
 import type { SessionStore } from '../../users/sessions.js';
+import type { Authenticate } from '../auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

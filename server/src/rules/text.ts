@@ -1,4 +1,7 @@
 /**
+ * The text rules every feature shares (tasks' titles and descriptions, users' emails and passwords); each
+ * feature's schemas add their own lengths. Pure: no Fastify, no database.
+ *
  * Characters no stored text may contain, as regular-expression class bodies for route schemas
  * (TypeBox compiles patterns with the `u` flag, so a lone surrogate is one unit and a valid pair is
  * not matched): C0 and C1 control characters, DEL, and unpaired UTF-16 surrogates (which cannot

@@ -6,7 +6,7 @@
  * that supports SameSite cookies sends at least one of them, and other clients use the header scheme.
  */
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from './errors.js';
+import { HttpError } from '../http/errors.js';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -1,0 +1,36 @@
+/**
+ * The contract between authentication (users/authenticate.ts, which fulfils it) and every route that
+ * needs the caller (users and tasks alike): who the caller is, the hook type that finds out, and the
+ * 401s it answers. Here, not in users/, so that tasks/ depends on this contract and not on users/.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './errors.js';
+
+/** The caller behind a valid session token. */
+export interface AuthContext {
+  sessionId: number;
+  userId: number;
+  email: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the Authenticate hook; null until it has run (plugins/authentication.ts decorates it). */
+    auth: AuthContext | null;
+  }
+}
+
+/** An onRequest hook that sets `request.auth` or throws a 401. */
+export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+const CHALLENGE = { 'www-authenticate': 'Token realm="api"' };
+
+export const missingCredentials = () =>
+  new HttpError(401, 'Authentication credentials were not provided.', {}, CHALLENGE);
+export const invalidToken = () => new HttpError(401, 'Invalid or expired token.', {}, CHALLENGE);
+
+/** For handlers behind an Authenticate hook: the context is always there. */
+export function authOf(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw invalidToken();
+  return request.auth;
+}

@@ -1,0 +1,12 @@
+/**
+ * The email rules, written once: the schemas (users/schemas.ts) take the length from here and the routes
+ * the normal form. The database checks the same normal form (db/schema.ts, users_email_normalized).
+ */
+
+/** The longest address SMTP can deliver to (RFC 5321's path limit less the angle brackets). */
+export const EMAIL_MAX_LENGTH = 254;
+
+/** How an email is stored and compared: without surrounding spaces, lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
