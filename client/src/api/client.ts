@@ -8,6 +8,7 @@
 import createClient from 'openapi-fetch';
 import { connection } from './connection';
 import { ApiError, ConnectionError } from './errors';
+import { LIST_LIMIT_MAX } from './limits';
 import type { components, paths } from './schema';
 
 export type Task = paths['/api/v1/tasks/']['post']['responses'][201]['content']['application/json'];
@@ -66,8 +67,8 @@ function isErrorBody(value: unknown): value is ErrorBody {
   return typeof value === 'object' && value !== null && typeof (value as ErrorBody).error === 'string';
 }
 
-/** The largest page the API serves; the list is read page by page. */
-const PAGE = 500;
+/** The largest page the API serves (from its OpenAPI document); the list is read page by page. */
+const PAGE = LIST_LIMIT_MAX;
 
 export const api = {
   signup: (body: Credentials) => call(() => http.POST('/api/v1/users/signup/', { body }), false),

@@ -2,6 +2,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
+import { PASSWORD_MIN } from '../api/limits';
 import { TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
 import { useSession } from './session';
@@ -79,7 +80,7 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
             value={password}
             onChange={(event) => setPassword(event.target.value)}
             error={fields.password}
-            {...(mode === 'signup' ? { hint: 'At least 10 characters; not a common password.' } : {})}
+            {...(mode === 'signup' ? { hint: `At least ${PASSWORD_MIN} characters; not a common password.` } : {})}
           />
           {general && (
             <p className="form-error" role="alert" tabIndex={-1}>
