@@ -26,8 +26,9 @@ const INPUTS: Record<Workspace, string[]> = {
   client: ['client/src', 'client/index.html', 'client/vite.config.ts', 'client/package.json', 'client/public'],
 };
 /**
- * The file each build writes every time it runs: tsc -b (incremental) leaves unchanged outputs alone but always
- * rewrites or re-stamps its build info; Vite rewrites index.html.
+ * The file each build writes every time it runs: tsc -b (incremental) leaves unchanged outputs alone, so each
+ * workspace's build script touches its build info afterwards (a checkout that only touched sources would otherwise
+ * look stale forever); Vite rewrites index.html.
  */
 const STAMP: Record<Workspace, string> = {
   config: 'config/dist/.tsbuildinfo',
