@@ -400,6 +400,33 @@ describe('the ignore files', () => {
     }
   });
 
+  gitTools.it(
+    '.gitignore ignores no source file, example or workspace manifest (a bare `db/` once hid server/src/db/)',
+    () => {
+      const sources = spawnSync(
+        gitTools.paths.git ?? 'git',
+        ['ls-files', '--cached', '--others', '--exclude-standard'],
+        {
+          cwd: REPO,
+          encoding: 'utf8',
+        },
+      ).stdout.split('\n');
+      const candidates = [
+        ...sources.filter((path) => /^(config|server|audit|testkit|client)\/(src|test|drizzle)\//.test(path)),
+        'server/src/db/anything-new.ts',
+        'config/src/data/anything-new.ts',
+        '.env.local.example',
+        ...['config', 'server', 'audit', 'testkit', 'client'].map((workspace) => `${workspace}/package.json`),
+      ];
+      const ignored = spawnSync(gitTools.paths.git ?? 'git', ['check-ignore', '--no-index', '--stdin'], {
+        cwd: REPO,
+        input: candidates.join('\n'),
+        encoding: 'utf8',
+      }).stdout;
+      expect(ignored.split('\n').filter(Boolean)).toEqual([]);
+    },
+  );
+
   it('.dockerignore keeps secrets, .git and node_modules out of every build context', () => {
     const patterns = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
     for (const path of [...mustIgnore, '.git', '.git/config', 'server/node_modules/x/index.js', 'secrets']) {
