@@ -117,14 +117,30 @@ export interface Gate {
 }
 
 /**
- * Checks every need of one suite. Missing and not required: prints one SKIPPED line and returns a closed gate.
- * Missing and required (its REQUIRE_* variable is 1): throws, which fails the test file that asked.
+ * `fn`, announcing the skip the first time a suite or test is declared through it: a file that imports a gate but
+ * declares nothing behind it (a shared helper's) prints nothing.
+ */
+function announcing<F extends object>(fn: F, announce: () => void): F {
+  return new Proxy(fn, {
+    apply(target, self, args) {
+      announce();
+      return Reflect.apply(target as (...a: unknown[]) => unknown, self, args);
+    },
+    get(target, property, receiver) {
+      announce();
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
+/**
+ * Checks every need of one suite. Missing and not required: a closed gate, whose describe/it skip and print one
+ * SKIPPED line saying why. Missing and required (its REQUIRE_* variable is 1): throws, which fails the test file.
  */
 export async function gateFor(suite: string, needs: readonly Need[]): Promise<Gate> {
   const paths: Partial<Record<Tool, string>> = {};
   const reasons: string[] = [];
   const required = new Set<string>();
-  const toInstall: string[] = [];
   for (const need of needs) {
     if (need === 'postgres') {
       const reason = await postgresMissing();
@@ -137,22 +153,32 @@ export async function gateFor(suite: string, needs: readonly Need[]): Promise<Ga
     const path = findTool(need);
     if (path) paths[need] = path;
     else {
-      reasons.push(need === 'chromium' ? `no Chromium at ${CHROMIUM} (or set CHROMIUM_PATH)` : need);
-      toInstall.push(PACKAGE[need]);
+      reasons.push(
+        need === 'chromium'
+          ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
+          : `${need} is not installed (apt-get install ${PACKAGE[need]})`,
+      );
       required.add(REQUIRE_VARIABLE[need]);
     }
   }
-  const missing =
-    reasons.length === 0
-      ? undefined
-      : `missing ${reasons.join(', ')}${toInstall.length > 0 ? ` (apt-get install ${toInstall.join(' ')})` : ''}`;
+  const missing = reasons.length === 0 ? undefined : reasons.join('; ');
   if (missing) {
     const demanded = [...required].filter((name) => process.env[name] === '1');
     if (demanded.length > 0) throw new Error(`${suite}: ${demanded.join(', ')}=1 but ${missing}`);
-    process.stderr.write(
-      `\n  SKIPPED ${suite}: ${missing}; set ${[...required].map((name) => `${name}=1`).join(' ')} to make this a failure\n\n`,
-    );
   }
-  const skip = missing !== undefined;
-  return { paths, missing, skip, describe: skip ? describe.skip : describe, it: skip ? it.skip : it };
+  if (!missing) return { paths, missing, skip: false, describe, it };
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    const variables = [...required].map((name) => `${name}=1`).join(' ');
+    process.stderr.write(`\n  SKIPPED ${suite}: ${missing}; set ${variables} to make this a failure\n\n`);
+  };
+  return {
+    paths,
+    missing,
+    skip: true,
+    describe: announcing(describe.skip, announce),
+    it: announcing(it.skip, announce),
+  };
 }
