@@ -95,10 +95,15 @@ export async function signUpInPage(page: Page, url: string, email: string): Prom
   await page.getByLabel('Password').fill(GOOD_PASSWORD);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.getByRole('textbox', { name: 'New task' }).waitFor();
+  // The new account's list has been read: a task added while that read is on its way can be replaced by it.
+  await page.getByText('No tasks yet. Add your first one above.').waitFor();
 }
 
 export async function addTask(page: Page, title: string): Promise<void> {
   await page.getByRole('textbox', { name: 'New task' }).fill(title);
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await page.getByRole('checkbox', { name: title }).waitFor();
+  // The form empties when the save is confirmed, which can render just after the new row: wait for it (an
+  // empty field disables "Add"), so that what comes next does not land on the old draft.
+  await page.getByRole('button', { name: 'Add', exact: true, disabled: true }).waitFor();
 }
