@@ -46,12 +46,14 @@ export const CHECKS = {
   // --- Repository and deployment files ---
   'files.compose.db-port': {
     severity: 'critical',
-    trigger: 'A database service in a compose file publishes a port (the seed\'s `"5433:5432"`) or runs with `network_mode: host`.',
+    trigger:
+      'A database service in a compose file publishes a port (the seed\'s `"5433:5432"`) or runs with `network_mode: host`.',
     fix: 'Remove `ports:` from the database service; the backend reaches it by service name on the compose network.',
   },
   'files.compose.backend-port': {
     severity: 'error',
-    trigger: 'The backend service publishes a port (the seed\'s `"8000:8000"`) or runs with `network_mode: host`, bypassing the proxy and its TLS.',
+    trigger:
+      'The backend service publishes a port (the seed\'s `"8000:8000"`) or runs with `network_mode: host`, bypassing the proxy and its TLS.',
     fix: 'Remove `ports:` from the backend (use `expose:`); only the proxy publishes 80 and 443.',
   },
   'files.compose.loopback-port': {
