@@ -8,12 +8,10 @@
  * No message is parsed and no setting is judged twice: there is one definition of "weak".
  */
 
-import { SECURITY_HEADERS } from '@ironclad/config/headers';
+import { HSTS_MIN_MAX_AGE, SECURITY_HEADERS } from '@ironclad/config/headers';
 import { inspectConfig, type LoadOptions, secretValues } from '@ironclad/config/load';
 import { PARSE_PROBLEM } from '@ironclad/config/rules';
 import { type Finding, finding } from './findings.js';
-
-const ONE_YEAR = 31_536_000;
 
 export interface ConfigAudit {
   findings: Finding[];
@@ -25,7 +23,7 @@ export interface ConfigAudit {
 function hstsFindings(): Finding[] {
   const hsts = SECURITY_HEADERS['strict-transport-security'];
   const maxAge = Number(/max-age=(\d+)/i.exec(hsts ?? '')?.[1] ?? 0);
-  if (maxAge >= ONE_YEAR) return [];
+  if (maxAge >= HSTS_MIN_MAX_AGE) return [];
   return [
     finding('config.hsts.weak', `the API sends ${hsts ? `HSTS with max-age=${maxAge}` : 'no HSTS header'}`, 'HSTS'),
   ];

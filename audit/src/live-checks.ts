@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, Socket } from 'node:net';
 import tls from 'node:tls';
+import { HSTS_MIN_MAX_AGE } from '@ironclad/config/headers';
 import { type Finding, finding } from './findings.js';
 import { type ObservatoryInput, type ObservatoryResult, scoreHeaders } from './observatory.js';
 
@@ -254,7 +255,7 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
         where,
       ),
     );
-  } else if (maxAge < 31_536_000) {
+  } else if (maxAge < HSTS_MIN_MAX_AGE) {
     findings.push(finding('live.hsts.short', `HSTS max-age is ${maxAge} seconds (under one year)`, where));
   } else if (maxAge < 63_072_000 || !/includesubdomains/i.test(hsts)) {
     findings.push(finding('live.hsts.recommended', `HSTS is "${hsts}"`, where));

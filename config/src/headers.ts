@@ -9,6 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
 export const HSTS_MAX_AGE = 63_072_000; // two years
+/** The least max-age the auditor accepts, from the API build or a live site (one year, as the HSTS preload list). */
+export const HSTS_MIN_MAX_AGE = 31_536_000;
 
 const HELMET_OPTIONS: Parameters<typeof helmet>[0] = {
   // JSON never needs to load anything or be framed.

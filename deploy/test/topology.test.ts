@@ -1,5 +1,5 @@
 /**
- * The deployment run for real without containers (topology.ts): PostgreSQL, the built API, and nginx with the
+ * The deployment run for real without containers (testkit/src/topology.ts): PostgreSQL, the built API, and nginx with the
  * repository's template, probed from outside over loopback as a browser, a scanner and an attacker would.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

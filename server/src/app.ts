@@ -9,6 +9,7 @@ import type { TrustProxy } from '@ironclad/config/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Database } from './db/connect.js';
 import { frameworkErrors } from './http/error-answer.js';
+import { HttpError } from './http/errors.js';
 import { authentication } from './http/plugins/authentication.js';
 import { cookies } from './http/plugins/cookies.js';
 import { cors } from './http/plugins/cors.js';
@@ -130,14 +131,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authentication, { sessions, allowedOrigins });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { hide: true } }, async () => {
     try {
       await database.ping();
-      return { status: 'ready' };
     } catch {
-      reply.code(503).header('retry-after', '5');
-      return { error: 'Database unavailable.', status: 'unavailable' };
+      // Answered by the one error writer, like every other refusal; `status` is for probes that read the body.
+      throw new HttpError(503, 'Database unavailable.', { status: 'unavailable' }, { 'retry-after': '5' });
     }
+    return { status: 'ready' };
   });
   app.get('/api/v1/test/', { schema: { tags: ['health'], summary: 'The seed’s connection check' } }, async () => ({
     connected: true,

@@ -137,7 +137,13 @@ postgres.describe('database outage under a steady load of creates and reads', ()
     const beforeCut = acknowledged.size;
     await proxy.cut();
     await sleep(300);
-    expect((await json(`${base}/readyz`)).status).toBe(503);
+    const notReady = await json(`${base}/readyz`);
+    // Through the one error writer: the documented shape, Retry-After, the security headers and a request id.
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toEqual({ error: 'Database unavailable.', status: 'unavailable' });
+    expect(notReady.headers.get('retry-after')).toBe('5');
+    expect(notReady.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(notReady.headers.get('x-request-id')).toBeTruthy();
     await sleep(2500);
     await proxy.open();
     const restored = Date.now();

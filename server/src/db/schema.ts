@@ -16,12 +16,13 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
+import { EMAIL_MAX_LENGTH, IDEMPOTENCY_KEY_MAX, TASK_DESCRIPTION_MAX, TASK_TITLE_MAX } from '../rules/limits.js';
 
 export const users = pgTable(
   'users',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    email: varchar('email', { length: 254 }).notNull().unique(),
+    email: varchar('email', { length: EMAIL_MAX_LENGTH }).notNull().unique(),
     passwordHash: text('password_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -52,23 +53,26 @@ export const tasks = pgTable(
     userId: bigint('user_id', { mode: 'number' })
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    title: varchar('title', { length: 255 }).notNull(),
+    title: varchar('title', { length: TASK_TITLE_MAX }).notNull(),
     description: text('description').notNull().default(''),
     completed: boolean('completed').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     /** Client-chosen key of the create request, so a retried POST creates the task once. */
-    idempotencyKey: varchar('idempotency_key', { length: 100 }),
+    idempotencyKey: varchar('idempotency_key', { length: IDEMPOTENCY_KEY_MAX }),
   },
   (table) => [
     index('tasks_user_id_id_idx').on(table.userId, table.id),
     uniqueIndex('tasks_user_id_idempotency_key_idx').on(table.userId, table.idempotencyKey),
     check(
       'tasks_title_length',
-      sql`char_length(btrim(${table.title})) BETWEEN 1 AND 255 AND ${table.title} = btrim(${table.title})`,
+      sql`char_length(btrim(${table.title})) BETWEEN 1 AND ${sql.raw(String(TASK_TITLE_MAX))} AND ${table.title} = btrim(${table.title})`,
     ),
     check('tasks_title_no_control', sql`${table.title} !~ '[\\x01-\\x1f\\x7f-\\x9f]'`),
-    check('tasks_description_length', sql`char_length(${table.description}) <= 10000`),
+    check(
+      'tasks_description_length',
+      sql`char_length(${table.description}) <= ${sql.raw(String(TASK_DESCRIPTION_MAX))}`,
+    ),
     check('tasks_description_no_control', sql`${table.description} !~ '[\\x01-\\x08\\x0b-\\x1f\\x7f-\\x9f]'`),
   ],
 );

@@ -2,8 +2,13 @@ import { Type } from 'typebox';
 import { Timestamp } from '../http/schemas.js';
 import { FORBIDDEN, FORBIDDEN_MULTILINE } from '../rules/text.js';
 
-export const TITLE_MAX = 255;
-export const DESCRIPTION_MAX = 10_000;
+export { TASK_DESCRIPTION_MAX as DESCRIPTION_MAX, TASK_TITLE_MAX as TITLE_MAX } from '../rules/limits.js';
+
+import {
+  TASK_DESCRIPTION_MAX as DESCRIPTION_MAX,
+  IDEMPOTENCY_KEY_MAX,
+  TASK_TITLE_MAX as TITLE_MAX,
+} from '../rules/limits.js';
 export const LIST_LIMIT_DEFAULT = 100;
 export const LIST_LIMIT_MAX = 500;
 
@@ -44,7 +49,7 @@ export const CreateHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({
       minLength: 1,
-      maxLength: 100,
+      maxLength: IDEMPOTENCY_KEY_MAX,
       pattern: '^[\\x21-\\x7E]+$',
       errorMessage: 'must be 1 to 100 visible ASCII characters',
     }),

@@ -3,8 +3,7 @@
  * the normal form. The database checks the same normal form (db/schema.ts, users_email_normalized).
  */
 
-/** The longest address SMTP can deliver to (RFC 5321's path limit less the angle brackets). */
-export const EMAIL_MAX_LENGTH = 254;
+export { EMAIL_MAX_LENGTH } from '../rules/limits.js';
 
 /** How an email is stored and compared: without surrounding spaces, lower-cased. */
 export function normalizeEmail(email: string): string {
