@@ -72,7 +72,10 @@ export interface AppProcess {
 
 /** The built server, as `npm start` runs it, in its own working directory. */
 export async function startServer(env: Record<string, string>, cwd?: string): Promise<AppProcess> {
-  const server = await start({ LOG_LEVEL: 'info', ...env }, cwd ?? mkdtempSync(join(tmpdir(), 'ironclad-e2e-')));
+  // Overload detection off, as in every server suite: the browser tests share two cores with the other suites, and a
+  // starved event loop would answer the page itself with a 503 (that behaviour has its own tests in server/test/).
+  const settings = { LOG_LEVEL: 'info', OVERLOAD_EVENT_LOOP_DELAY: '0', ...env };
+  const server = await start(settings, cwd ?? mkdtempSync(join(tmpdir(), 'ironclad-e2e-')));
   const port = Number(new URL(server.url).port);
   return {
     server,
