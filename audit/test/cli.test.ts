@@ -7,7 +7,7 @@ import { builtEntry } from '@ironclad/testkit/build';
 import { REPO } from '@ironclad/testkit/gate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../src/findings.js';
-import { randomKey, removeTempDirs, seedBeforeRepo } from './fixtures.js';
+import { CLEAN_PRODUCTION, randomKey, removeTempDirs, seedBeforeRepo } from './fixtures.js';
 
 afterAll(removeTempDirs);
 
@@ -35,15 +35,7 @@ function expectNoSecret(output: string, secrets: string[]): void {
   }
 }
 
-const PRODUCTION = {
-  SECRET_KEY: STRONG_KEY,
-  ALLOWED_HOSTS: 'tasks.example.com',
-  CORS_ALLOWED_ORIGINS: 'https://tasks.example.com',
-  POSTGRES_DB: 'tasks',
-  POSTGRES_USER: 'tasks',
-  POSTGRES_PASSWORD: randomKey(32),
-  TRUST_PROXY: 'uniquelocal',
-};
+const PRODUCTION = { ...CLEAN_PRODUCTION };
 
 describe('check --deploy', () => {
   const before = seedBeforeRepo();
@@ -160,4 +152,21 @@ describe('check --deploy', () => {
     expect(report.findings.map((f: { id: string; message: string }) => `${f.id}: ${f.message}`)).toEqual([]);
     expect(result.code).toBe(0);
   });
+
+  it('`npm run check -- --deploy`, the documented command, runs this CLI and passes its arguments and exit code on', () => {
+    const result = spawnSync(
+      'npm',
+      ['run', '--silent', 'check', '--', '--deploy', '--skip', 'live,history', '--json'],
+      {
+        cwd: REPO,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...PRODUCTION },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.areas).toEqual(['config', 'files']);
+    expect(report.findings).toEqual([]);
+  }, 120_000);
 });

@@ -5,21 +5,12 @@ import { SEED_BEFORE_SETTINGS, STRONG_KEY } from '@ironclad/testkit/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditConfig } from '../src/config-checks.js';
 import { CHECKS, type CheckId } from '../src/findings.js';
-import { randomKey, removeTempDirs, tempDir } from './fixtures.js';
+import { CLEAN_PRODUCTION, randomKey, removeTempDirs, tempDir } from './fixtures.js';
 
 afterAll(removeTempDirs);
 
 /** A production configuration with nothing to report. */
-const CLEAN: Record<string, string> = {
-  SECRET_KEY: STRONG_KEY,
-  ALLOWED_HOSTS: 'tasks.example.com',
-  CORS_ALLOWED_ORIGINS: 'https://tasks.example.com',
-  POSTGRES_DB: 'tasks',
-  POSTGRES_USER: 'tasks',
-  POSTGRES_PASSWORD: randomKey(32),
-  DB_HOST: 'db',
-  TRUST_PROXY: 'uniquelocal',
-};
+const CLEAN: Record<string, string> = { ...CLEAN_PRODUCTION };
 
 function audit(env: Record<string, string>, cwd = tempDir()) {
   return auditConfig({ env, cwd });

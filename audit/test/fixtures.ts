@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { renderEnvExample } from '@ironclad/config/docs';
+import { STRONG_KEY } from '@ironclad/testkit/accounts';
 
 export function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-C', dir, ...args], {
@@ -57,6 +58,18 @@ export function makeRepo(commits: { write?: Record<string, string>; remove?: str
 export function randomKey(length = 48): string {
   return `Aa9${randomBytes(length).toString('base64url')}`.slice(0, length);
 }
+
+/** A production configuration on PostgreSQL with nothing for any rule to find (the auditor's suites start here). */
+export const CLEAN_PRODUCTION: Readonly<Record<string, string>> = {
+  SECRET_KEY: STRONG_KEY,
+  ALLOWED_HOSTS: 'tasks.example.com',
+  CORS_ALLOWED_ORIGINS: 'https://tasks.example.com',
+  POSTGRES_DB: 'tasks',
+  POSTGRES_USER: 'tasks',
+  POSTGRES_PASSWORD: randomKey(32),
+  DB_HOST: 'db',
+  TRUST_PROXY: 'uniquelocal',
+};
 
 /** A GitHub classic token's shape (ghp_ + 36 alphanumerics), assembled so no literal one exists here. */
 export function fakeGithubToken(): string {

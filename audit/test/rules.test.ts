@@ -14,23 +14,14 @@ import { REPO } from '@ironclad/testkit/gate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditConfig } from '../src/config-checks.js';
 import { CHECKS } from '../src/findings.js';
-import { randomKey, removeTempDirs, tempDir } from './fixtures.js';
+import { CLEAN_PRODUCTION, randomKey, removeTempDirs, tempDir } from './fixtures.js';
 
 afterAll(removeTempDirs);
 
 type Env = Record<string, string | undefined>;
 
 /** Production on PostgreSQL with nothing for any rule to find. */
-const CLEAN: Env = {
-  SECRET_KEY: STRONG_KEY,
-  ALLOWED_HOSTS: 'tasks.example.com',
-  CORS_ALLOWED_ORIGINS: 'https://tasks.example.com',
-  POSTGRES_DB: 'tasks',
-  POSTGRES_USER: 'tasks',
-  POSTGRES_PASSWORD: randomKey(32),
-  DB_HOST: 'db',
-  TRUST_PROXY: 'uniquelocal',
-};
+const CLEAN: Env = { ...CLEAN_PRODUCTION };
 const EMBEDDED: Env = {
   POSTGRES_DB: undefined,
   POSTGRES_USER: undefined,
