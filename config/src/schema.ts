@@ -260,11 +260,35 @@ export const settings = {
     default: '30/10m',
     parse: parseRateLimit,
   }),
+  RATE_LIMIT_LOGIN_FAILURES: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Wrong passwords allowed for one account from one client IP (or from one browser that signed in to it before) per window; past it that IP, or that browser, gets 429 for this account only. The owner elsewhere is not affected.',
+    default: '5/15m',
+    parse: parseRateLimit,
+  }),
   RATE_LIMIT_LOGIN_ACCOUNT: setting({
     group: 'Sessions and rate limits',
-    doc: 'Login attempts allowed per account (email) per window, from all IPs together.',
-    default: '10/10m',
+    doc: 'Wrong passwords allowed for one account per window from all the clients it does not know (every IP together). Past it, only browsers that signed in to the account before (they hold its device cookie) may try; guesses spread over many addresses stay at this rate. See docs/security.md.',
+    default: '50/1h',
     parse: parseRateLimit,
+  }),
+  RATE_LIMIT_READS: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Authenticated reads (GET) allowed per account per window, all its tokens and all server processes together; past it 429 with `Retry-After`.',
+    default: '1200/1m',
+    parse: parseRateLimit,
+  }),
+  RATE_LIMIT_WRITES: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Authenticated writes (POST, PUT, PATCH, DELETE) allowed per account per window, all its tokens and all server processes together; past it 429 with `Retry-After`.',
+    default: '120/1m',
+    parse: parseRateLimit,
+  }),
+  TASK_QUOTA: setting({
+    group: 'Sessions and rate limits',
+    doc: 'Tasks one account may hold. A create past it gets 409 `{"error": …, "limit": N}`; deleting tasks makes room. Exact across server processes.',
+    default: '10000',
+    parse: parseInteger(1, 10_000_000),
   }),
   RATE_LIMIT_STORE: setting({
     group: 'Sessions and rate limits',

@@ -29,6 +29,8 @@ import { validatorCompiler } from './http/validation.js';
 import { clientErrorHandler } from './http/wire.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
+import { DeviceCookies } from './users/device-cookie.js';
+import { LoginGuard } from './users/login-guard.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UsersRepository } from './users/repository.js';
 import { userRoutes } from './users/routes.js';
@@ -127,8 +129,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     poolQueueMax: values.DB_POOL_QUEUE_MAX,
   });
   await app.register(cors, { allowedOrigins });
-  await app.register(rateLimits, { pool: rateLimitPool });
-  await app.register(authentication, { sessions, allowedOrigins });
+  await app.register(rateLimits, {
+    pool: rateLimitPool,
+    budgets: { reads: values.RATE_LIMIT_READS, writes: values.RATE_LIMIT_WRITES },
+  });
+  await app.register(authentication, { sessions, allowedOrigins, spendBudget: app.spendBudget });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async () => {
@@ -144,6 +149,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connected: true,
   }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const devices = new DeviceCookies(options.secretKey, config.secretKeyFallbacks);
   await app.register(userRoutes, {
     prefix: '/api/v1/users',
     repository: new UsersRepository(database.db),
@@ -153,16 +159,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     tokenTtlMs: values.TOKEN_TTL,
     passwords: new PasswordHasher(values.PASSWORD_HASH_CONCURRENCY, values.PASSWORD_HASH_QUEUE_MAX),
     limiter: app.rateLimiter,
-    limits: {
-      signup: values.RATE_LIMIT_SIGNUP,
-      login: values.RATE_LIMIT_LOGIN,
-      loginAccount: values.RATE_LIMIT_LOGIN_ACCOUNT,
-    },
+    limits: { signup: values.RATE_LIMIT_SIGNUP, login: values.RATE_LIMIT_LOGIN },
+    loginGuard: new LoginGuard(app.counters, devices, {
+      failures: values.RATE_LIMIT_LOGIN_FAILURES,
+      account: values.RATE_LIMIT_LOGIN_ACCOUNT,
+    }),
+    devices,
   });
   await app.register(taskRoutes, {
     prefix: '/api/v1/tasks',
     repository: new TaskRepository(database.db),
     authenticate: app.authenticate,
+    quota: values.TASK_QUOTA,
   });
 
   if (isWebRoot(options.webRoot)) await app.register(webClient, { webRoot: options.webRoot });

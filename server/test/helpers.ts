@@ -95,6 +95,9 @@ export async function startTestApp(
     RATE_LIMIT_SIGNUP: '100000/1h',
     RATE_LIMIT_LOGIN: '100000/1h',
     RATE_LIMIT_LOGIN_ACCOUNT: '100000/1h',
+    RATE_LIMIT_LOGIN_FAILURES: '100000/1h',
+    RATE_LIMIT_READS: '1000000/1m',
+    RATE_LIMIT_WRITES: '1000000/1m',
     OVERLOAD_EVENT_LOOP_DELAY: '0',
   };
   const config = configFor({ LOG_LEVEL: 'info', ...limits, ...base, ...env });

@@ -43,7 +43,7 @@ postgres.describe('two instances on one PostgreSQL database', () => {
     }
   });
 
-  it('the per-account login limit is shared, so spreading attempts over instances gains nothing', async () => {
+  it('the per-account login limit (unknown clients) is shared, so spreading attempts over instances gains nothing', async () => {
     const { email } = await signup(a.app);
     const attempt = (app: TestApp, ip: string) =>
       app.app.inject({
@@ -58,7 +58,8 @@ postgres.describe('two instances on one PostgreSQL database', () => {
     const blocked = await attempt(b, '10.0.0.4');
     expect(blocked.statusCode).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    // Even the right password waits: the limit counts attempts, not failures.
+    // A client the account does not know waits even with the right password (a browser that signed in before would
+    // not: login-guard.test.ts).
     const right = await a.app.inject({
       method: 'POST',
       url: '/api/v1/users/login/',

@@ -69,6 +69,13 @@ export async function openDatabase(config: DatabaseConfig, options: DatabaseOpti
     application_name: 'ironclad-tasks',
   });
   pool.on('error', (error) => options.onIdleError?.(error));
+  // node-postgres listens for errors only on idle clients. A client checked out for a transaction (task creates
+  // hold one across statements) whose connection breaks between two statements would emit 'error' with no listener,
+  // and that kills the process. This listener keeps it alive: the transaction's next statement fails, the request
+  // gets its 503, and the broken client is destroyed on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzleNodePg(pool, { schema }) as unknown as Db;
   return {
     kind: 'postgres',

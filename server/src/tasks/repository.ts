@@ -1,7 +1,7 @@
 /** Task queries. Every one is scoped to the owner, so another user's task is simply not found. */
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
-import { tasks } from '../db/schema.js';
+import { tasks, users } from '../db/schema.js';
 
 const columns = {
   id: tasks.id,
@@ -65,34 +65,43 @@ export class TaskRepository {
   }
 
   /**
-   * Inserts the task. With an idempotency key, a second create with the same key returns the task
-   * the first one made (`replayed`), so a client may safely retry a POST whose answer it lost.
+   * Inserts the task, unless the owner already holds `quota` tasks (then `full`). With an idempotency key, a second
+   * create with the same key returns the task the first one made (`replayed`), so a client may safely retry a POST
+   * whose answer it lost; a replay is answered even when the quota is full, since it stores nothing.
+   *
+   * The owner's row is locked first, so one account's creates run one at a time in every server process: the count
+   * that follows sees every earlier create, and the quota is exact. Other accounts are not held up.
    */
   async create(
     userId: number,
     input: Required<TaskChanges>,
+    quota: number,
     idempotencyKey?: string,
-  ): Promise<{ task: TaskRow; replayed: boolean }> {
-    if (idempotencyKey === undefined) {
-      const [row] = await this.db
+  ): Promise<{ task: TaskRow; replayed: boolean } | 'full'> {
+    return this.db.transaction(async (tx) => {
+      await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+      if (idempotencyKey !== undefined) {
+        const [existing] = await tx
+          .select(columns)
+          .from(tasks)
+          .where(and(eq(tasks.userId, userId), eq(tasks.idempotencyKey, idempotencyKey)));
+        if (existing) return { task: existing, replayed: true };
+      }
+      // Is there a quota-th task? Reads at most `quota` index entries, and stops there.
+      const [last] = await tx
+        .select({ id: tasks.id })
+        .from(tasks)
+        .where(eq(tasks.userId, userId))
+        .orderBy(asc(tasks.id))
+        .limit(1)
+        .offset(quota - 1);
+      if (last) return 'full';
+      const [row] = await tx
         .insert(tasks)
-        .values({ userId, ...input })
+        .values({ userId, ...input, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
         .returning(columns);
       return { task: row as TaskRow, replayed: false };
-    }
-    const [row] = await this.db
-      .insert(tasks)
-      .values({ userId, ...input, idempotencyKey })
-      .onConflictDoNothing({ target: [tasks.userId, tasks.idempotencyKey] })
-      .returning(columns);
-    if (row) return { task: row, replayed: false };
-    const [existing] = await this.db
-      .select(columns)
-      .from(tasks)
-      .where(and(eq(tasks.userId, userId), eq(tasks.idempotencyKey, idempotencyKey)));
-    // Deleted since: the key is spent with its task, so make a new one.
-    if (!existing) return this.create(userId, input);
-    return { task: existing, replayed: true };
+    });
   }
 
   /** Applies the given fields; with none, returns the task unchanged. */

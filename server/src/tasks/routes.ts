@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from 'typebox';
 import { type Authenticate, authOf } from '../http/auth.js';
-import { notFound } from '../http/errors.js';
+import { HttpError, notFound } from '../http/errors.js';
 import { Message } from '../http/schemas.js';
 import type { TaskChanges, TaskRepository } from './repository.js';
 import { CreateHeaders, LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskParams, TaskPatch } from './schemas.js';
@@ -10,6 +10,8 @@ import { CreateHeaders, LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskPara
 export interface TaskRoutesOptions {
   repository: TaskRepository;
   authenticate: Authenticate;
+  /** Tasks one account may hold (TASK_QUOTA). */
+  quota: number;
 }
 
 function cleaned(body: Static<typeof TaskPatch>): TaskChanges {
@@ -20,7 +22,10 @@ function cleaned(body: Static<typeof TaskPatch>): TaskChanges {
   return changes;
 }
 
-export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { repository, authenticate }) => {
+export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
+  app,
+  { repository, authenticate, quota },
+) => {
   app.addHook('onRequest', authenticate);
 
   app.get(
@@ -56,11 +61,20 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (a
     },
     async (request, reply) => {
       const { title, description = '', completed = false } = request.body;
-      const { task, replayed } = await repository.create(
+      const created = await repository.create(
         authOf(request).userId,
         { title: title.trim(), description, completed },
+        quota,
         request.headers['idempotency-key'],
       );
+      if (created === 'full') {
+        throw new HttpError(
+          409,
+          `Task limit reached: an account may hold at most ${quota} tasks. Delete some to add more.`,
+          { limit: quota },
+        );
+      }
+      const { task, replayed } = created;
       if (replayed) reply.header('idempotent-replayed', 'true');
       reply.code(201);
       return task;

@@ -1,5 +1,4 @@
 /** /api/v1/users/: signup, login, info, logout. */
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RateLimit } from '@ironclad/config/types';
 import type { FastifyRequest } from 'fastify';
@@ -8,7 +7,9 @@ import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
 import { Message } from '../http/schemas.js';
 import { browserCrossSiteProblem } from './csrf.js';
+import { accountDigest, type DeviceCookies } from './device-cookie.js';
 import { normalizeEmail } from './email.js';
+import type { LoginGuard } from './login-guard.js';
 import { dummyPasswordHash, type PasswordHasher, passwordProblem } from './passwords.js';
 import type { UsersRepository } from './repository.js';
 import { LoginBody, SignupBody, TokenResponse, UserInfo } from './schemas.js';
@@ -24,27 +25,24 @@ export interface UserRoutesOptions {
   allowedOrigins: ReadonlySet<string>;
   tokenTtlMs: number;
   limiter: Limiter;
-  limits: { signup: RateLimit; login: RateLimit; loginAccount: RateLimit };
+  /** Per client IP, every attempt. */
+  limits: { signup: RateLimit; login: RateLimit };
+  /** Wrong passwords per account (login-guard.ts). */
+  loginGuard: LoginGuard;
+  devices: DeviceCookies;
 }
 
 const WRONG_CREDENTIALS = 'Invalid email or password.';
 
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
   const { repository, sessions, authenticate, passwords, limiter, limits, allowedOrigins, tokenTtlMs } = options;
+  const { loginGuard, devices } = options;
   // Signup and login set the session cookie, so a page on another site must not be able to start them.
   const refuseCrossSite = async (request: FastifyRequest) => {
     const problem = browserCrossSiteProblem(request, allowedOrigins);
     if (problem) throw problem;
   };
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
-  // The limiter's key functions take any request, so the body is looked at as untyped here.
-  const byAccount = (request: FastifyRequest) => {
-    const email = (request.body as { email?: unknown } | undefined)?.email;
-    const digest = createHash('sha256')
-      .update(typeof email === 'string' ? normalizeEmail(email) : '')
-      .digest('hex');
-    return `login-account:${digest}`;
-  };
   // Mobile keyboards and copy-paste add spaces around emails: trim before the schema checks the format.
   // Before validation the body is whatever the client sent (the type provider types it only after).
   app.addHook('preValidation', async (request) => {
@@ -73,6 +71,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         });
       }
       setSessionCookie(request, reply, created.value, tokenTtlMs);
+      devices.issue(request, reply, accountDigest(email));
       reply.code(201);
       return sessionBody(request, created.value, email);
     },
@@ -88,15 +87,19 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         summary: 'Log in; returns a new session token',
       },
       onRequest: [refuseCrossSite, limiter(limits.login, byIp('login-ip'))],
-      preHandler: limiter(limits.loginAccount, byAccount),
     },
     async (request, reply) => {
       const { body } = request;
       const email = normalizeEmail(body.email);
+      // Counted by email, whether or not an account has it, so a 429 tells nothing about which emails exist.
+      const account = accountDigest(email);
+      const charge = await loginGuard.admit(request, account);
       const user = await repository.credentials(email);
       // Same work for a known and an unknown email: always one argon2 verification.
       const ok = await passwords.verify(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
       if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
+      await loginGuard.succeeded(charge);
+      devices.issue(request, reply, account);
       await sessions.purgeExpired(user.id);
       const token = await sessions.issue(user.id);
       setSessionCookie(request, reply, token, tokenTtlMs);

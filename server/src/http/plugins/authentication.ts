@@ -1,8 +1,12 @@
 /**
  * Pipeline step: authentication (users/authenticate.ts). It adds no hook of its own: it declares
  * `request.auth` and gives the app the `authenticate` hook that protected routes run in onRequest,
- * before their body is read, so an anonymous caller costs no parsing or validation.
+ * before their body is read, so an anonymous caller costs no parsing or validation. Once the caller is known, the
+ * request is counted against the account's read or write budget (plugins/rate-limits.ts), so a flooding account is
+ * refused before any body is parsed or any task query runs.
  */
+
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildAuthenticate } from '../../users/authenticate.js';
 import type { SessionStore } from '../../users/sessions.js';
@@ -18,12 +22,19 @@ export interface AuthenticationOptions {
   sessions: SessionStore;
   /** For the CSRF check of cookie-authenticated writes. */
   allowedOrigins: ReadonlySet<string>;
+  /** Counts the request against the account's budget; throws 429 when it is spent. */
+  spendBudget: (request: FastifyRequest, account: number) => Promise<void>;
 }
 
 export const authentication = fp<AuthenticationOptions>(
-  async (app, { sessions, allowedOrigins }) => {
+  async (app, { sessions, allowedOrigins, spendBudget }) => {
     app.decorateRequest('auth', null);
-    app.decorate('authenticate', buildAuthenticate(sessions, allowedOrigins));
+    const identify = buildAuthenticate(sessions, allowedOrigins);
+    const authenticate: Authenticate = async (request, reply) => {
+      await identify(request, reply);
+      if (request.auth) await spendBudget(request, request.auth.userId);
+    };
+    app.decorate('authenticate', authenticate);
   },
   { name: 'authentication', fastify: '5.x' },
 );

@@ -1,0 +1,57 @@
+/**
+ * The device cookie (OWASP's "device cookies" against account lockout): a browser that signed in to an account gets
+ * a cookie naming that account, signed with SECRET_KEY. When wrong passwords have spent the account's budget for
+ * unknown clients (RATE_LIMIT_LOGIN_ACCOUNT), a browser holding the cookie still has its own small budget, so a
+ * stranger guessing from many addresses cannot lock the owner out of the browser they use. The cookie proves only
+ * "this browser signed in to this account before"; it grants no access by itself, is sent only to the login route,
+ * and is invisible to page scripts.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const DEVICE_COOKIE = 'ironclad_device';
+const PATH = '/api/v1/users/login';
+const MAX_AGE_S = 365 * 86_400;
+/** nonce.mac, both base64url: 16 and 32 bytes. */
+const SHAPE = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+
+export function accountDigest(normalizedEmail: string): string {
+  return createHash('sha256').update(normalizedEmail).digest('hex');
+}
+
+export class DeviceCookies {
+  private readonly keys: string[];
+
+  constructor(current: string, fallbacks: readonly string[]) {
+    this.keys = [current, ...fallbacks];
+  }
+
+  /** Sets a new cookie for the account just signed in to. */
+  issue(request: FastifyRequest, reply: FastifyReply, account: string): void {
+    const nonce = randomBytes(16).toString('base64url');
+    reply.setCookie(DEVICE_COOKIE, `${nonce}.${this.mac(this.keys[0] as string, account, nonce)}`, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.protocol === 'https',
+      path: PATH,
+      maxAge: MAX_AGE_S,
+    });
+  }
+
+  /** The cookie's nonce when the request carries a valid cookie for this account; undefined otherwise. */
+  deviceOf(request: FastifyRequest, account: string): string | undefined {
+    const value = request.cookies?.[DEVICE_COOKIE];
+    if (!value || !SHAPE.test(value)) return undefined;
+    const [nonce, mac] = value.split('.') as [string, string];
+    const given = Buffer.from(mac);
+    for (const key of this.keys) {
+      const expected = Buffer.from(this.mac(key, account, nonce));
+      if (expected.length === given.length && timingSafeEqual(expected, given)) return nonce;
+    }
+    return undefined;
+  }
+
+  private mac(key: string, account: string, nonce: string): string {
+    return createHmac('sha256', key).update(`ironclad-device\0${account}\0${nonce}`).digest('base64url');
+  }
+}
