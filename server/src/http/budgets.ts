@@ -53,10 +53,10 @@ export class Budgets {
 
   /**
    * Counts one request of `budget` for `account`, unless the budget for this window is spent. The first request of
-   * an account in a window waits for one read of what the other processes have counted already; every later one is
-   * decided in memory.
+   * an account in a window waits for one read of what the other processes have counted already (a promise); every
+   * later one is decided in memory, at once.
    */
-  async spend(budget: string, account: string | number, now = Date.now()): Promise<Spend> {
+  spend(budget: string, account: string | number, now = Date.now()): Spend | Promise<Spend> {
     const limit = this.limits[budget];
     if (!limit) throw new Error(`unknown budget ${budget}`);
     const start = now - (now % limit.windowMs);
@@ -68,7 +68,14 @@ export class Budgets {
       window = created;
       this.windows.set(key, window);
     }
-    if (window.loading) await window.loading;
+    // Only the first request of a window waits; the rest stay synchronous (an await costs more than the decision).
+    const current = window;
+    return current.loading
+      ? current.loading.then(() => this.decide(current, limit, now))
+      : this.decide(current, limit, now);
+  }
+
+  private decide(window: Window, limit: RateLimit, now: number): Spend {
     if (window.known + window.pending + window.sending >= limit.max) {
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.endsAt - now) / 1000)) };
     }

@@ -23,7 +23,7 @@ export interface AuthenticationOptions {
   /** For the CSRF check of cookie-authenticated writes. */
   allowedOrigins: ReadonlySet<string>;
   /** Counts the request against the account's budget; throws 429 when it is spent. */
-  spendBudget: (request: FastifyRequest, account: number) => Promise<void>;
+  spendBudget: (request: FastifyRequest, account: number) => Promise<void> | undefined;
 }
 
 export const authentication = fp<AuthenticationOptions>(
@@ -32,7 +32,10 @@ export const authentication = fp<AuthenticationOptions>(
     const identify = buildAuthenticate(sessions, allowedOrigins);
     const authenticate: Authenticate = async (request, reply) => {
       await identify(request, reply);
-      if (request.auth) await spendBudget(request, request.auth.userId);
+      if (!request.auth) return;
+      // Usually decided at once; a promise only for an account's first request in a window (plugins/rate-limits.ts).
+      const pending = spendBudget(request, request.auth.userId);
+      if (pending) await pending;
     };
     app.decorate('authenticate', authenticate);
   },

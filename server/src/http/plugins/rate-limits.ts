@@ -12,7 +12,7 @@ import type { RateLimit } from '@ironclad/config/types';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type pg from 'pg';
-import { Budgets } from '../budgets.js';
+import { Budgets, type Spend } from '../budgets.js';
 import { type Counters, MemoryCounters, PostgresCounters } from '../counters.js';
 import { HttpError } from '../errors.js';
 import { type Limiter, PostgresRateLimitStore, tooManyAttempts } from '../rate-limit.js';
@@ -22,7 +22,7 @@ declare module 'fastify' {
     rateLimiter: Limiter;
     counters: Counters;
     /** Counts one request of the authenticated account; throws 429 once its budget for the window is spent. */
-    spendBudget: (request: FastifyRequest, account: number) => Promise<void>;
+    spendBudget: (request: FastifyRequest, account: number) => Promise<void> | undefined;
   }
 }
 
@@ -61,17 +61,19 @@ export const rateLimits = fp<RateLimitsOptions>(
     app.decorate('counters', counters);
 
     const budgets = new Budgets({ reads: limits.reads, writes: limits.writes }, pool);
-    app.decorate('spendBudget', async (request: FastifyRequest, account: number) => {
-      const spent = await budgets.spend(READS.has(request.method) ? 'reads' : 'writes', account);
-      if (!spent.allowed) {
-        const seconds = spent.retryAfterSeconds;
-        throw new HttpError(
-          429,
-          'Too many requests for this account; try again later.',
-          { retry_after: seconds },
-          { 'retry-after': String(seconds) },
-        );
-      }
+    const refuseIfSpent = (spent: Spend): undefined => {
+      if (spent.allowed) return undefined;
+      const seconds = spent.retryAfterSeconds;
+      throw new HttpError(
+        429,
+        'Too many requests for this account; try again later.',
+        { retry_after: seconds },
+        { 'retry-after': String(seconds) },
+      );
+    };
+    app.decorate('spendBudget', (request: FastifyRequest, account: number) => {
+      const spent = budgets.spend(READS.has(request.method) ? 'reads' : 'writes', account);
+      return spent instanceof Promise ? spent.then(refuseIfSpent) : refuseIfSpent(spent);
     });
     // The last counts still go to the database (closed after the app) so other processes see them.
     app.addHook('onClose', async () => {
