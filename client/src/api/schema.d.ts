@@ -459,6 +459,10 @@ export interface components {
             };
             /** @description On a 405: the methods the path allows. */
             allowed?: string[];
+            /** @description On a 429: seconds until the limit that refused the request lets it through (also `Retry-After`). */
+            retry_after?: number;
+            /** @description On the 409 of a create past the task quota: how many tasks an account may hold. */
+            limit?: number;
             /** @description On /readyz: `unavailable` while the database cannot be reached. */
             status?: string;
         };

@@ -17,6 +17,14 @@ export const ERROR_BODY_SCHEMA = {
       items: { type: 'string' as const },
       description: 'On a 405: the methods the path allows.',
     },
+    retry_after: {
+      type: 'integer' as const,
+      description: 'On a 429: seconds until the limit that refused the request lets it through (also `Retry-After`).',
+    },
+    limit: {
+      type: 'integer' as const,
+      description: 'On the 409 of a create past the task quota: how many tasks an account may hold.',
+    },
     status: { type: 'string' as const, description: 'On /readyz: `unavailable` while the database cannot be reached.' },
   },
 };
