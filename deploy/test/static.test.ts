@@ -4,7 +4,7 @@
  * with Docker's rules, and the nginx template rendered by envsubst and checked by `nginx -t`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -15,12 +15,15 @@ import { type SettingName, settingNames, settings } from '@ironclad/config/schem
 import { BODY_LIMIT } from '@ironclad/server/app';
 import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { gateFor, REPO } from '@ironclad/testkit/gate';
+import { blocks, type Directive, directives, errorPages, parseNginxConfig, scopes } from '@ironclad/testkit/nginx-config';
 import {
   IMAGE_MAIN_CONF,
+  mainConfigFor,
   makeCertificate,
   nginxTest,
   renderTemplates,
   TEMPLATE,
+  TEMPLATE_DIR,
   TEMPLATE_VARIABLES,
   type TemplateValues,
 } from '@ironclad/testkit/nginx-render';
@@ -458,6 +461,72 @@ describe('the ignore files', () => {
   });
 });
 
+/**
+ * Every status nginx itself can answer with (not the API's, which pass through untouched): request parsing (400,
+ * 414, 494 header too large, 501 unknown Transfer-Encoding, 505), methods and bodies (405, 411, 413), static files
+ * (403, 404, 412, 416), limits (429), timeouts (408), TLS (421, 495-497), and the upstream (500, 502-504).
+ */
+const NGINX_STATUSES = [
+  400, 403, 404, 405, 408, 411, 412, 413, 414, 416, 421, 429, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505,
+];
+/** The status nginx sends for each: 494 is answered as the standard 431, and 495-497 as 400, as nginx does. */
+const statusSent = (status: number) => (status === 494 ? 431 : status >= 495 && status <= 497 ? 400 : status);
+const ERROR_LOCATION = '/.ironclad-error';
+const ERROR_HEADERS = [
+  'Strict-Transport-Security',
+  'Content-Security-Policy',
+  'X-Content-Type-Options',
+  'Referrer-Policy',
+  'X-Frame-Options',
+  'Cross-Origin-Resource-Policy',
+  'Cache-Control',
+  'Allow',
+  'Retry-After',
+];
+
+/**
+ * What is wrong with nginx's own error answers in a parsed http context: every server and every location (nested
+ * ones and `if` blocks included) must send every status of NGINX_STATUSES to the JSON error location, whose server
+ * must have it; a location's own error_page (which replaces the inherited list) shows up here as missing statuses.
+ */
+function jsonErrorProblems(http: Directive[]): string[] {
+  const problems: string[] = [];
+  for (const scope of scopes(http)) {
+    const where = scope.path.join(' > ');
+    const pages = errorPages(scope.inherited('error_page'));
+    for (const status of NGINX_STATUSES) {
+      const page = pages.get(status);
+      if (page?.target !== ERROR_LOCATION) problems.push(`${where}: ${status} is not sent to ${ERROR_LOCATION}`);
+      else if ((page.status ?? statusSent(status)) !== statusSent(status)) {
+        problems.push(`${where}: ${status} is answered as ${page.status}`);
+      }
+    }
+    if (scope.path.length > 1) continue;
+    const children = scope.block.children ?? [];
+    const location = blocks(children, 'location').find(
+      (block) => block.args.join(' ') === `= ${ERROR_LOCATION}`,
+    );
+    if (!location) {
+      problems.push(`${where}: no location = ${ERROR_LOCATION}`);
+      continue;
+    }
+    const inside = location.children ?? [];
+    if (directives(inside, 'internal').length !== 1) problems.push(`${where}: ${ERROR_LOCATION} is not internal`);
+    if (directives(inside, 'default_type')[0]?.args[0] !== 'application/json') {
+      problems.push(`${where}: ${ERROR_LOCATION} is not application/json`);
+    }
+    if (directives(inside, 'return')[0]?.args.join(' ') !== '200 $ironclad_error_body') {
+      problems.push(`${where}: ${ERROR_LOCATION} does not return $ironclad_error_body`);
+    }
+    const headers = directives(inside, 'add_header');
+    for (const header of ERROR_HEADERS) {
+      const added = headers.find((directive) => directive.args[0] === header);
+      if (added?.args[2] !== 'always') problems.push(`${where}: ${ERROR_LOCATION} lacks add_header ${header} ... always`);
+    }
+  }
+  return problems;
+}
+
 /** The defaults the nginx image's entrypoint gives the template, by sourcing the real script with sh. */
 function envshDefaults(env: Record<string, string>): Record<string, string> {
   const output = execFileSync('sh', ['-c', `. "${ENVSH}" && env`], {
@@ -485,6 +554,10 @@ describe('the nginx template', () => {
     expect([...braced].sort()).toEqual([...TEMPLATE_VARIABLES].sort());
     // envsubst would also replace a bare $NAME defined in the container's environment.
     expect(template.match(/\$[A-Z_][A-Z0-9_]*\b/g) ?? []).toEqual([]);
+    // The other templates (the error snippet) read none: they are rendered with the same environment.
+    for (const name of readdirSync(TEMPLATE_DIR).filter((file) => file !== 'default.conf.template')) {
+      expect(readFileSync(join(TEMPLATE_DIR, name), 'utf8').match(/\$\{?[A-Z_][A-Z0-9_]*\b/g) ?? [], name).toEqual([]);
+    }
   });
 
   it('gets a default for every variable from the image script, given only DOMAIN', () => {
@@ -515,15 +588,11 @@ describe('the nginx template', () => {
         WEB_ROOT: join(dir, 'html'),
         ACME_ROOT: join(dir, 'html'),
       } as TemplateValues;
-      const [output] = renderTemplates(dir, values);
+      const output = renderTemplates(dir, values).find((path) => path.endsWith('/default.conf'));
       rendered = readFileSync(output as string, 'utf8');
-      // The image's own main configuration, including the rendered conf.d from here instead of /etc/nginx.
-      writeFileSync(
-        join(dir, 'nginx.conf'),
-        readFileSync(IMAGE_MAIN_CONF, 'utf8')
-          .replace('/etc/nginx/conf.d/', `${dir}/conf.d/`)
-          .replace('pid /tmp/nginx.pid;', `pid ${dir}/nginx.pid;`),
-      );
+      // The image's own main configuration, with its paths (pid, temp files, conf.d) moved here: what the native
+      // topology runs too.
+      writeFileSync(join(dir, 'nginx.conf'), mainConfigFor(dir));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -539,6 +608,86 @@ describe('the nginx template', () => {
       const output = nginxTest(dir);
       expect(output).toMatch(/test is successful/);
       expect(output).not.toMatch(/\[(warn|emerg|alert|crit)\]/);
+    });
+
+    it('is what the native topology runs: the image main configuration with only its paths moved', () => {
+      const moved = /^\s*(user|pid|include|\w+_temp_path)\b/;
+      const significant = (text: string) =>
+        text
+          .split('\n')
+          .map((line) => line.replace(/#.*/, '').trim())
+          .filter((line) => line && !moved.test(line));
+      const image = readFileSync(IMAGE_MAIN_CONF, 'utf8');
+      expect(significant(mainConfigFor(dir))).toEqual(significant(image));
+      // And those lines are the capacity this file promises (docs/deployment.md).
+      expect(significant(image)).toEqual(
+        expect.arrayContaining(['worker_processes auto;', 'worker_rlimit_nofile 8192;', 'worker_connections 4096;']),
+      );
+    });
+
+    it('answers nginx’s own errors in JSON in every server block and every location (parsed, not grepped)', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      expect(blocks(http, 'server')).toHaveLength(5);
+      expect(jsonErrorProblems(http)).toEqual([]);
+    });
+
+    it('has a JSON body without nginx’s name for every status it can answer', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      const map = blocks(http, 'map').find((block) => block.args[1] === '$ironclad_error_body');
+      expect(map?.args[0]).toBe('$status');
+      const bodies = new Map((map?.children ?? []).map((entry) => [entry.name, entry.args[0] as string]));
+      for (const status of [...NGINX_STATUSES.map(statusSent), 301, 'default']) {
+        const body = bodies.get(String(status));
+        expect(body, String(status)).toBeDefined();
+        const parsed = JSON.parse(body as string) as { error?: unknown };
+        expect(Object.keys(parsed), String(status)).toEqual(['error']);
+        expect(typeof parsed.error, String(status)).toBe('string');
+        expect(body, String(status)).not.toMatch(/nginx|<|>/i);
+      }
+    });
+
+    it('fails the JSON error check when a location adds an error_page of its own (so the check above can fail)', () => {
+      // nginx's rule: an error_page in a location replaces the whole inherited list, as /api/ once did.
+      const broken = rendered.replace(
+        'location ^~ /api/ {',
+        'location ^~ /api/ {\n        error_page 413 = /.ironclad-error;',
+      );
+      expect(broken).not.toBe(rendered);
+      const problems = jsonErrorProblems(parseNginxConfig(broken, { prefix: dir }));
+      expect(problems.join('\n')).toMatch(/location \^~ \/api\/.*400/);
+      // A server block that forgets the snippet is caught too.
+      const forgotten = rendered.replace(/(server \{[^}]*?listen [^\n]*:8081;[^}]*?)include conf\.d\/ironclad-errors\.inc;/, '$1');
+      expect(forgotten).not.toBe(rendered);
+      expect(jsonErrorProblems(parseNginxConfig(forgotten, { prefix: dir })).join('\n')).toMatch(/8081/);
+    });
+
+    it('limits every address and cuts slow clients short, on every server that answers requests', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      const value = (name: string) => directives(http, name).map((directive) => directive.args.join(' '));
+      const seconds = (name: string) => Number(/^(\d+)s$/.exec(value(name)[0] ?? '')?.[1]);
+      expect(seconds('client_header_timeout')).toBeLessThanOrEqual(10);
+      expect(seconds('client_body_timeout')).toBeLessThanOrEqual(10);
+      expect(seconds('send_timeout')).toBeLessThanOrEqual(10);
+      expect(seconds('keepalive_timeout')).toBeLessThanOrEqual(30);
+      expect(value('reset_timedout_connection')).toEqual(['on']);
+      expect(value('limit_conn_zone')).toEqual(['$binary_remote_addr zone=per_address:10m']);
+      expect(value('limit_conn_status')).toEqual(['429']);
+      expect(value('limit_req_status')).toEqual(['429']);
+      expect(value('limit_req_zone')).toContain('$binary_remote_addr zone=site:10m rate=20r/s');
+      for (const scope of scopes(http)) {
+        const server = scope.path[0] as string;
+        // The catch-all servers answer nothing (return 444), and the health listener is container-internal.
+        if (server.startsWith('server _ ')) continue;
+        const where = scope.path.join(' > ');
+        expect(
+          scope.inherited('limit_conn').map((directive) => directive.args.join(' ')),
+          where,
+        ).toContain('per_address 64');
+        expect(
+          scope.inherited('limit_req').map((directive) => directive.args.join(' ')),
+          where,
+        ).toContain('zone=site burst=200 nodelay');
+      }
     });
 
     it('fails nginx -t when the certificate is missing (so the check above can fail)', () => {
