@@ -15,7 +15,14 @@ import { type SettingName, settingNames, settings } from '@ironclad/config/schem
 import { BODY_LIMIT } from '@ironclad/server/app';
 import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { gateFor, REPO } from '@ironclad/testkit/gate';
-import { blocks, type Directive, directives, errorPages, parseNginxConfig, scopes } from '@ironclad/testkit/nginx-config';
+import {
+  blocks,
+  type Directive,
+  directives,
+  errorPages,
+  parseNginxConfig,
+  scopes,
+} from '@ironclad/testkit/nginx-config';
 import {
   IMAGE_MAIN_CONF,
   mainConfigFor,
@@ -503,9 +510,7 @@ function jsonErrorProblems(http: Directive[]): string[] {
     }
     if (scope.path.length > 1) continue;
     const children = scope.block.children ?? [];
-    const location = blocks(children, 'location').find(
-      (block) => block.args.join(' ') === `= ${ERROR_LOCATION}`,
-    );
+    const location = blocks(children, 'location').find((block) => block.args.join(' ') === `= ${ERROR_LOCATION}`);
     if (!location) {
       problems.push(`${where}: no location = ${ERROR_LOCATION}`);
       continue;
@@ -521,7 +526,8 @@ function jsonErrorProblems(http: Directive[]): string[] {
     const headers = directives(inside, 'add_header');
     for (const header of ERROR_HEADERS) {
       const added = headers.find((directive) => directive.args[0] === header);
-      if (added?.args[2] !== 'always') problems.push(`${where}: ${ERROR_LOCATION} lacks add_header ${header} ... always`);
+      if (added?.args[2] !== 'always')
+        problems.push(`${where}: ${ERROR_LOCATION} lacks add_header ${header} ... always`);
     }
   }
   return problems;
@@ -656,7 +662,10 @@ describe('the nginx template', () => {
       const problems = jsonErrorProblems(parseNginxConfig(broken, { prefix: dir }));
       expect(problems.join('\n')).toMatch(/location \^~ \/api\/.*400/);
       // A server block that forgets the snippet is caught too.
-      const forgotten = rendered.replace(/(server \{[^}]*?listen [^\n]*:8081;[^}]*?)include conf\.d\/ironclad-errors\.inc;/, '$1');
+      const forgotten = rendered.replace(
+        /(server \{[^}]*?listen [^\n]*:8081;[^}]*?)include conf\.d\/ironclad-errors\.inc;/,
+        '$1',
+      );
       expect(forgotten).not.toBe(rendered);
       expect(jsonErrorProblems(parseNginxConfig(forgotten, { prefix: dir })).join('\n')).toMatch(/8081/);
     });

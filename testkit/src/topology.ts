@@ -242,7 +242,9 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       webRoot,
       dir,
       output: () => ({ nginx: running.output(), api: api.output() }),
-      stopApi: () => stopServer(api),
+      stopApi: async () => {
+        await stopServer(api);
+      },
       stop: cleanup,
     };
   } catch (error) {
@@ -266,6 +268,8 @@ export interface RequestOptions {
   scheme?: 'http' | 'https';
   /** TLS SNI; default the topology's domain. */
   servername?: string;
+  /** Local address to connect from (another 127.0.0.0/8 address is another client to nginx's per-address limits). */
+  localAddress?: string;
 }
 
 /** One request to nginx on loopback, as a browser on the domain would send it (Host and SNI = domain). */
@@ -280,6 +284,7 @@ export function request(topology: Topology, options: RequestOptions = {}): Promi
     headers,
     agent: false as const,
     timeout: 10_000,
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   };
   return new Promise((resolveAnswer, reject) => {
     const req =
