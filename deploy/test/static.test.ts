@@ -64,8 +64,22 @@ type Service = {
   privileged?: boolean;
   network_mode?: string;
   secrets?: string[];
+  networks?: Record<string, { ipv4_address?: string } | null> | string[];
 };
-type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown>; secrets?: unknown };
+type ComposeFile = {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+  secrets?: unknown;
+  networks?: Record<string, { ipam?: { config?: Array<{ subnet?: string; ip_range?: string; gateway?: string }> } }>;
+};
+
+/** An IPv4 address as a number, and whether it is inside a CIDR. */
+const ipv4 = (address: string) => address.split('.').reduce((value, part) => value * 256 + Number(part), 0);
+function inCidr(address: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/') as [string, string];
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base) / size);
+}
 
 function readCompose(path: string): ComposeFile {
   // merge: compose files share settings through YAML anchors and `<<` merge keys.
@@ -249,10 +263,36 @@ describe('docker-compose.yml, as written', () => {
     expect(config.debug).toBe(false);
     expect(config.values.HOST).toBe('0.0.0.0');
     expect(config.database).toMatchObject({ kind: 'postgres', host: 'db', port: 5432 });
-    // Behind nginx the forwarded protocol must count (Secure cookies), but not from just anyone.
-    expect(config.values.TRUST_PROXY).not.toBe(false);
-    expect(config.values.TRUST_PROXY).not.toBe(true);
+    // Behind nginx the forwarded protocol must count (Secure cookies), but only from nginx.
+    const nginxAddress = (services.frontend?.networks as Record<string, { ipv4_address?: string }>).default
+      ?.ipv4_address;
+    expect(config.values.TRUST_PROXY).toEqual([nginxAddress]);
     expect(config.warnings).toEqual([]);
+  });
+
+  it('trusts X-Forwarded-* from nginx’s fixed address only, which no other container can be given', () => {
+    const backend = services.backend as Service;
+    const frontend = services.frontend as Service;
+    const trusted = environmentOf(backend).TRUST_PROXY ?? '';
+    // One address: not a keyword (uniquelocal would trust every container on the network), a range or a hop count.
+    expect(trusted).toMatch(/^\d{1,3}(\.\d{1,3}){3}$/);
+    expect(environmentOf(services.migrate as Service).TRUST_PROXY).toBe(trusted);
+    expect((frontend.networks as Record<string, { ipv4_address?: string }>).default?.ipv4_address).toBe(trusted);
+    // Every service is on the one network, whose subnet holds nginx's address and whose dynamic range does not, so
+    // Docker never hands it to another container (e.g. one more `--scale backend`).
+    for (const [name, service] of Object.entries(services)) {
+      expect(Object.keys(service.networks ?? { default: null }), name).toEqual(['default']);
+    }
+    const [ipam, ...more] = file.networks?.default?.ipam?.config ?? [];
+    expect(more).toEqual([]);
+    expect(inCidr(trusted, ipam?.subnet ?? '0.0.0.0/32')).toBe(true);
+    expect(inCidr(trusted, ipam?.ip_range ?? ipam?.subnet ?? '0.0.0.0/32')).toBe(false);
+    expect(inCidr((ipam?.ip_range ?? '').split('/')[0] as string, ipam?.subnet ?? '0.0.0.0/32')).toBe(true);
+    expect(ipam?.gateway).not.toBe(trusted);
+    // RFC 1918 private space.
+    expect(inCidr(trusted, '10.0.0.0/8') || inCidr(trusted, '172.16.0.0/12') || inCidr(trusted, '192.168.0.0/16')).toBe(
+      true,
+    );
   });
 
   it('reads from .env only settings the schema knows, with the schema’s defaults (one list of settings)', () => {
