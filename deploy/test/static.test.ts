@@ -264,8 +264,8 @@ describe('docker-compose.yml, as written', () => {
     expect(config.values.HOST).toBe('0.0.0.0');
     expect(config.database).toMatchObject({ kind: 'postgres', host: 'db', port: 5432 });
     // Behind nginx the forwarded protocol must count (Secure cookies), but only from nginx.
-    const nginxAddress = (services.frontend?.networks as Record<string, { ipv4_address?: string }>).default
-      ?.ipv4_address;
+    const networks = (services.frontend as Service).networks as Record<string, { ipv4_address?: string }>;
+    const nginxAddress = networks.default?.ipv4_address;
     expect(config.values.TRUST_PROXY).toEqual([nginxAddress]);
     expect(config.warnings).toEqual([]);
   });
