@@ -64,6 +64,7 @@ describe('config audit', () => {
     ['TRUST_PROXY off', { TRUST_PROXY: 'false' }, ['config.cookies.not-secure']],
     ['TRUST_PROXY true', { TRUST_PROXY: 'true' }, ['config.trust-proxy.any']],
     ['TRUST_PROXY a hop count', { TRUST_PROXY: '1' }, ['config.trust-proxy.any']],
+    ['TRUST_PROXY a private range', { TRUST_PROXY: 'uniquelocal' }, ['config.trust-proxy.range']],
     ['a placeholder DB password', { POSTGRES_PASSWORD: 'your-db-password' }, ['config.database.password-placeholder']],
     [
       'the DB password = user',

@@ -68,7 +68,8 @@ export const CLEAN_PRODUCTION: Readonly<Record<string, string>> = {
   POSTGRES_USER: 'tasks',
   POSTGRES_PASSWORD: randomKey(32),
   DB_HOST: 'db',
-  TRUST_PROXY: 'uniquelocal',
+  // nginx's fixed address in docker-compose.yml (a range would be config.trust-proxy.range).
+  TRUST_PROXY: '10.89.0.2',
 };
 
 /** A GitHub classic token's shape (ghp_ + 36 alphanumerics), assembled so no literal one exists here. */

@@ -181,6 +181,22 @@ const EXAMPLES: Record<RuleId, { start: Effect; triggers: Env[]; clean: Env[] }>
     triggers: [{ TRUST_PROXY: 'false' }, { TRUST_PROXY: undefined }],
     clean: [{ TRUST_PROXY: 'uniquelocal' }],
   },
+  'config.trust-proxy.range': {
+    start: 'audit',
+    triggers: [
+      { TRUST_PROXY: 'uniquelocal' },
+      { TRUST_PROXY: 'loopback' },
+      { TRUST_PROXY: '10.89.0.2,10.0.0.0/8' },
+      { TRUST_PROXY: 'fd00::/64' },
+    ],
+    clean: [
+      { TRUST_PROXY: '10.89.0.2' },
+      { TRUST_PROXY: '127.0.0.1,::1' },
+      { TRUST_PROXY: '10.89.0.2/32' },
+      { TRUST_PROXY: 'true' },
+      { TRUST_PROXY: 'false' },
+    ],
+  },
 };
 
 function envOf(change: Env, debug?: boolean): Record<string, string> {

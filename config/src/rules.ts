@@ -12,6 +12,7 @@
  * The auditor judges everything as production: it reports every rule that fires, whatever DEBUG says.
  */
 
+import { isIP } from 'node:net';
 import type { DatabaseTarget } from './database.js';
 import { createHostMatcher, hostPatternProblem } from './hosts.js';
 import { isLocalOrigin, originProblem } from './origins.js';
@@ -388,7 +389,7 @@ export const RULES = [
     settings: ['TRUST_PROXY'],
     trigger:
       '`TRUST_PROXY` is `true` or a hop count: forwarded headers are believed by position, from whoever connects, not from a named proxy; a client that reaches the server directly can forge its address, scheme and host.',
-    fix: 'List the proxy addresses or ranges: TRUST_PROXY=loopback, uniquelocal or 10.0.0.0/8.',
+    fix: "List the proxy's exact addresses: TRUST_PROXY=10.89.0.2 (nginx in docker-compose.yml) or 127.0.0.1.",
     check: ({ values }) => {
       const trust = values.TRUST_PROXY;
       if (trust === true) {
@@ -410,13 +411,38 @@ export const RULES = [
     settings: ['TRUST_PROXY'],
     trigger:
       '`TRUST_PROXY` is off: behind the TLS-terminating proxy every request looks like plain HTTP, so the session cookie is sent without `Secure` (it is always `HttpOnly` and `SameSite=Strict`).',
-    fix: 'Set TRUST_PROXY to the proxy address (e.g. TRUST_PROXY=uniquelocal in a compose network, or loopback).',
+    fix: "Set TRUST_PROXY to the proxy's address (10.89.0.2 for nginx in docker-compose.yml, 127.0.0.1 for a proxy on the same machine).",
     check: ({ values }) =>
       values.TRUST_PROXY === false
         ? [
             'TRUST_PROXY: is off, so behind an HTTPS proxy every request looks like plain HTTP and the session cookie would be sent without Secure',
           ]
         : [],
+  }),
+  rule({
+    id: 'config.trust-proxy.range',
+    severity: 'warning',
+    // A range is sound only when every host in it is a proxy, which the server cannot see from where it stands; and
+    // development behind a local proxy uses the same settings. So: advice for production, reported by the auditor.
+    effect: 'audit',
+    settings: ['TRUST_PROXY'],
+    trigger:
+      '`TRUST_PROXY` names a range (`uniquelocal`, `linklocal`, `loopback` or a CIDR wider than one address) rather than the proxy: any host in it that can reach the server (another container on the network, another local process) can forge its client address and escape the per-address rate limits.',
+    fix: "List the proxy's exact addresses: TRUST_PROXY=10.89.0.2 (nginx's fixed address in docker-compose.yml), or 127.0.0.1 for a proxy on the same machine.",
+    check: ({ values }) => {
+      const trust = values.TRUST_PROXY;
+      if (!Array.isArray(trust)) return [];
+      const ranges = trust.filter((entry) => {
+        const [address, prefix] = entry.split('/');
+        if (prefix === undefined) return isIP(address ?? '') === 0;
+        return Number(prefix) < (isIP(address ?? '') === 6 ? 128 : 32);
+      });
+      return ranges.length > 0
+        ? [
+            `TRUST_PROXY: ${ranges.join(', ')} trusts every host in a range, so any of them that can reach the server can forge its client address; list the proxy's exact addresses instead`,
+          ]
+        : [];
+    },
   }),
 ] as const;
 

@@ -26,7 +26,8 @@ const PG = {
   POSTGRES_PASSWORD: `Pw9-${key()}`,
   SECRET_KEY: KEY,
   ALLOWED_HOSTS: 'tasks.example.com',
-  TRUST_PROXY: 'uniquelocal',
+  // nginx's fixed address in docker-compose.yml: a range would be config.trust-proxy.range.
+  TRUST_PROXY: '10.89.0.2',
 };
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ironclad-rules-'));

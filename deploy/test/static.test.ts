@@ -4,7 +4,7 @@
  * with Docker's rules, and the nginx template rendered by envsubst and checked by `nginx -t`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -16,11 +16,21 @@ import { BODY_LIMIT } from '@ironclad/server/app';
 import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { gateFor, REPO } from '@ironclad/testkit/gate';
 import {
+  blocks,
+  type Directive,
+  directives,
+  errorPages,
+  parseNginxConfig,
+  scopes,
+} from '@ironclad/testkit/nginx-config';
+import {
   IMAGE_MAIN_CONF,
+  mainConfigFor,
   makeCertificate,
   nginxTest,
   renderTemplates,
   TEMPLATE,
+  TEMPLATE_DIR,
   TEMPLATE_VARIABLES,
   type TemplateValues,
 } from '@ironclad/testkit/nginx-render';
@@ -54,8 +64,22 @@ type Service = {
   privileged?: boolean;
   network_mode?: string;
   secrets?: string[];
+  networks?: Record<string, { ipv4_address?: string } | null> | string[];
 };
-type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown>; secrets?: unknown };
+type ComposeFile = {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+  secrets?: unknown;
+  networks?: Record<string, { ipam?: { config?: Array<{ subnet?: string; ip_range?: string; gateway?: string }> } }>;
+};
+
+/** An IPv4 address as a number, and whether it is inside a CIDR. */
+const ipv4 = (address: string) => address.split('.').reduce((value, part) => value * 256 + Number(part), 0);
+function inCidr(address: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/') as [string, string];
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base) / size);
+}
 
 function readCompose(path: string): ComposeFile {
   // merge: compose files share settings through YAML anchors and `<<` merge keys.
@@ -239,10 +263,36 @@ describe('docker-compose.yml, as written', () => {
     expect(config.debug).toBe(false);
     expect(config.values.HOST).toBe('0.0.0.0');
     expect(config.database).toMatchObject({ kind: 'postgres', host: 'db', port: 5432 });
-    // Behind nginx the forwarded protocol must count (Secure cookies), but not from just anyone.
-    expect(config.values.TRUST_PROXY).not.toBe(false);
-    expect(config.values.TRUST_PROXY).not.toBe(true);
+    // Behind nginx the forwarded protocol must count (Secure cookies), but only from nginx.
+    const networks = (services.frontend as Service).networks as Record<string, { ipv4_address?: string }>;
+    const nginxAddress = networks.default?.ipv4_address;
+    expect(config.values.TRUST_PROXY).toEqual([nginxAddress]);
     expect(config.warnings).toEqual([]);
+  });
+
+  it('trusts X-Forwarded-* from nginx’s fixed address only, which no other container can be given', () => {
+    const backend = services.backend as Service;
+    const frontend = services.frontend as Service;
+    const trusted = environmentOf(backend).TRUST_PROXY ?? '';
+    // One address: not a keyword (uniquelocal would trust every container on the network), a range or a hop count.
+    expect(trusted).toMatch(/^\d{1,3}(\.\d{1,3}){3}$/);
+    expect(environmentOf(services.migrate as Service).TRUST_PROXY).toBe(trusted);
+    expect((frontend.networks as Record<string, { ipv4_address?: string }>).default?.ipv4_address).toBe(trusted);
+    // Every service is on the one network, whose subnet holds nginx's address and whose dynamic range does not, so
+    // Docker never hands it to another container (e.g. one more `--scale backend`).
+    for (const [name, service] of Object.entries(services)) {
+      expect(Object.keys(service.networks ?? { default: null }), name).toEqual(['default']);
+    }
+    const [ipam, ...more] = file.networks?.default?.ipam?.config ?? [];
+    expect(more).toEqual([]);
+    expect(inCidr(trusted, ipam?.subnet ?? '0.0.0.0/32')).toBe(true);
+    expect(inCidr(trusted, ipam?.ip_range ?? ipam?.subnet ?? '0.0.0.0/32')).toBe(false);
+    expect(inCidr((ipam?.ip_range ?? '').split('/')[0] as string, ipam?.subnet ?? '0.0.0.0/32')).toBe(true);
+    expect(ipam?.gateway).not.toBe(trusted);
+    // RFC 1918 private space.
+    expect(inCidr(trusted, '10.0.0.0/8') || inCidr(trusted, '172.16.0.0/12') || inCidr(trusted, '192.168.0.0/16')).toBe(
+      true,
+    );
   });
 
   it('reads from .env only settings the schema knows, with the schema’s defaults (one list of settings)', () => {
@@ -458,6 +508,71 @@ describe('the ignore files', () => {
   });
 });
 
+/**
+ * Every status nginx itself can answer with (not the API's, which pass through untouched): request parsing (400,
+ * 414, 494 header too large, 501 unknown Transfer-Encoding, 505), methods and bodies (405, 411, 413), static files
+ * (403, 404, 412, 416), limits (429), timeouts (408), TLS (421, 495-497), and the upstream (500, 502-504).
+ */
+const NGINX_STATUSES = [
+  400, 403, 404, 405, 408, 411, 412, 413, 414, 416, 421, 429, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505,
+];
+/** The status nginx sends for each: 494 is answered as the standard 431, and 495-497 as 400, as nginx does. */
+const statusSent = (status: number) => (status === 494 ? 431 : status >= 495 && status <= 497 ? 400 : status);
+const ERROR_LOCATION = '/.ironclad-error';
+const ERROR_HEADERS = [
+  'Strict-Transport-Security',
+  'Content-Security-Policy',
+  'X-Content-Type-Options',
+  'Referrer-Policy',
+  'X-Frame-Options',
+  'Cross-Origin-Resource-Policy',
+  'Cache-Control',
+  'Allow',
+  'Retry-After',
+];
+
+/**
+ * What is wrong with nginx's own error answers in a parsed http context: every server and every location (nested
+ * ones and `if` blocks included) must send every status of NGINX_STATUSES to the JSON error location, whose server
+ * must have it; a location's own error_page (which replaces the inherited list) shows up here as missing statuses.
+ */
+function jsonErrorProblems(http: Directive[]): string[] {
+  const problems: string[] = [];
+  for (const scope of scopes(http)) {
+    const where = scope.path.join(' > ');
+    const pages = errorPages(scope.inherited('error_page'));
+    for (const status of NGINX_STATUSES) {
+      const page = pages.get(status);
+      if (page?.target !== ERROR_LOCATION) problems.push(`${where}: ${status} is not sent to ${ERROR_LOCATION}`);
+      else if ((page.status ?? statusSent(status)) !== statusSent(status)) {
+        problems.push(`${where}: ${status} is answered as ${page.status}`);
+      }
+    }
+    if (scope.path.length > 1) continue;
+    const children = scope.block.children ?? [];
+    const location = blocks(children, 'location').find((block) => block.args.join(' ') === `= ${ERROR_LOCATION}`);
+    if (!location) {
+      problems.push(`${where}: no location = ${ERROR_LOCATION}`);
+      continue;
+    }
+    const inside = location.children ?? [];
+    if (directives(inside, 'internal').length !== 1) problems.push(`${where}: ${ERROR_LOCATION} is not internal`);
+    if (directives(inside, 'default_type')[0]?.args[0] !== 'application/json') {
+      problems.push(`${where}: ${ERROR_LOCATION} is not application/json`);
+    }
+    if (directives(inside, 'return')[0]?.args.join(' ') !== '200 $ironclad_error_body') {
+      problems.push(`${where}: ${ERROR_LOCATION} does not return $ironclad_error_body`);
+    }
+    const headers = directives(inside, 'add_header');
+    for (const header of ERROR_HEADERS) {
+      const added = headers.find((directive) => directive.args[0] === header);
+      if (added?.args[2] !== 'always')
+        problems.push(`${where}: ${ERROR_LOCATION} lacks add_header ${header} ... always`);
+    }
+  }
+  return problems;
+}
+
 /** The defaults the nginx image's entrypoint gives the template, by sourcing the real script with sh. */
 function envshDefaults(env: Record<string, string>): Record<string, string> {
   const output = execFileSync('sh', ['-c', `. "${ENVSH}" && env`], {
@@ -485,6 +600,10 @@ describe('the nginx template', () => {
     expect([...braced].sort()).toEqual([...TEMPLATE_VARIABLES].sort());
     // envsubst would also replace a bare $NAME defined in the container's environment.
     expect(template.match(/\$[A-Z_][A-Z0-9_]*\b/g) ?? []).toEqual([]);
+    // The other templates (the error snippet) read none: they are rendered with the same environment.
+    for (const name of readdirSync(TEMPLATE_DIR).filter((file) => file !== 'default.conf.template')) {
+      expect(readFileSync(join(TEMPLATE_DIR, name), 'utf8').match(/\$\{?[A-Z_][A-Z0-9_]*\b/g) ?? [], name).toEqual([]);
+    }
   });
 
   it('gets a default for every variable from the image script, given only DOMAIN', () => {
@@ -515,15 +634,11 @@ describe('the nginx template', () => {
         WEB_ROOT: join(dir, 'html'),
         ACME_ROOT: join(dir, 'html'),
       } as TemplateValues;
-      const [output] = renderTemplates(dir, values);
+      const output = renderTemplates(dir, values).find((path) => path.endsWith('/default.conf'));
       rendered = readFileSync(output as string, 'utf8');
-      // The image's own main configuration, including the rendered conf.d from here instead of /etc/nginx.
-      writeFileSync(
-        join(dir, 'nginx.conf'),
-        readFileSync(IMAGE_MAIN_CONF, 'utf8')
-          .replace('/etc/nginx/conf.d/', `${dir}/conf.d/`)
-          .replace('pid /tmp/nginx.pid;', `pid ${dir}/nginx.pid;`),
-      );
+      // The image's own main configuration, with its paths (pid, temp files, conf.d) moved here: what the native
+      // topology runs too.
+      writeFileSync(join(dir, 'nginx.conf'), mainConfigFor(dir));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -539,6 +654,89 @@ describe('the nginx template', () => {
       const output = nginxTest(dir);
       expect(output).toMatch(/test is successful/);
       expect(output).not.toMatch(/\[(warn|emerg|alert|crit)\]/);
+    });
+
+    it('is what the native topology runs: the image main configuration with only its paths moved', () => {
+      const moved = /^\s*(user|pid|include|\w+_temp_path)\b/;
+      const significant = (text: string) =>
+        text
+          .split('\n')
+          .map((line) => line.replace(/#.*/, '').trim())
+          .filter((line) => line && !moved.test(line));
+      const image = readFileSync(IMAGE_MAIN_CONF, 'utf8');
+      expect(significant(mainConfigFor(dir))).toEqual(significant(image));
+      // And those lines are the capacity this file promises (docs/deployment.md).
+      expect(significant(image)).toEqual(
+        expect.arrayContaining(['worker_processes auto;', 'worker_rlimit_nofile 8192;', 'worker_connections 4096;']),
+      );
+    });
+
+    it('answers nginx’s own errors in JSON in every server block and every location (parsed, not grepped)', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      expect(blocks(http, 'server')).toHaveLength(5);
+      expect(jsonErrorProblems(http)).toEqual([]);
+    });
+
+    it('has a JSON body without nginx’s name for every status it can answer', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      const map = blocks(http, 'map').find((block) => block.args[1] === '$ironclad_error_body');
+      expect(map?.args[0]).toBe('$status');
+      const bodies = new Map((map?.children ?? []).map((entry) => [entry.name, entry.args[0] as string]));
+      for (const status of [...NGINX_STATUSES.map(statusSent), 301, 'default']) {
+        const body = bodies.get(String(status));
+        expect(body, String(status)).toBeDefined();
+        const parsed = JSON.parse(body as string) as { error?: unknown };
+        expect(Object.keys(parsed), String(status)).toEqual(['error']);
+        expect(typeof parsed.error, String(status)).toBe('string');
+        expect(body, String(status)).not.toMatch(/nginx|<|>/i);
+      }
+    });
+
+    it('fails the JSON error check when a location adds an error_page of its own (so the check above can fail)', () => {
+      // nginx's rule: an error_page in a location replaces the whole inherited list, as /api/ once did.
+      const broken = rendered.replace(
+        'location ^~ /api/ {',
+        'location ^~ /api/ {\n        error_page 413 = /.ironclad-error;',
+      );
+      expect(broken).not.toBe(rendered);
+      const problems = jsonErrorProblems(parseNginxConfig(broken, { prefix: dir }));
+      expect(problems.join('\n')).toMatch(/location \^~ \/api\/.*400/);
+      // A server block that forgets the snippet is caught too.
+      const forgotten = rendered.replace(
+        /(server \{[^}]*?listen [^\n]*:8081;[^}]*?)include conf\.d\/ironclad-errors\.inc;/,
+        '$1',
+      );
+      expect(forgotten).not.toBe(rendered);
+      expect(jsonErrorProblems(parseNginxConfig(forgotten, { prefix: dir })).join('\n')).toMatch(/8081/);
+    });
+
+    it('limits every address and cuts slow clients short, on every server that answers requests', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      const value = (name: string) => directives(http, name).map((directive) => directive.args.join(' '));
+      const seconds = (name: string) => Number(/^(\d+)s$/.exec(value(name)[0] ?? '')?.[1]);
+      expect(seconds('client_header_timeout')).toBeLessThanOrEqual(10);
+      expect(seconds('client_body_timeout')).toBeLessThanOrEqual(10);
+      expect(seconds('send_timeout')).toBeLessThanOrEqual(10);
+      expect(seconds('keepalive_timeout')).toBeLessThanOrEqual(30);
+      expect(value('reset_timedout_connection')).toEqual(['on']);
+      expect(value('limit_conn_zone')).toEqual(['$binary_remote_addr zone=per_address:10m']);
+      expect(value('limit_conn_status')).toEqual(['429']);
+      expect(value('limit_req_status')).toEqual(['429']);
+      expect(value('limit_req_zone')).toContain('$binary_remote_addr zone=site:10m rate=20r/s');
+      for (const scope of scopes(http)) {
+        const server = scope.path[0] as string;
+        // The catch-all servers answer nothing (return 444), and the health listener is container-internal.
+        if (server.startsWith('server _ ')) continue;
+        const where = scope.path.join(' > ');
+        expect(
+          scope.inherited('limit_conn').map((directive) => directive.args.join(' ')),
+          where,
+        ).toContain('per_address 64');
+        expect(
+          scope.inherited('limit_req').map((directive) => directive.args.join(' ')),
+          where,
+        ).toContain('zone=site burst=200 nodelay');
+      }
     });
 
     it('fails nginx -t when the certificate is missing (so the check above can fail)', () => {

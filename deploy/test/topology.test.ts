@@ -10,6 +10,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { PAGE_CSP } from '@ironclad/config/page-csp';
 import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { gateFor } from '@ironclad/testkit/gate';
+import { type RawAnswer, rawExchangeWith } from '@ironclad/testkit/raw-http';
+import { startSlowClients } from '@ironclad/testkit/slow-clients';
 import { ensureClientBuilt, request, startTopology, type Topology } from '@ironclad/testkit/topology';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -123,7 +125,7 @@ tools.describe('the production topology on loopback: nginx in front of the API',
     }
     const missing = await request(topology, { path: '/assets/index-00000000.js' });
     expect(missing.status).toBe(404);
-    expect(missing.headers['cache-control']).toBeUndefined();
+    expect(missing.headers['cache-control']).toBe('no-store');
     expect(JSON.parse(missing.body)).toEqual({ error: 'The requested resource was not found.' });
   });
 
@@ -178,7 +180,6 @@ tools.describe('the production topology on loopback: nginx in front of the API',
       { options: { path: '/api/v1/tasks/%E0%A4%A' }, status: 400, error: 'Bad request.' },
       { options: { path: '/%' }, status: 400, error: 'Bad request.' },
       { options: { method: 'POST', path: '/' }, status: 405, error: 'Method not allowed.' },
-      { options: { path: '/', headers: { range: 'bytes=999999-' } }, status: 416, error: 'Range not satisfiable.' },
       { options: { path: `/${'a'.repeat(9000)}` }, status: 414, error: 'URI too long.' },
     ];
     for (const { options, status, error } of cases) {
@@ -188,6 +189,12 @@ tools.describe('the production topology on loopback: nginx in front of the API',
       expect(answer.headers['content-type'], label).toMatch(/^application\/json/);
       expect(JSON.parse(answer.body), label).toEqual({ error });
       expect(answer.body, label).not.toMatch(/nginx|<html/i);
+    }
+    // No byte ranges (max_ranges 0): a Range is ignored and the whole page sent, so no 416 either.
+    for (const range of ['bytes=999999-', 'bytes=0-0,1-1,2-2', 'bytes=5-1']) {
+      const ranged = await request(topology, { path: '/', headers: { range } });
+      expect(ranged.status, range).toBe(200);
+      expect(ranged.headers['accept-ranges'], range).toBeUndefined();
     }
     // 405 keeps the security headers (an add_header of its own must not drop them).
     const post = await request(topology, { method: 'POST', path: '/' });
@@ -393,4 +400,324 @@ tools.describe('the topology when secret-looking files are in the web root by mi
     // The control: a decoy-free file from the same directory is served, so the 404s above are the rules at work.
     expect((await request(topology, { path: '/' })).status).toBe(200);
   });
+});
+
+/** Headers every answer nginx makes up itself carries (HSTS only over HTTPS). */
+function expectNginxJson(answer: RawAnswer, status: number, label: string, scheme: 'http' | 'https' = 'https') {
+  expect(answer.statusCode, `${label}: ${answer.body.slice(0, 200)}`).toBe(status);
+  expect(answer.headers['content-type'], label).toMatch(/^application\/json/);
+  const parsed = JSON.parse(answer.body) as { error?: unknown };
+  expect(typeof parsed.error, label).toBe('string');
+  expect(answer.body, label).not.toMatch(/nginx|<html/i);
+  expect(answer.headers['x-content-type-options'], label).toBe('nosniff');
+  expect(answer.headers['content-security-policy'], label).toBe("default-src 'none'; frame-ancestors 'none'");
+  expect(answer.headers['x-frame-options'], label).toBe('DENY');
+  expect(answer.headers['referrer-policy'], label).toBe('no-referrer');
+  expect(answer.headers['cache-control'], label).toBe('no-store');
+  if (scheme === 'https') {
+    expect(answer.headers['strict-transport-security'], label).toBe('max-age=63072000; includeSubDomains');
+  }
+  // nginx's own answer, not the API's.
+  expect(answer.headers['x-request-id'], label).toBeUndefined();
+}
+
+const sleepMs = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+interface VictimRun {
+  sent: number;
+  ok: number;
+  failures: string[];
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Another user from 127.0.0.1: `count` requests, one every `intervalMs` (under the per-address request rate), each
+ * on a fresh TLS connection (the hardest case: it needs a free connection slot every time), alternating the page
+ * and the API.
+ */
+async function victim(topology: Topology, count: number, intervalMs: number): Promise<VictimRun> {
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const started = performance.now();
+    const path = i % 2 === 0 ? '/' : '/api/v1/test/';
+    try {
+      const answer = await request(topology, { path, localAddress: '127.0.0.1' });
+      if (answer.status === 200) latencies.push(performance.now() - started);
+      else failures.push(`${path}: ${answer.status} ${answer.body.slice(0, 80)}`);
+    } catch (error) {
+      failures.push(`${path}: ${(error as Error).message}`);
+    }
+    await sleepMs(Math.max(0, intervalMs - (performance.now() - started)));
+  }
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return {
+    sent: count,
+    ok: latencies.length,
+    failures,
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+    max: round(Math.max(...latencies)),
+  };
+}
+
+tools.describe('nginx under slow clients, hostile framing and forged addresses (the production nginx.conf)', () => {
+  let topology: Topology;
+  const tls = () => ({ port: topology.httpsPort, tls: { servername: topology.domain, ca: topology.ca } });
+
+  beforeAll(async () => {
+    // A small signup allowance, to see whose address the API counts.
+    topology = await startTopology({ serverEnv: { RATE_LIMIT_SIGNUP: '3/1h' } });
+  }, 240_000);
+
+  afterAll(async () => {
+    await topology?.stop();
+  });
+
+  it('keeps serving another address 100% while one address holds 300 slow connections', async () => {
+    const before = await victim(topology, 100, 100);
+    const attack = await startSlowClients({
+      port: topology.httpsPort,
+      servername: topology.domain,
+      caPath: topology.certPath,
+      localAddress: '127.0.0.2',
+      headers: 150,
+      bodies: 150,
+    });
+    try {
+      // All 300 connected (the TLS handshakes are done) before the measurement starts.
+      const deadline = performance.now() + 15_000;
+      while (attack.state().open < 300 && performance.now() < deadline) await sleepMs(100);
+      const held = attack.state().open;
+      const during = await victim(topology, 120, 100);
+      const { open: stillHeld, longestHeaderLife, bodyStatuses } = attack.state();
+      process.stdout.write(
+        `\n  slow clients: another address before: ${before.ok}/${before.sent} ok, p50 ${before.p50} ms, p99 ${before.p99} ms, max ${before.max} ms` +
+          `\n  during (${held} slow connections from 127.0.0.2 at the start, ${stillHeld} at the end): ` +
+          `${during.ok}/${during.sent} ok, p50 ${during.p50} ms, p99 ${during.p99} ms, max ${during.max} ms` +
+          `\n  slowloris connections lived at most ${longestHeaderLife} ms; slow bodies answered: ${JSON.stringify(bodyStatuses)}\n`,
+      );
+      expect(held).toBeGreaterThanOrEqual(300);
+      expect(before.failures).toEqual([]);
+      expect(during.failures).toEqual([]);
+      expect(during.ok).toBe(during.sent);
+      // Bounded, with a wide margin for a loaded test machine (the numbers seen are in docs/deployment.md).
+      expect(during.p99).toBeLessThan(2_000);
+      // client_header_timeout (5 s) cut every slowloris connection, however steadily it sent header lines...
+      expect(longestHeaderLife).toBeGreaterThan(4_000);
+      expect(longestHeaderLife).toBeLessThan(8_000);
+      // ...and limit_conn refused the slow bodies beyond 64 from one address (in JSON, checked below).
+      expect(bodyStatuses['429'] ?? 0).toBeGreaterThan(0);
+    } finally {
+      await attack.stop();
+    }
+  }, 90_000);
+
+  it('lets the API believe X-Forwarded-For from nginx only: a forged one sent straight to the API is ignored', async () => {
+    let account = 0;
+    const signup = (localAddress: string, via: 'nginx' | 'api', forged?: string) => {
+      account += 1;
+      const body = JSON.stringify({
+        email: `xff.${account}.${Date.now()}@example.com`,
+        password: 'correct horse battery staple',
+      });
+      const head = [
+        'POST /api/v1/users/signup/ HTTP/1.1',
+        `Host: ${topology.domain}`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        ...(forged ? [`X-Forwarded-For: ${forged}`, 'X-Forwarded-Proto: https'] : []),
+        'Connection: close',
+      ];
+      const target = via === 'nginx' ? { ...tls(), localAddress } : { port: topology.apiPort, localAddress };
+      return rawExchangeWith(target, `${head.join('\r\n')}\r\n\r\n${body}`);
+    };
+    // Straight to the API from another local address (127.0.0.3), a new forged client address every time: the API
+    // counts 127.0.0.3 itself, so its per-address signup allowance (3 here) runs out. Under the old
+    // TRUST_PROXY=loopback every forged address was a fresh allowance.
+    const direct: number[] = [];
+    for (let i = 0; i < 5; i += 1) direct.push((await signup('127.0.0.3', 'api', `198.51.100.${i + 1}`)).statusCode);
+    expect(direct).toEqual([201, 201, 201, 429, 429]);
+    // Through nginx (which connects from the one trusted address and sets X-Forwarded-For itself), each client
+    // address is counted on its own: 127.0.0.5 uses up its allowance, whatever it forges...
+    const viaNginx: number[] = [];
+    for (let i = 0; i < 4; i += 1)
+      viaNginx.push((await signup('127.0.0.5', 'nginx', `198.51.100.${i + 10}`)).statusCode);
+    expect(viaNginx).toEqual([201, 201, 201, 429]);
+    // ...and 127.0.0.6 still has its own, so the API is not counting nginx's address for everyone.
+    expect((await signup('127.0.0.6', 'nginx')).statusCode).toBe(201);
+  }, 60_000);
+
+  it('answers every status it can be made to produce from outside in JSON with the security headers', async () => {
+    const host = `Host: ${topology.domain}\r\n`;
+    const cases: Array<{ label: string; status: number; answer: Promise<RawAnswer>; scheme?: 'http' | 'https' }> = [
+      {
+        label: 'bad chunked body to /api/',
+        status: 400,
+        answer: rawExchangeWith(
+          tls(),
+          `POST /api/v1/users/login HTTP/1.1\r\n${host}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`,
+        ),
+      },
+      {
+        label: 'malformed request line',
+        status: 400,
+        answer: rawExchangeWith(tls(), `GET /api/v1/%zz HTTP/1.1\r\n${host}\r\n`),
+      },
+      {
+        label: 'unknown Transfer-Encoding',
+        status: 501,
+        answer: rawExchangeWith(
+          tls(),
+          `POST /api/v1/tasks/ HTTP/1.1\r\n${host}Transfer-Encoding: gzip\r\nContent-Type: application/json\r\n\r\n{}`,
+        ),
+      },
+      {
+        label: 'plain HTTP on the TLS port (497)',
+        status: 400,
+        scheme: 'http',
+        answer: rawExchangeWith({ port: topology.httpsPort }, `GET /api/v1/test/ HTTP/1.1\r\n${host}\r\n`),
+      },
+      {
+        label: 'URI too long',
+        status: 414,
+        answer: rawExchangeWith(tls(), `GET /api/v1/${'a'.repeat(9000)} HTTP/1.1\r\n${host}\r\n`),
+      },
+      {
+        label: 'header too large (494)',
+        status: 431,
+        answer: rawExchangeWith(tls(), `GET /api/v1/test/ HTTP/1.1\r\n${host}X-Big: ${'b'.repeat(9000)}\r\n\r\n`),
+      },
+      {
+        label: 'body too large on /api/',
+        status: 413,
+        answer: rawExchangeWith(
+          tls(),
+          `POST /api/v1/tasks/ HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 70000\r\n\r\n`,
+        ),
+      },
+      {
+        label: 'body too large on a page',
+        status: 413,
+        answer: rawExchangeWith(tls(), `POST / HTTP/1.1\r\n${host}Content-Length: 70000\r\n\r\n`),
+      },
+      {
+        label: 'TRACE on /api/',
+        status: 405,
+        answer: rawExchangeWith(tls(), `TRACE /api/v1/test/ HTTP/1.1\r\n${host}\r\n`),
+      },
+      {
+        label: 'invented method on /api/',
+        status: 405,
+        answer: rawExchangeWith(tls(), `PROPFIND /api/v1/tasks/ HTTP/1.1\r\n${host}\r\n`),
+      },
+      { label: 'TRACE on a page', status: 405, answer: rawExchangeWith(tls(), `TRACE / HTTP/1.1\r\n${host}\r\n`) },
+      {
+        label: 'DELETE on a page',
+        status: 405,
+        answer: rawExchangeWith(tls(), `DELETE /index.html HTTP/1.1\r\n${host}\r\n`),
+      },
+      {
+        label: 'If-Match fails on a page',
+        status: 412,
+        answer: rawExchangeWith(tls(), `GET / HTTP/1.1\r\n${host}If-Match: "nope"\r\n\r\n`),
+      },
+      { label: 'HTTP/2.0 request line', status: 505, answer: rawExchangeWith(tls(), `GET / HTTP/2.0\r\n${host}\r\n`) },
+      { label: 'missing page', status: 404, answer: rawExchangeWith(tls(), `GET /nothing.js HTTP/1.1\r\n${host}\r\n`) },
+      {
+        label: 'port 80: missing ACME challenge',
+        status: 404,
+        scheme: 'http',
+        answer: rawExchangeWith(
+          { port: topology.httpPort },
+          `GET /.well-known/acme-challenge/x HTTP/1.1\r\n${host}\r\n`,
+        ),
+      },
+      {
+        label: 'port 80: the redirect',
+        status: 301,
+        scheme: 'http',
+        answer: rawExchangeWith({ port: topology.httpPort }, `GET /api/v1/test/?a=1 HTTP/1.1\r\n${host}\r\n`),
+      },
+      {
+        label: 'health listener: unknown path',
+        status: 404,
+        scheme: 'http',
+        answer: rawExchangeWith({ port: topology.healthPort }, 'GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n'),
+      },
+    ];
+    // Timeouts: a body that stops arriving (408) and a header that never ends are closed without a byte of HTML:
+    // nginx sends no answer on a timeout, and resets the connection (reset_timedout_connection).
+    const stalledBody = rawExchangeWith(
+      tls(),
+      [
+        `POST /api/v1/tasks/ HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{`,
+        { wait: 9_000 },
+      ],
+      12_000,
+    );
+    const stalledHeader = rawExchangeWith(tls(), [`GET / HTTP/1.1\r\n${host}`, { wait: 9_000 }], 12_000);
+    const triggered: string[] = [];
+    for (const { label, status, answer, scheme } of cases) {
+      expectNginxJson(await answer, status, label, scheme);
+      triggered.push(`${status} ${label}`);
+    }
+    const redirect = await cases.find((entry) => entry.status === 301)?.answer;
+    expect(redirect?.headers.location).toBe(`https://${topology.domain}/api/v1/test/?a=1`);
+    expect((await cases.find((entry) => entry.label === 'TRACE on /api/')?.answer)?.headers.allow).toBe(
+      'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    );
+    expect((await cases.find((entry) => entry.label === 'TRACE on a page')?.answer)?.headers.allow).toBe('GET, HEAD');
+    // Plain HTTP on the TLS port with another Host meets the catch-all server: silence, not even JSON.
+    const elsewhere = await rawExchangeWith({ port: topology.httpsPort }, 'GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n');
+    expect(elsewhere.answered).toBe(false);
+
+    const started = performance.now();
+    for (const [label, stalled] of [
+      ['stalled body (408)', stalledBody],
+      ['stalled header', stalledHeader],
+    ] as const) {
+      const answer = await stalled;
+      expect(answer.answered, label).toBe(false);
+      triggered.push(`closed without an answer: ${label}`);
+    }
+    expect(performance.now() - started).toBeLessThan(8_000);
+
+    // 429: a flood from one address (127.0.0.4) passes its burst of 200 and is refused in JSON; 127.0.0.1 is not.
+    // In rounds of 100 at once until refused (how many it takes depends on how fast this machine sends them).
+    const flood: RawAnswer[] = [];
+    for (let round = 0; round < 20 && !flood.some((answer) => answer.statusCode === 429); round += 1) {
+      flood.push(
+        ...(await Promise.all(
+          Array.from({ length: 100 }, () =>
+            rawExchangeWith(
+              { ...tls(), localAddress: '127.0.0.4' },
+              `GET / HTTP/1.1\r\n${host}Connection: close\r\n\r\n`,
+            ),
+          ),
+        )),
+      );
+    }
+    const limited = flood.filter((answer) => answer.statusCode === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expectNginxJson(limited[0] as RawAnswer, 429, 'per-address request limit');
+    expect((limited[0] as RawAnswer).headers['retry-after']).toBe('10');
+    triggered.push(`429 per-address request limit (after ${flood.length} requests at once from 127.0.0.4)`);
+    expect((await request(topology, { path: '/', localAddress: '127.0.0.1' })).status).toBe(200);
+
+    // 502: the API gone (last: it does not come back).
+    await topology.stopApi();
+    const down = await rawExchangeWith(tls(), `GET /api/v1/test/ HTTP/1.1\r\n${host}\r\n`);
+    expectNginxJson(down, 502, 'API down');
+    expect(down.headers['retry-after']).toBe('5');
+    triggered.push('502 API down');
+    process.stdout.write(`\n  nginx statuses triggered from outside, all JSON:\n    ${triggered.join('\n    ')}\n`);
+  }, 60_000);
 });

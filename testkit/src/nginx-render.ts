@@ -1,8 +1,8 @@
 /**
  * Renders deploy/nginx/templates/*.template the way the official nginx image does at container start
  * (/docker-entrypoint.d/20-envsubst-on-templates.sh): the real envsubst, told to replace exactly the names defined
- * in the environment, so nginx's own `$host`, `$uri`... are left alone. Then writes a main nginx.conf of its own
- * that keeps every file nginx writes inside one directory, so nginx runs as a child process of a test.
+ * in the environment, so nginx's own `$host`, `$uri`... are left alone. Then writes the image's own main nginx.conf
+ * with its paths moved into one directory, so nginx runs as a child process of a test.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,32 +60,41 @@ export function renderTemplates(dir: string, values: TemplateValues): string[] {
 const MIME_TYPES = '/etc/nginx/mime.types';
 
 /**
- * A main nginx.conf for running the rendered templates as an unprivileged child process: pid, temp files and
- * error log in `dir`. Run as root, nginx would hand its workers to `nobody`, who cannot read the test's private
- * temp directory; so the workers keep the test's own user.
+ * The image's main configuration (deploy/nginx/nginx.conf) with only its paths moved into `dir`: pid, temp files
+ * and the rendered conf.d, and mime.types when this machine has none. Everything else, worker counts, limits and
+ * all, is the shipped file's, so a test of the running topology is a test of what production runs. Run as root,
+ * nginx would hand its workers to `nobody`, who cannot read the test's private temp directory; so the workers keep
+ * the test's own user.
  */
-export function writeMainConfig(dir: string): string {
+export function mainConfigFor(dir: string, image = readFileSync(IMAGE_MAIN_CONF, 'utf8')): string {
   const tmp = join(dir, 'tmp');
+  // nginx creates the temp directories itself, but not their parent.
   mkdirSync(tmp, { recursive: true });
-  const mimeTypes = existsSync(MIME_TYPES)
-    ? `include ${MIME_TYPES};`
-    : 'types { text/html html; text/css css; application/javascript js; image/svg+xml svg; application/json json; }';
-  const conf = [
-    process.getuid?.() === 0 ? 'user root;' : '',
-    'worker_processes 1;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    'error_log stderr warn;',
-    'events { worker_connections 256; }',
-    'http {',
-    `  ${mimeTypes}`,
-    '  default_type application/octet-stream;',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(tmp, kind)};`),
-    `  include ${join(dir, 'conf.d')}/*.conf;`,
-    '}',
-    '',
-  ].join('\n');
+  const replace = (text: string, from: RegExp, to: string) => {
+    if (!from.test(text)) throw new Error(`deploy/nginx/nginx.conf no longer has ${from}; update mainConfigFor`);
+    return text.replace(from, to);
+  };
+  let conf = image;
+  conf = replace(conf, /^pid \/tmp\/nginx\.pid;$/m, `pid ${join(dir, 'nginx.pid')};`);
+  conf = replace(conf, /\/tmp\/nginx-client-body;/, `${join(tmp, 'client_body')};`);
+  for (const kind of ['proxy', 'fastcgi', 'uwsgi', 'scgi']) {
+    conf = replace(conf, new RegExp(`/tmp/nginx-${kind};`), `${join(tmp, kind)};`);
+  }
+  conf = replace(conf, /include \/etc\/nginx\/conf\.d\/\*\.conf;/, `include ${join(dir, 'conf.d')}/*.conf;`);
+  if (!existsSync(MIME_TYPES)) {
+    conf = replace(
+      conf,
+      /include \/etc\/nginx\/mime\.types;/,
+      'types { text/html html; text/css css; application/javascript js; image/svg+xml svg; application/json json; }',
+    );
+  }
+  return `${process.getuid?.() === 0 ? 'user root;\n' : ''}${conf}`;
+}
+
+/** Writes mainConfigFor(dir) to `<dir>/nginx.conf` (nginx's conf prefix is then `dir`, as /etc/nginx is in the image). */
+export function writeMainConfig(dir: string): string {
   const path = join(dir, 'nginx.conf');
-  writeFileSync(path, conf);
+  writeFileSync(path, mainConfigFor(dir));
   return path;
 }
 

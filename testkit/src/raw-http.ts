@@ -3,6 +3,7 @@
  * headers), and the text that must never reach a client. Shared by the hostile-input suites.
  */
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { expect } from 'vitest';
 
 /** Text that must never reach a client: stacks, paths, SQL, library names. */
@@ -95,9 +96,31 @@ export type Step = string | Buffer | { wait: number } | 'half-close';
  * arrived, or the time limit passes. Only the first response is parsed.
  */
 export function rawExchange(port: number, steps: Step | Step[], timeoutMs = 5_000): Promise<RawAnswer> {
+  return rawExchangeWith({ port }, steps, timeoutMs);
+}
+
+export interface RawTarget {
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The local address to connect from (any 127.0.0.0/8 address works on Linux loopback). */
+  localAddress?: string;
+  /** Speak TLS: the SNI to send and the CA to trust. */
+  tls?: { servername: string; ca: string };
+}
+
+/** rawExchange to any loopback target: from a chosen local address, over TLS when asked. */
+export function rawExchangeWith(target: RawTarget, steps: Step | Step[], timeoutMs = 5_000): Promise<RawAnswer> {
   const plan = Array.isArray(steps) ? steps : [steps];
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const tcp = connect({
+      port: target.port,
+      host: target.host ?? '127.0.0.1',
+      allowHalfOpen: true,
+      ...(target.localAddress ? { localAddress: target.localAddress } : {}),
+    });
+    const socket = target.tls ? tlsConnect({ socket: tcp, servername: target.tls.servername, ca: target.tls.ca }) : tcp;
+    const ready = target.tls ? 'secureConnect' : 'connect';
     const chunks: Buffer[] = [];
     let done = false;
     const finish = () => {
@@ -127,7 +150,7 @@ export function rawExchange(port: number, steps: Step | Step[], timeoutMs = 5_00
         reject(error);
       }
     });
-    socket.on('connect', async () => {
+    socket.on(ready, async () => {
       for (const step of plan) {
         if (done || socket.destroyed) return;
         if (step === 'half-close') socket.end();

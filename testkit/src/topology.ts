@@ -32,6 +32,8 @@ import { makeCertificate, renderTemplates, type TemplateValues, writeMainConfig 
 import { type Running, start as startServer, stop as stopServer } from './process.js';
 
 export const DEFAULT_DOMAIN = 'ironclad.test';
+/** The one address the API trusts forwarded headers from: where nginx's connections to the API come from. */
+export const NGINX_SOURCE_ADDRESS = '127.0.0.1';
 export const CLIENT_DIST = join(REPO, 'client/dist');
 
 export interface TopologyOptions {
@@ -60,6 +62,8 @@ export interface Topology {
   dir: string;
   /** What nginx and the API have written so far (for failure messages). */
   output: () => { nginx: string; api: string };
+  /** Stops the API alone (nginx keeps running), for what nginx answers when its upstream is gone. */
+  stopApi: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -181,7 +185,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         HOST: '127.0.0.1',
         ALLOWED_HOSTS: domain,
         CORS_ALLOWED_ORIGINS: `https://${domain}`,
-        TRUST_PROXY: 'loopback',
+        // Exactly the address nginx connects from (loopback to 127.0.0.1 leaves from 127.0.0.1), as compose trusts
+        // only the frontend's fixed address: another local process connecting straight to the API from another
+        // loopback address (127.0.0.3...) is not believed when it forges X-Forwarded-For.
+        TRUST_PROXY: NGINX_SOURCE_ADDRESS,
         LOG_LEVEL: 'info',
         ...options.serverEnv,
       },
@@ -235,6 +242,9 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       webRoot,
       dir,
       output: () => ({ nginx: running.output(), api: api.output() }),
+      stopApi: async () => {
+        await stopServer(api);
+      },
       stop: cleanup,
     };
   } catch (error) {
@@ -258,6 +268,8 @@ export interface RequestOptions {
   scheme?: 'http' | 'https';
   /** TLS SNI; default the topology's domain. */
   servername?: string;
+  /** Local address to connect from (another 127.0.0.0/8 address is another client to nginx's per-address limits). */
+  localAddress?: string;
 }
 
 /** One request to nginx on loopback, as a browser on the domain would send it (Host and SNI = domain). */
@@ -272,6 +284,7 @@ export function request(topology: Topology, options: RequestOptions = {}): Promi
     headers,
     agent: false as const,
     timeout: 10_000,
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   };
   return new Promise((resolveAnswer, reject) => {
     const req =
