@@ -87,7 +87,12 @@ tools.describe('the production topology on loopback: nginx in front of the API',
   beforeAll(async () => {
     // The API's own login limits are raised so that the rate-limit test below sees nginx's limit_req.
     topology = await startTopology({
-      serverEnv: { RATE_LIMIT_LOGIN: '1000/1h', RATE_LIMIT_LOGIN_ACCOUNT: '1000/1h', RATE_LIMIT_SIGNUP: '1000/1h' },
+      serverEnv: {
+        RATE_LIMIT_LOGIN: '1000/1h',
+        RATE_LIMIT_LOGIN_ACCOUNT: '1000/1h',
+        RATE_LIMIT_LOGIN_FAILURES: '1000/1h',
+        RATE_LIMIT_SIGNUP: '1000/1h',
+      },
     });
   }, 240_000);
 
