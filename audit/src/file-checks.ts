@@ -36,7 +36,21 @@ export function isSecretName(name: string): boolean {
 }
 
 const RELOAD =
-  /(--reload\b|--watch\b|\bwatch\b\s|nodemon|\brunserver\b|npm run dev\b|\bvite\b(?!\s+build)|\btsx watch\b|flask run .*--debug)/;
+  /(--reload\b|--watch\b|\bwatch\b\s|nodemon|\brunserver\b|npm run dev\b|\bvite\b(?!\s+build)|\btsx watch\b)/;
+
+/**
+ * The part of a command that runs a development server with reloading, if any. `flask run ... --debug` is found by
+ * a scan, not by `flask run .*--debug` in RELOAD: that rescans the line from every "flask run " (quadratic).
+ */
+export function reloadMode(command: string): string | undefined {
+  const match = RELOAD.exec(command);
+  if (match) return match[1]?.trim();
+  const flask = command.indexOf('flask run ');
+  if (flask === -1) return undefined;
+  const line = command.slice(flask).split(/[\n\r\u2028\u2029]/)[0] ?? '';
+  const debug = line.lastIndexOf('--debug');
+  return debug === -1 ? undefined : line.slice(0, debug + '--debug'.length);
+}
 
 function isEnvFile(path: string): boolean {
   const base = basename(path);
@@ -68,7 +82,17 @@ async function candidateFiles(dir: string, repo: boolean): Promise<string[]> {
 
 // ---------- ignore-file matching (Docker's rules: Go filepath.Match, `**`, `!` exceptions, last match wins) ----------
 
-function patternToRegExp(pattern: string): RegExp {
+/**
+ * `text` without its trailing slashes. A loop, not `replace(/\/+$/, '')`, which is quadratic on a long run of slashes
+ * followed by anything else (server/test/regex-everywhere.test.ts refuses such patterns everywhere).
+ */
+function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '/') end -= 1;
+  return text.slice(0, end);
+}
+
+export function patternToRegExp(pattern: string): RegExp {
   let source = '';
   for (let i = 0; i < pattern.length; i += 1) {
     const char = pattern[i] as string;
@@ -80,8 +104,9 @@ function patternToRegExp(pattern: string): RegExp {
     else if (char === '?') source += '[^/]';
     else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  // A pattern also excludes everything under a directory it matches.
-  return new RegExp(`^${source}(/.*)?$`);
+  // A pattern also excludes everything under a directory it matches. `s`: a file name may hold any character but
+  // `/` (as `[^/]` already says); without it, `.` stops at a newline and `(?:.*/)?…(/.*)?$` backtracks quadratically.
+  return new RegExp(`^${source}(/.*)?$`, 's');
 }
 
 export function dockerIgnores(ignoreText: string, path: string): boolean {
@@ -90,9 +115,7 @@ export function dockerIgnores(ignoreText: string, path: string): boolean {
     const line = rawLine.trim();
     if (!line || line.startsWith('#')) continue;
     const negate = line.startsWith('!');
-    const pattern = normalize(negate ? line.slice(1) : line)
-      .replace(/^\/+/, '')
-      .replace(/\/+$/, '');
+    const pattern = withoutTrailingSlashes(normalize(negate ? line.slice(1) : line).replace(/^\/+/, ''));
     if (patternToRegExp(pattern).test(path)) excluded = !negate;
   }
   return excluded;
@@ -105,7 +128,7 @@ function gitIgnoresWithoutGit(ignoreText: string, path: string): boolean {
     const line = rawLine.trim();
     if (!line || line.startsWith('#')) continue;
     const negate = line.startsWith('!');
-    const pattern = (negate ? line.slice(1) : line).replace(/\/+$/, '');
+    const pattern = withoutTrailingSlashes(negate ? line.slice(1) : line);
     const anchored = pattern.includes('/') ? pattern.replace(/^\//, '') : `**/${pattern}`;
     if (patternToRegExp(anchored).test(path) || patternToRegExp(pattern).test(path)) excluded = !negate;
   }
@@ -227,7 +250,8 @@ function auditCompose(dir: string, file: string, findings: Finding[], contexts: 
       if (!isSecretName(key) || value === null || value.trim() === '') continue;
       if (
         /^\$\{[^}]+\}$/.test(value.trim()) ||
-        (key.endsWith('DATABASE_URL') && !/:[^:@/]+@/.test(value.replace(/\$\{[^}]*\}/g, '')))
+        (key.endsWith('DATABASE_URL') && // `[^${}]`, not `[^}]`: each `${` scan stops at the next one (linear on `${${${...`).
+          !/:[^:@/]+@/.test(value.replace(/\$\{[^${}]*\}/g, '')))
       ) {
         continue;
       }
@@ -241,14 +265,10 @@ function auditCompose(dir: string, file: string, findings: Finding[], contexts: 
     }
     for (const key of ['command', 'entrypoint'] as const) {
       const command = commandText(service[key]);
-      const match = RELOAD.exec(command);
-      if (match) {
+      const reload = reloadMode(command);
+      if (reload) {
         findings.push(
-          finding(
-            'files.reload-mode',
-            `service "${name}" ${key} runs "${match[1]?.trim()}"`,
-            lineOf(['services', name, key]),
-          ),
+          finding('files.reload-mode', `service "${name}" ${key} runs "${reload}"`, lineOf(['services', name, key])),
         );
       }
     }
@@ -276,7 +296,9 @@ function instructions(text: string): Instruction[] {
       if (/^\s*#/.test(next)) continue;
       line = `${line.replace(/\\\s*$/, ' ')}${next}`;
     }
-    const match = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
+    // `s`: the arguments run to the end whatever they hold; without it, `\s+(.*)$` backtracks quadratically over a
+    // line ending in a separator `.` does not match (U+2028).
+    const match = /^\s*([A-Za-z]+)\s+(.*)$/s.exec(line);
     if (match)
       result.push({ keyword: (match[1] as string).toUpperCase(), args: (match[2] as string).trim(), line: start + 1 });
   }
@@ -284,7 +306,9 @@ function instructions(text: string): Instruction[] {
 }
 
 /** Images that already run as an unprivileged user. */
-const NON_ROOT_IMAGES = /(distroless\/.*:nonroot|nginx-unprivileged|chainguard\/|:nonroot\b)/;
+// (Distroless's `:nonroot` tags are caught by `:nonroot\b`; the old `distroless\/.*:nonroot` added nothing but a
+// quadratic scan of a line full of "distroless/".)
+const NON_ROOT_IMAGES = /(nginx-unprivileged|chainguard\/|:nonroot\b)/;
 
 function auditDockerfile(dir: string, file: string, findings: Finding[]): void {
   const stages = new Map<string, string | undefined>(); // stage name -> user at its end
@@ -295,7 +319,8 @@ function auditDockerfile(dir: string, file: string, findings: Finding[]): void {
     if (instruction.keyword === 'FROM') {
       if (lastFrom) stages.set(stageName(lastFrom) ?? '', user);
       lastFrom = instruction;
-      const image = instruction.args.replace(/--platform=\S+\s+/, '').split(/\s+/)[0] ?? '';
+      // Anchored: FROM's flags come before the image, and an unanchored `--platform=\S+\s+` rescans from every repeat.
+      const image = instruction.args.replace(/^--platform=\S+\s+/, '').split(/\s+/)[0] ?? '';
       user = stages.has(image.toLowerCase())
         ? stages.get(image.toLowerCase())
         : NON_ROOT_IMAGES.test(image)
@@ -331,9 +356,8 @@ function auditDockerfile(dir: string, file: string, findings: Finding[]): void {
         }
       }
     } else if (instruction.keyword === 'CMD' || instruction.keyword === 'ENTRYPOINT') {
-      const match = RELOAD.exec(instruction.args);
-      if (match)
-        findings.push(finding('files.reload-mode', `${instruction.keyword} runs "${match[1]?.trim()}"`, where));
+      const reload = reloadMode(instruction.args);
+      if (reload) findings.push(finding('files.reload-mode', `${instruction.keyword} runs "${reload}"`, where));
     }
   }
   if (!lastFrom) return;
@@ -349,8 +373,10 @@ function auditDockerfile(dir: string, file: string, findings: Finding[]): void {
   }
 }
 
+/** `FROM image AS name`: the words, not a regex (`\s+as\s+(\S+)\s*$` rescans the line from every space). */
 function stageName(from: Instruction): string | undefined {
-  return /\s+as\s+(\S+)\s*$/i.exec(from.args)?.[1]?.toLowerCase();
+  const words = from.args.trim().split(/\s+/);
+  return words.length >= 3 && words.at(-2)?.toLowerCase() === 'as' ? words.at(-1)?.toLowerCase() : undefined;
 }
 
 // ---------- .env.example ----------
@@ -362,20 +388,28 @@ function auditEnvExample(dir: string, findings: Finding[]): void {
     return;
   }
   const text = readFileSync(path, 'utf8');
-  const missing = settingNames.filter((name) => !new RegExp(`^\\s*#?\\s*${name}=`, 'm').test(text));
+  const lines = text.split(/\r?\n/);
+  // A line `NAME=...` or `# NAME=...`. One pass over the lines (a multi-line `^\s*` per name rescanned every blank line
+  // for every name: quadratic); `(?:#\s*)?` rather than `#?\s*`, which backtracks over a long run of spaces.
+  const ENTRY = /^\s*(?:#\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+  const mentioned = new Set(lines.map((line) => ENTRY.exec(line)?.[1]));
+  const missing = settingNames.filter((name) => !mentioned.has(name));
   if (missing.length > 0) {
     const shown = missing.slice(0, 8).join(', ') + (missing.length > 8 ? `, and ${missing.length - 8} more` : '');
     findings.push(finding('files.env-example.incomplete', `.env.example does not mention ${shown}`, '.env.example'));
   }
-  text.split(/\r?\n/).forEach((line, index) => {
-    const match = /^\s*#?\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+  lines.forEach((line, index) => {
+    const match = ENTRY.exec(line);
     if (!match || !isSecretName(match[1] as string)) return;
     const value = (match[2] as string)
-      .replace(/\s+#.*$/, '')
+      // An inline comment: from the first `#` after white space (`\s#`, fixed width, so each start costs O(1); the
+      // old `\s+#.*$` rescanned a run of spaces from each of them). What was before it is trimmed next.
+      .replace(/\s#.*$/s, '')
       .trim()
       .replace(/^["']|["']$/g, '');
     if (!value) return;
-    const inUrl = /:\/\/[^:/@\s]*:([^@\s]+)@/.exec(value)?.[1];
+    // No `/` in the password: linear on many `://:` (see isExampleConnectionString in secrets-scan.ts).
+    const inUrl = /:\/\/[^:/@\s]*:([^/@\s]+)@/.exec(value)?.[1];
     const candidates = inUrl ? [inUrl] : value.split(',');
     if (candidates.some((candidate) => looksLikeRandomSecret(candidate.trim(), ''))) {
       findings.push(

@@ -167,9 +167,26 @@ export function portOpen(address: string, port: number, timeoutMs = 1500): Promi
   });
 }
 
-const FINGERPRINT =
-  /(<center>nginx|nginx\/\d|\bnginx\b.*<\/|Cannot (GET|POST)|Express|Django|Werkzeug|Whitelabel Error|Apache\/\d|X-Powered-By|Fastify|"statusCode"\s*:\s*\d+\s*,\s*"error"|Microsoft-IIS)/i;
-const STACK = /(\n\s+at [^\n]+:\d+:\d+|node_modules|Traceback \(most recent call last\)|\.(ts|js|py):\d+|"stack"\s*:)/;
+// The auditor reads answers a hostile server chose, so these stay linear (server/test/regex-everywhere.test.ts).
+const FINGERPRINT_WORDS =
+  /(<center>nginx|nginx\/\d|Cannot (GET|POST)|Express|Django|Werkzeug|Whitelabel Error|Apache\/\d|X-Powered-By|Fastify|"statusCode"\s*:\s*\d+\s*,\s*"error"|Microsoft-IIS)/i;
+
+/**
+ * A body that names its server: one of the words above, or "nginx" followed on the same line by a closing tag. That
+ * last one is a scan of each line from its first "nginx": as a regex (`\bnginx\b.*<\/`) it rescans the line from
+ * every "nginx" in it, quadratic on a line of them.
+ */
+export function namesServer(body: string): boolean {
+  if (FINGERPRINT_WORDS.test(body)) return true;
+  return body.split(/[\n\r\u2028\u2029]/).some((line) => {
+    const at = line.search(/\bnginx\b/i);
+    return at !== -1 && line.includes('</', at);
+  });
+}
+
+// An indented `at file:line:col` line: `[^\S\n]+`, not `\s+`, so that a run of newlines is not rescanned from each.
+const STACK =
+  /(\n[^\S\n]+at [^\n]+:\d+:\d+|node_modules|Traceback \(most recent call last\)|\.(ts|js|py):\d+|"stack"\s*:)/;
 
 export interface LiveAudit {
   findings: Finding[];
@@ -359,7 +376,8 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
   }
 
   for (const [path, looksReal] of [
-    ['/.env', (body: string) => /^\s*[A-Z][A-Z0-9_]*\s*=/m.test(body) && !/<html/i.test(body)],
+    // `[ \t]*`, not `\s*`: with `m`, `^\s*` rescans every following blank line from each line start (quadratic).
+    ['/.env', (body: string) => /^[ \t]*[A-Z][A-Z0-9_]*[ \t]*=/m.test(body) && !/<html/i.test(body)],
     ['/.git/config', (body: string) => /\[core\]/.test(body)],
     ['/.git/HEAD', (body: string) => /^ref: refs\//.test(body)],
   ] as const) {
@@ -371,7 +389,7 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
     }
   }
 
-  const fingerprinted = answers.find((answer) => answer.status >= 400 && FINGERPRINT.test(answer.body));
+  const fingerprinted = answers.find((answer) => answer.status >= 400 && namesServer(answer.body));
   if (fingerprinted) {
     findings.push(
       finding(

@@ -207,11 +207,27 @@ function referrer(input: ObservatoryInput): ScoredTest {
   return { test, result: 'referrer-policy-header-invalid', modifier: -5 };
 }
 
+/**
+ * Every `<script ...>` opening tag. A scan, not `/<script\b[^>]*>/gi`: with no `>` after them, that regex rescans
+ * the rest of the page from each `<script` (quadratic in a hostile page the auditor fetched).
+ */
+export function scriptTags(html: string): string[] {
+  const tags: string[] = [];
+  const open = /<script\b/gi;
+  for (let found = open.exec(html); found; found = open.exec(html)) {
+    const end = html.indexOf('>', found.index);
+    if (end === -1) break; // no tag closes after this one, nor after any later one
+    tags.push(html.slice(found.index, end + 1));
+    open.lastIndex = end + 1;
+  }
+  return tags;
+}
+
 function sri(input: ObservatoryInput): ScoredTest {
   const test = 'subresource-integrity';
   const type = header(input, 'content-type') ?? '';
   if (!/text\/html/i.test(type)) return { test, result: 'sri-not-implemented-response-not-html', modifier: 0 };
-  const scripts = [...input.body.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
+  const scripts = scriptTags(input.body);
   const withSrc = scripts.filter((tag) => /\ssrc\s*=/.test(tag));
   if (withSrc.length === 0) return { test, result: 'sri-not-implemented-but-no-scripts-loaded', modifier: 0 };
   const external = withSrc.filter((tag) => {

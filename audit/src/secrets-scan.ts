@@ -133,7 +133,9 @@ interface SecretlintMessage {
 
 /** Database URLs whose password is a documented placeholder or an interpolation are examples, not leaks. */
 function isExampleConnectionString(text: string): boolean {
-  const match = /:\/\/[^:/@\s]*:([^@\s]*)@/.exec(text);
+  // No `/` in the password (RFC 3986 userinfo has none unescaped): it also stops each attempt at the next `://`, so
+  // a text of many `://:` is scanned once, not once per repeat.
+  const match = /:\/\/[^:/@\s]*:([^/@\s]*)@/.exec(text);
   const password = match?.[1] ?? '';
   return password === '' || /^[$%{<]/.test(password) || isPlaceholderPassword(decodeURIComponent(password));
 }

@@ -13,22 +13,43 @@ function isHostname(name: string): boolean {
 }
 
 /**
+ * A port as a Host header may carry one: 1 to 65535 in plain decimal, no sign, no leading zero. RFC 3986 allows
+ * any run of digits, even none, but no client sends `:`, `:0`, `:00080` or `:99999`, and parsers disagree about
+ * them (leading zeros read as octal or dropped, large numbers wrapped), which is what Host-confusion tricks rely on:
+ * refused, like any other malformed Host (docs/configuration.md, ALLOWED_HOSTS).
+ */
+export function isHostPort(text: string): boolean {
+  return /^[1-9][0-9]{0,4}$/.test(text) && Number(text) <= 65_535;
+}
+
+/**
  * Splits a Host header into its lower-cased domain (trailing dot stripped,
  * IPv6 kept in brackets) and drops the port. Returns undefined when the
- * header does not follow the grammar, so it never reaches the matcher.
+ * header does not follow the grammar (a bad port included), so it never reaches the matcher.
  */
 export function domainOfHost(header: string): string | undefined {
   const host = header.toLowerCase();
+  let name = host;
+  let port: string | undefined;
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
     if (end < 0) return undefined;
+    name = host.slice(0, end + 1);
     const rest = host.slice(end + 1);
-    if (rest !== '' && !/^:[0-9]{1,5}$/.test(rest)) return undefined;
-    return isIPv6(host.slice(1, end)) ? host.slice(0, end + 1) : undefined;
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return undefined;
+      port = rest.slice(1);
+    }
+  } else {
+    const colon = host.indexOf(':');
+    if (colon >= 0) {
+      name = host.slice(0, colon);
+      port = host.slice(colon + 1);
+    }
   }
-  const match = /^([a-z0-9.-]+?)(?::([0-9]{1,5}))?$/.exec(host);
-  if (!match) return undefined;
-  const domain = (match[1] as string).endsWith('.') ? (match[1] as string).slice(0, -1) : (match[1] as string);
+  if (port !== undefined && !isHostPort(port)) return undefined;
+  if (name.startsWith('[')) return isIPv6(name.slice(1, -1)) ? name : undefined;
+  const domain = name.endsWith('.') ? name.slice(0, -1) : name;
   return isHostname(domain) ? domain : undefined;
 }
 

@@ -16,6 +16,9 @@ describe('domainOfHost', () => {
     ['[::1]', '[::1]'],
     ['[::1]:8000', '[::1]'],
     ['[2001:DB8::1]:443', '[2001:db8::1]'],
+    ['example.com:1', 'example.com'],
+    ['example.com:65535', 'example.com'],
+    ['[::1]:65535', '[::1]'],
   ])('%s -> %s', (header, domain) => {
     expect(domainOfHost(header)).toBe(domain);
   });
@@ -30,6 +33,28 @@ describe('domainOfHost', () => {
     'example.com:abc',
     'example.com:123456',
     'example.com:80:80',
+    // Ports: 1-65535 in plain decimal only (config/src/hosts.ts, isHostPort).
+    'example.com:',
+    'example.com:0',
+    'example.com:00',
+    'example.com:65536',
+    'example.com:99999',
+    'example.com:00080',
+    'example.com:080',
+    'example.com:+80',
+    'example.com:-1',
+    'example.com: 80',
+    'example.com:8 0',
+    'example.com:80a',
+    'example.com:x80',
+    'example.com:٨٠', // Arabic-Indic digits
+    'example.com:0x50',
+    ':80',
+    '[::1]:',
+    '[::1]:0',
+    '[::1]:99999',
+    '[::1]:00080',
+    '[::1]8000',
     '[::1',
     '[not-ipv6]',
     '[::1]x',
@@ -96,7 +121,7 @@ describe('Host check on a real socket', () => {
   let t: TestApp;
   let port: number;
   beforeAll(async () => {
-    t = await startTestApp('embedded', { ALLOWED_HOSTS: 'localhost' });
+    t = await startTestApp('embedded', { ALLOWED_HOSTS: 'localhost,[::1]' });
     port = await listenOnLoopback(t.app);
   });
   afterAll(async () => {
@@ -127,6 +152,40 @@ describe('Host check on a real socket', () => {
     const response = await rawExchange(port, request);
     expect(response.statusCode).toBe(status);
     expect(JSON.parse(response.body)).toEqual(status === 200 ? { connected: true } : { error: 'Invalid Host header.' });
+  });
+
+  it.each([
+    ['localhost:0', 400],
+    ['localhost:65536', 400],
+    ['localhost:99999', 400],
+    ['localhost:00080', 400],
+    ['localhost:', 400],
+    ['localhost:80x', 400],
+    ['[::1]:99999', 400],
+    ['[::1]:', 400],
+    ['localhost', 200],
+    ['localhost:1', 200],
+    ['localhost:65535', 200],
+    ['[::1]:8000', 200],
+    ['[::1]', 200],
+  ])('Host: %s -> %i JSON', async (host, status) => {
+    const response = await rawExchange(
+      port,
+      `GET /api/v1/test/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(response.body)).toEqual(status === 200 ? { connected: true } : { error: 'Invalid Host header.' });
+  });
+
+  // (Fastify's URL parser refuses this one first, as a malformed URL; either way a 400 in JSON.)
+  it('an absolute request target with an impossible port is refused too', async () => {
+    const response = await rawExchange(
+      port,
+      'GET http://localhost:99999/api/v1/test/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ error: expect.any(String) });
   });
 
   it('OPTIONS * (asterisk-form) is not mistaken for a bad Host', async () => {

@@ -10,8 +10,19 @@ interface Entry {
   methods: Set<string>;
 }
 
-function toRegExp(url: string): RegExp {
-  const trimmed = url.length > 1 ? url.replace(/\/+$/, '') : url;
+/**
+ * `url` without its trailing slashes. A loop, not `replace(/\/+$/, '')`: that regex is quadratic on a long run of
+ * slashes followed by anything else (it retries from every slash), and test/regex-everywhere.test.ts refuses it.
+ */
+export function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url[end - 1] === '/') end -= 1;
+  return url.slice(0, end);
+}
+
+/** The pattern a route URL is matched by: literal segments escaped, `:param` segments one `[^/]+` each. */
+export function routePattern(url: string): RegExp {
+  const trimmed = url.length > 1 ? withoutTrailingSlashes(url) : url;
   const source = trimmed
     .split('/')
     .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
@@ -25,8 +36,8 @@ export class RoutesTable {
   attach(app: FastifyInstance): void {
     app.addHook('onRoute', (route) => {
       if (route.url.includes('*')) return; // the CORS preflight catch-all
-      const key = route.url.replace(/\/+$/, '') || '/';
-      const entry = this.entries.get(key) ?? { pattern: toRegExp(route.url), methods: new Set<string>() };
+      const key = withoutTrailingSlashes(route.url) || '/';
+      const entry = this.entries.get(key) ?? { pattern: routePattern(route.url), methods: new Set<string>() };
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) entry.methods.add(method);
       this.entries.set(key, entry);
     });

@@ -2,7 +2,7 @@
  * Passwords of 10+ characters that top the breached-password lists (and the
  * obvious product-specific ones). A short list on purpose: it catches the
  * guesses an online attacker tries first without shipping a 1 MB corpus.
- * Compared lower-cased.
+ * Compared in comparableForm (below): "  PASSWORD 123 " is "password123".
  */
 export const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
   '1234567890',
@@ -60,8 +60,18 @@ export const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
   'taskmanager',
 ]);
 
+/**
+ * The form a password is judged in: what a guesser would try as "the same" password. NFKC folds compatibility
+ * forms (full-width "ｐａｓｓｗｏｒｄ", ligatures) into plain letters; lower-casing folds case; white space is removed
+ * wherever it is ("  Password 123 " is "password123"), since padding adds no guessing cost. Used only for judging:
+ * the password itself is hashed exactly as typed.
+ */
+export function comparableForm(password: string): string {
+  return password.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+}
+
 export function isCommonPassword(password: string): boolean {
-  const lower = password.toLowerCase();
-  // Ten repeats of one character, or a run like "aaaaaaaaaa1", are as bad as the list.
-  return COMMON_PASSWORDS.has(lower) || new Set(lower).size < 3;
+  const form = comparableForm(password);
+  // Ten repeats of one character, or a run like "aaaaaaaaaa1", are as bad as the list (and so is only white space).
+  return COMMON_PASSWORDS.has(form) || new Set(form).size < 3;
 }

@@ -9,7 +9,7 @@ import { hash, verify } from '@node-rs/argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { HttpError } from '../http/errors.js';
 import { overloaded } from '../http/overload.js';
-import { isCommonPassword } from './common-passwords.js';
+import { comparableForm, isCommonPassword } from './common-passwords.js';
 
 // algorithm 2 is Algorithm.Argon2id (a const enum, which isolatedModules cannot import).
 const OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -61,11 +61,17 @@ export function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-/** The policy beyond the schema's length limits; returns the problem or undefined. */
+/**
+ * The policy beyond the schema's length limits; returns the problem or undefined. Both checks compare the password's
+ * comparableForm (case, compatibility forms and white space folded away) with the same form of the list and of the
+ * email, so that padding or capitals do not turn a refused password into an accepted one.
+ */
 export function passwordProblem(password: string, email: string): string | undefined {
   if (isCommonPassword(password)) return 'is too common; choose a less guessable password';
-  const local = email.split('@')[0] ?? '';
-  if (password.toLowerCase() === email || (local.length >= 4 && password.toLowerCase().includes(local))) {
+  const form = comparableForm(password);
+  const address = comparableForm(email);
+  const local = address.split('@')[0] ?? '';
+  if (form === address || (local.length >= 4 && form.includes(local))) {
     return 'must not contain your email address';
   }
   return undefined;

@@ -1,0 +1,72 @@
+/**
+ * The auditor reads what an audited server answers and what an audited repository holds, so its scans must stay
+ * linear on hostile text. These replaced regexes that were quadratic (a 64 KiB line of repeats took seconds); each is
+ * checked for what it finds and for its time on the input that made the regex slow. The patterns that remain are
+ * checked by server/test/regex-everywhere.test.ts.
+ */
+import { patternToRegExp, reloadMode } from '@ironclad/audit/file-checks';
+import { namesServer } from '@ironclad/audit/live-checks';
+import { scriptTags } from '@ironclad/audit/observatory';
+import { describe, expect, it } from 'vitest';
+
+const N = 64 * 1024;
+const timed = (run: () => unknown) => {
+  const started = performance.now();
+  run();
+  return performance.now() - started;
+};
+
+describe('namesServer: an error page that names its server', () => {
+  it('finds the words, and "nginx" followed on its line by a closing tag', () => {
+    expect(namesServer('<hr><center>nginx</center>')).toBe(true);
+    expect(namesServer('<p>powered by nginx</p>')).toBe(true);
+    expect(namesServer('Cannot GET /x')).toBe(true);
+    expect(namesServer('<p>NGINX rocks</p>')).toBe(true);
+    expect(namesServer('nginx\n</p>')).toBe(false);
+    expect(namesServer('nginxfoo </p>')).toBe(false);
+    expect(namesServer('{"error":"not found"}')).toBe(false);
+  });
+
+  it('reads a 64 KiB line of "nginx" once (the regex took seconds)', () => {
+    expect(timed(() => namesServer('nginx '.repeat(N / 6)))).toBeLessThan(50);
+  });
+});
+
+describe('scriptTags: the opening script tags of a page', () => {
+  it('finds them as the regex did', () => {
+    const html = '<SCRIPT src="a.js">x</script><scripts><script\nintegrity="sha384-x" src=b.js><script async>';
+    expect(scriptTags(html)).toEqual([
+      '<SCRIPT src="a.js">',
+      '<script\nintegrity="sha384-x" src=b.js>',
+      '<script async>',
+    ]);
+    expect(scriptTags('<script src=a.js')).toEqual([]);
+  });
+
+  it('reads 64 KiB of unclosed "<script" once', () => {
+    expect(timed(() => scriptTags('<script'.repeat(N / 7)))).toBeLessThan(50);
+  });
+});
+
+describe('reloadMode: a command that runs a development server', () => {
+  it('finds the flags and tools, and flask run with --debug on the same line', () => {
+    expect(reloadMode('uvicorn app:app --reload')).toBe('--reload');
+    expect(reloadMode('npx vite')).toBe('vite');
+    expect(reloadMode('npx vite build')).toBeUndefined();
+    expect(reloadMode('flask run --host 0.0.0.0 --debug')).toBe('flask run --host 0.0.0.0 --debug');
+    expect(reloadMode('flask run --host 0.0.0.0\n--debug')).toBeUndefined();
+    expect(reloadMode('node dist/main.js')).toBeUndefined();
+  });
+
+  it('reads a 64 KiB line of "flask run " once', () => {
+    expect(timed(() => reloadMode('flask run '.repeat(N / 10)))).toBeLessThan(50);
+  });
+});
+
+describe('patternToRegExp: ignore-file patterns', () => {
+  it('a name may hold a newline, and that does not make the match slow', () => {
+    expect(patternToRegExp('**/.env').test('a/.env')).toBe(true);
+    expect(patternToRegExp('**/.env').test('a\nb/.env')).toBe(true);
+    expect(timed(() => patternToRegExp('**/.env').test(`${'/.env'.repeat(N / 5)}\n`))).toBeLessThan(50);
+  });
+});
