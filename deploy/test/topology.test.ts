@@ -572,6 +572,22 @@ tools.describe('nginx under slow clients, hostile framing and forged addresses (
         ),
       },
       {
+        label: 'Host with an impossible port',
+        status: 400,
+        answer: rawExchangeWith(tls(), `GET /api/v1/test/ HTTP/1.1\r\nHost: ${topology.domain}:99999\r\n\r\n`),
+      },
+      {
+        label: 'Host with a port in leading zeros',
+        status: 400,
+        answer: rawExchangeWith(tls(), `GET / HTTP/1.1\r\nHost: ${topology.domain}:0443\r\n\r\n`),
+      },
+      {
+        label: 'Host with an empty port, on port 80',
+        status: 400,
+        scheme: 'http',
+        answer: rawExchangeWith({ port: topology.httpPort }, `GET / HTTP/1.1\r\nHost: ${topology.domain}:\r\n\r\n`),
+      },
+      {
         label: 'malformed request line',
         status: 400,
         answer: rawExchangeWith(tls(), `GET /api/v1/%zz HTTP/1.1\r\n${host}\r\n`),
