@@ -75,11 +75,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
 
   const allowedOrigins = new Set(values.CORS_ALLOWED_ORIGINS);
-  const sessions = new SessionStore(
-    database.db,
-    new TokenHasher(options.secretKey, config.secretKeyFallbacks),
-    values.TOKEN_TTL,
-  );
+  const tokenHasher = new TokenHasher(options.secretKey, config.secretKeyFallbacks);
+  const sessions = new SessionStore(database.db, tokenHasher, values.TOKEN_TTL);
   const rateLimitPool =
     values.RATE_LIMIT_STORE === 'memory' || (values.RATE_LIMIT_STORE === 'auto' && !database.pool)
       ? undefined
@@ -149,7 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connected: true,
   }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  const devices = new DeviceCookies(options.secretKey, config.secretKeyFallbacks);
+  const devices = new DeviceCookies(tokenHasher);
   await app.register(userRoutes, {
     prefix: '/api/v1/users',
     repository: new UsersRepository(database.db),

@@ -96,6 +96,31 @@ for (const mode of MODES) {
       expect((await login(email, GOOD_PASSWORD, '192.0.2.205', tampered)).statusCode).toBe(429);
     });
 
+    it('signup makes the browser known too; the cookie is HttpOnly, SameSite=Strict and sent only to login', async () => {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users/signup/',
+        remoteAddress: '192.0.2.230',
+        payload: { email: `signup-device-${mode}@example.com`, password: GOOD_PASSWORD },
+      });
+      expect(created.statusCode).toBe(201);
+      const cookie = created.cookies.find((c) => c.name === DEVICE_COOKIE);
+      expect(cookie).toMatchObject({
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: '/api/v1/users/login',
+        maxAge: 31_536_000,
+      });
+      // Plain HTTP here; behind TLS (request.protocol https) the cookie is Secure, as the topology test shows for the session.
+      expect(cookie?.secure).toBeUndefined();
+      const device = cookie?.value as string;
+      // Spend the account's budget for unknown clients from many addresses; the signup browser still gets in.
+      const email = `signup-device-${mode}@example.com`;
+      for (let i = 0; i < PER_ACCOUNT + 5; i++) await login(email, WRONG, `203.0.113.${100 + (i % 100)}`);
+      expect((await login(email, GOOD_PASSWORD, '192.0.2.231')).statusCode).toBe(429);
+      expect((await login(email, GOOD_PASSWORD, '192.0.2.231', device)).statusCode).toBe(200);
+    });
+
     it('a stolen device cookie buys only its own small budget', async () => {
       const { email } = await signup(t.app);
       const device = deviceCookieOf(await login(email, GOOD_PASSWORD, '192.0.2.210'));

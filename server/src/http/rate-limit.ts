@@ -4,36 +4,27 @@
  * spreading attempts over instances gains nothing) and in memory with the embedded database. The
  * PostgreSQL store is ours: the plugin ships only memory and Redis stores.
  */
-import { createHash } from 'node:crypto';
 import type { RateLimit } from '@ironclad/config/types';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type pg from 'pg';
+import { PostgresCounters } from './counters.js';
 import { HttpError } from './errors.js';
 
 type IncrCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
-const INCREMENT = `
-INSERT INTO rate_limits AS r (key, hits, reset_at)
-VALUES ($1, 1, now() + $2 * interval '1 millisecond')
-ON CONFLICT (key) DO UPDATE SET
-  hits = CASE WHEN r.reset_at <= now() THEN 1 ELSE r.hits + 1 END,
-  reset_at = CASE WHEN r.reset_at <= now() THEN excluded.reset_at ELSE r.reset_at END
-RETURNING hits, GREATEST(0, CEIL(EXTRACT(EPOCH FROM (reset_at - now())) * 1000))::int AS ttl`;
-
+/** @fastify/rate-limit's store interface over the shared counters (http/counters.ts: one table, one statement). */
 export class PostgresRateLimitStore {
+  private readonly counters: PostgresCounters;
   private calls = 0;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    this.counters = new PostgresCounters(pool);
+  }
 
   incr(key: string, callback: IncrCallback, timeWindow: number): void {
-    // Keys hold emails and addresses: store a digest, fixed length.
-    const digest = createHash('sha256').update(key).digest('hex');
-    this.pool
-      .query<{ hits: number; ttl: number }>({ name: 'rate_limit_incr', text: INCREMENT, values: [digest, timeWindow] })
-      .then(({ rows }) => {
-        const row = rows[0] as { hits: number; ttl: number };
-        callback(null, { current: row.hits, ttl: row.ttl });
-      }, callback);
+    this.counters
+      .add(key, timeWindow, 1)
+      .then(({ count, ttlMs }) => callback(null, { current: count, ttl: ttlMs }), callback);
     // Now and then, forget windows that are over.
     if (++this.calls % 500 === 0) {
       this.pool.query('DELETE FROM rate_limits WHERE reset_at < now()').catch(() => {});
@@ -48,10 +39,6 @@ export class PostgresRateLimitStore {
 /** Makes a route's onRequest hook that answers 429 with Retry-After once `spec` is exceeded for `key`. */
 export type Limiter = (spec: RateLimit, key: (request: FastifyRequest) => string) => onRequestAsyncHookHandler;
 
-export const tooManyAttempts = (seconds: number) =>
-  new HttpError(
-    429,
-    'Too many attempts; try again later.',
-    { retry_after: seconds },
-    { 'retry-after': String(seconds) },
-  );
+/** The one 429: the sentence says which limit, `retry_after` and Retry-After say when. */
+export const tooManyAttempts = (seconds: number, message = 'Too many attempts; try again later.') =>
+  new HttpError(429, message, { retry_after: seconds }, { 'retry-after': String(seconds) });

@@ -6,30 +6,31 @@
  * "this browser signed in to this account before"; it grants no access by itself, is sent only to the login route,
  * and is invisible to page scripts.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenHasher } from './tokens.js';
 
 export const DEVICE_COOKIE = 'ironclad_device';
 const PATH = '/api/v1/users/login';
 const MAX_AGE_S = 365 * 86_400;
-/** nonce.mac, both base64url: 16 and 32 bytes. */
-const SHAPE = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+/** nonce.mac: 16 bytes base64url, and the session tokens' HMAC-SHA256 in hex. */
+const SHAPE = /^[A-Za-z0-9_-]{22}\.[0-9a-f]{64}$/;
 
 export function accountDigest(normalizedEmail: string): string {
   return createHash('sha256').update(normalizedEmail).digest('hex');
 }
 
+/**
+ * Signed with the session tokens' keyed hash (tokens.ts), so SECRET_KEY_FALLBACKS work here as there: rotating the
+ * key does not demote known browsers. The signed text names its purpose, so it can never pass for a token's hash.
+ */
 export class DeviceCookies {
-  private readonly keys: string[];
-
-  constructor(current: string, fallbacks: readonly string[]) {
-    this.keys = [current, ...fallbacks];
-  }
+  constructor(private readonly hasher: TokenHasher) {}
 
   /** Sets a new cookie for the account just signed in to. */
   issue(request: FastifyRequest, reply: FastifyReply, account: string): void {
     const nonce = randomBytes(16).toString('base64url');
-    reply.setCookie(DEVICE_COOKIE, `${nonce}.${this.mac(this.keys[0] as string, account, nonce)}`, {
+    reply.setCookie(DEVICE_COOKIE, `${nonce}.${this.hasher.forStorage(signed(account, nonce))}`, {
       httpOnly: true,
       sameSite: 'strict',
       secure: request.protocol === 'https',
@@ -44,14 +45,13 @@ export class DeviceCookies {
     if (!value || !SHAPE.test(value)) return undefined;
     const [nonce, mac] = value.split('.') as [string, string];
     const given = Buffer.from(mac);
-    for (const key of this.keys) {
-      const expected = Buffer.from(this.mac(key, account, nonce));
-      if (expected.length === given.length && timingSafeEqual(expected, given)) return nonce;
-    }
-    return undefined;
+    const valid = this.hasher
+      .candidates(signed(account, nonce))
+      .some((expected) => timingSafeEqual(Buffer.from(expected), given));
+    return valid ? nonce : undefined;
   }
+}
 
-  private mac(key: string, account: string, nonce: string): string {
-    return createHmac('sha256', key).update(`ironclad-device\0${account}\0${nonce}`).digest('base64url');
-  }
+function signed(account: string, nonce: string): string {
+  return `ironclad-device\0${account}\0${nonce}`;
 }

@@ -14,7 +14,7 @@
 import type { RateLimit } from '@ironclad/config/types';
 import type { FastifyRequest } from 'fastify';
 import type { Counters } from '../http/counters.js';
-import { HttpError } from '../http/errors.js';
+import { tooManyAttempts } from '../http/rate-limit.js';
 import type { DeviceCookies } from './device-cookie.js';
 
 export interface LoginLimits {
@@ -29,10 +29,7 @@ export interface Charge {
   entries: { key: string; windowMs: number }[];
 }
 
-const tooMany = (ttlMs: number, message: string) => {
-  const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
-  return new HttpError(429, message, { retry_after: seconds }, { 'retry-after': String(seconds) });
-};
+const tooMany = (ttlMs: number, message: string) => tooManyAttempts(Math.max(1, Math.ceil(ttlMs / 1000)), message);
 
 const FROM_HERE = 'Too many failed sign-ins for this account from here; try again later.';
 const FROM_UNKNOWN =

@@ -14,7 +14,6 @@ import fp from 'fastify-plugin';
 import type pg from 'pg';
 import { Budgets, type Spend } from '../budgets.js';
 import { type Counters, MemoryCounters, PostgresCounters } from '../counters.js';
-import { HttpError } from '../errors.js';
 import { type Limiter, PostgresRateLimitStore, tooManyAttempts } from '../rate-limit.js';
 
 declare module 'fastify' {
@@ -63,13 +62,7 @@ export const rateLimits = fp<RateLimitsOptions>(
     const budgets = new Budgets({ reads: limits.reads, writes: limits.writes }, pool);
     const refuseIfSpent = (spent: Spend): undefined => {
       if (spent.allowed) return undefined;
-      const seconds = spent.retryAfterSeconds;
-      throw new HttpError(
-        429,
-        'Too many requests for this account; try again later.',
-        { retry_after: seconds },
-        { 'retry-after': String(seconds) },
-      );
+      throw tooManyAttempts(spent.retryAfterSeconds, 'Too many requests for this account; try again later.');
     };
     app.decorate('spendBudget', (request: FastifyRequest, account: number) => {
       const spent = budgets.spend(READS.has(request.method) ? 'reads' : 'writes', account);
