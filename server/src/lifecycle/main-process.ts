@@ -8,6 +8,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { supervise } from './cluster.js';
 import { databaseAddress } from './database-address.js';
 import { exitWithConfigError } from './exit.js';
+import { StartupError } from './startup-error.js';
 import { type Signals, start } from './start.js';
 
 /** Loads the configuration and runs one server, or supervises WEB_CONCURRENCY of them. */
@@ -25,6 +26,10 @@ export function main(signals: Signals): void {
   start(config, signals).catch((error) => {
     if (error instanceof ConfigError) exitWithConfigError(error);
     // Startup failures (port in use, database unreachable): say what and where, never the secrets around it.
+    if (error instanceof StartupError) {
+      process.stderr.write(`Failed to start: ${error.message}\n`);
+      process.exit(1);
+    }
     const { code, message } = error as NodeJS.ErrnoException;
     const what = isDatabaseUnavailable(error) ? `database unreachable at ${databaseAddress(config)}` : message;
     process.stderr.write(`Failed to start: ${code ? `${code} ` : ''}${what}\n`);
