@@ -8,8 +8,8 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { supervise } from './cluster.js';
 import { databaseAddress } from './database-address.js';
 import { exitWithConfigError } from './exit.js';
-import { StartupError } from './startup-error.js';
 import { type Signals, start } from './start.js';
+import { StartupError } from './startup-error.js';
 
 /** Loads the configuration and runs one server, or supervises WEB_CONCURRENCY of them. */
 export function main(signals: Signals): void {
