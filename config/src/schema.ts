@@ -220,9 +220,15 @@ export const settings = {
     default: '1s',
     parse: parseDuration(0, 60_000),
   }),
+  SHUTDOWN_DRAIN: setting({
+    group: 'Operations',
+    doc: 'On SIGTERM, how long the server keeps accepting and serving after `/readyz` turns 503, so a load balancer or Kubernetes stops sending before the listener closes (a closed listener resets what is still queued). SIGINT (Ctrl-C) skips it; a second signal cuts it short. `0` closes at once.',
+    default: '5s',
+    parse: parseDuration(0, 300_000),
+  }),
   SHUTDOWN_TIMEOUT: setting({
     group: 'Operations',
-    doc: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits anyway.',
+    doc: 'Once the server stops accepting (after `SHUTDOWN_DRAIN`), how long in-flight requests may take to finish before the process exits 1 anyway.',
     default: '10s',
     parse: parseDuration(0, 300_000),
   }),

@@ -22,11 +22,13 @@ import { rateLimits } from './http/plugins/rate-limits.js';
 import { requestBody } from './http/plugins/request-body.js';
 import { requestId } from './http/plugins/request-id.js';
 import { securityHeaders } from './http/plugins/security-headers.js';
+import { shutdownGate } from './http/plugins/shutdown-gate.js';
 import { isWebRoot, webClient } from './http/plugins/web-client.js';
 import { wireFraming } from './http/plugins/wire-framing.js';
 import { loggerOptions, RequestLogController } from './http/request-log.js';
 import { validatorCompiler } from './http/validation.js';
 import { clientErrorHandler } from './http/wire.js';
+import type { ShutdownState } from './lifecycle/shutdown.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
 import { DeviceCookies } from './users/device-cookie.js';
@@ -47,6 +49,8 @@ export interface AppOptions {
   logStream?: Writable;
   /** A built web client (client/dist) to serve at `/`; none when undefined. */
   webRoot?: string;
+  /** Set by the process lifecycle when a stop begins (lifecycle/shutdown.ts): /readyz then answers 503. */
+  shutdown?: ShutdownState;
 }
 
 /** A hop count becomes proxy-addr's "trust the first n hops" function; the rest Fastify takes as is. */
@@ -65,6 +69,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(values.TRUST_PROXY),
     requestTimeout: 30_000,
+    // A request that reaches the router while the server closes is served like any other (its answer says
+    // `Connection: close`), not refused with a 503: the listener is already closed by then, so whoever sent it
+    // was accepted before the stop and deserves an answer (lifecycle/shutdown.ts).
+    return503OnClosing: false,
     // Let a request without Host reach the host-allowlist step, which answers it in JSON like any other bad Host.
     http: { requireHostHeader: false },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 100 },
@@ -75,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
 
   const allowedOrigins = new Set(values.CORS_ALLOWED_ORIGINS);
+  const shutdown = options.shutdown ?? { draining: false };
   const tokenHasher = new TokenHasher(options.secretKey, config.secretKeyFallbacks);
   const sessions = new SessionStore(database.db, tokenHasher, values.TOKEN_TTL);
   const rateLimitPool =
@@ -101,7 +110,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
    *   openapi        ┘
    *   security-headers  the baseline headers, from here on on every answer, refusals included
    *   cookies           only parses the Cookie header (and writes Set-Cookie); refuses nothing
-   *   request-id        X-Request-Id on every answer (and Connection: close while shutting down)
+   *   request-id        X-Request-Id on every answer
+   *   shutdown-gate     while stopping: Connection: close on every answer; requests wait just before the close
    *   wire-framing      the first refusal: ambiguous framing (a repeated Host, Authorization, Content-Type)
    *   host-allowlist    ALLOWED_HOSTS, before any route or database work (the probes are exempt)
    *   overload-guards   a saturated server refuses at once, before doing work that would make it worse
@@ -118,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(securityHeaders);
   await app.register(cookies);
   await app.register(requestId);
+  await app.register(shutdownGate, { shutdown });
   await app.register(wireFraming);
   await app.register(hostAllowlist, { allowedHosts: values.ALLOWED_HOSTS });
   await app.register(overloadGuards, {
@@ -134,6 +145,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async () => {
+    // Stopping: tell load balancers to send elsewhere, while this server still serves what they send meanwhile.
+    if (shutdown.draining) {
+      throw new HttpError(503, 'Shutting down.', { status: 'stopping' }, { 'retry-after': '5' });
+    }
     try {
       await database.ping();
     } catch {

@@ -18,6 +18,7 @@ const PIPELINE = [
   'security-headers',
   'cookies',
   'request-id',
+  'shutdown-gate',
   'wire-framing',
   'host-allowlist',
   'overload-guards',

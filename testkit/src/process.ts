@@ -20,8 +20,9 @@ export function run(
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [builtEntry('server')], {
     cwd,
-    // A clean environment: nothing of the developer's leaks in.
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    // A clean environment: nothing of the developer's leaks in. No drain on SIGTERM unless a test asks for it:
+    // the shipped 5 s would only slow every stop down (shutdown.test.ts tests the drain itself).
+    env: { PATH: process.env.PATH ?? '', PORT: '0', SHUTDOWN_DRAIN: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -9,43 +9,79 @@ import { type Database, openDatabase } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { databaseAddress } from './database-address.js';
 import { resolveSecretKey } from './secret-key.js';
+import { backlogEmpty, drainFor, drainTimer, type ShutdownState } from './shutdown.js';
 import { whereToOpen } from './where-to-open.js';
 
 const MIGRATION_ATTEMPTS = 15;
 
-async function migrateWithRetry(database: Database, address: string, log: (message: string) => void): Promise<void> {
+/** Resolves after `ms`, or rejects at once when the start-up is aborted (a stop was asked for). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function migrateWithRetry(
+  database: Database,
+  address: string,
+  log: (message: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await database.migrate();
+      await database.migrate({ signal, log });
       return;
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || attempt >= MIGRATION_ATTEMPTS) throw error;
+      if (signal.aborted || !isDatabaseUnavailable(error) || attempt >= MIGRATION_ATTEMPTS) throw error;
       log(`database not reachable yet at ${address} (attempt ${attempt}/${MIGRATION_ATTEMPTS}); retrying in 1s`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await pause(1000, signal);
     }
   }
 }
 
 /**
- * SIGTERM/SIGINT as main.ts catches them from the first moment: `received` holds a signal that came
- * before anyone could act on it; once set, `forward` gets every later one.
+ * The signals as main.ts catches them from the first moment: `received` holds a stop that came before anyone could
+ * act on it; once set, `forward` gets every later one, and `hangup` every SIGHUP.
  */
 export interface Signals {
   received?: string;
   forward?: (signal: string) => void;
+  hangup?: () => void;
 }
 
 /** The web client built beside this server (`npm run build`); absent in the API's container image. */
 const BUILT_CLIENT = fileURLToPath(new URL('../../../client/dist/', import.meta.url));
 
 export async function start(config: Config, signals: Signals): Promise<void> {
-  // A stop asked for while starting (the embedded database can take seconds to create) is honoured
-  // as soon as there is something to close, and still exits 0.
-  let stop: ((signal: string) => Promise<void>) | undefined;
-  const requested = () => signals.received;
+  const values = config.values;
+  // A stop asked for while starting (the embedded database can take seconds to create, a migration can wait for
+  // another instance's) aborts what can be aborted and is honoured as soon as there is something to close; the
+  // process still exits 0.
+  const startup = new AbortController();
+  let stop: ((signal: string) => void) | undefined;
+  signals.forward = (signal) => {
+    signals.received ??= signal;
+    startup.abort(new Error(`stopped by ${signal} while starting`));
+    stop?.(signal);
+  };
+  if (signals.received) startup.abort(new Error(`stopped by ${signals.received} while starting`));
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  signals.hangup = () => {
+    const message = 'SIGHUP: settings are read once, at start-up; restart the server to apply changes. Carrying on.';
+    if (app) app.log.info(message);
+    else process.stderr.write(`${message}\n`);
+  };
 
   const key = resolveSecretKey(config);
-  const values = config.values;
   const database = await openDatabase(config.database, {
     poolMax: values.DB_POOL_MAX,
     connectTimeoutMs: values.DB_CONNECT_TIMEOUT,
@@ -53,8 +89,8 @@ export async function start(config: Config, signals: Signals): Promise<void> {
     onIdleError: (error) =>
       app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
   });
-  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
-  app = await buildApp({ config, database, secretKey: key.key, webRoot: BUILT_CLIENT });
+  const shutdown: ShutdownState = { draining: false };
+  app = await buildApp({ config, database, secretKey: key.key, webRoot: BUILT_CLIENT, shutdown });
   const log = app.log;
   for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
   if (key.origin === 'generated')
@@ -64,23 +100,61 @@ export async function start(config: Config, signals: Signals): Promise<void> {
     );
   if (key.origin === 'stored') log.info({ path: key.path }, 'SECRET_KEY not set: using the key generated earlier');
 
-  if (!requested()) {
-    await migrateWithRetry(database, databaseAddress(config), (message) => log.warn(message));
-    log.info({ database: database.kind }, 'database ready');
+  if (!startup.signal.aborted) {
+    try {
+      await migrateWithRetry(database, databaseAddress(config), (message) => log.warn(message), startup.signal);
+      log.info({ database: database.kind }, 'database ready');
+    } catch (error) {
+      // Stopped while waiting: not a failure. Anything else is (main-process.ts says what and exits 1).
+      if (!startup.signal.aborted) {
+        await database.close().catch(() => {});
+        throw error;
+      }
+    }
   }
 
   let stopping = false;
-  stop = async (signal: string) => {
-    if (stopping) return;
+  let cutDrain = () => {};
+  stop = (signal: string) => {
+    if (stopping) {
+      cutDrain();
+      return;
+    }
     stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    void stopServer(signal);
+  };
+  const stopServer = async (signal: string) => {
+    const listening = app.server.listening;
+    const drainMs = listening ? drainFor(signal, values.SHUTDOWN_DRAIN) : 0;
+    shutdown.draining = true;
+    log.info(
+      { signal, drain_ms: drainMs },
+      drainMs > 0
+        ? 'shutting down: /readyz now answers 503; still serving while load balancers notice'
+        : 'shutting down: finishing in-flight requests',
+    );
+    const drain = drainTimer(drainMs);
+    cutDrain = drain.cut;
+    await drain.done;
+    if (drainMs > 0) log.info('drain over: no longer accepting connections; finishing in-flight requests');
     const timer = setTimeout(() => {
       log.error('shutdown timed out; exiting');
       process.exit(1);
     }, values.SHUTDOWN_TIMEOUT);
     timer.unref();
     try {
-      await app?.close();
+      if (listening) {
+        // Hold new requests, wait for the backlog to empty, close the listener, then let the held requests run.
+        let release = () => {};
+        shutdown.held = new Promise((resolve) => {
+          release = resolve;
+        });
+        await backlogEmpty(app.server);
+        const connectionsEnded = new Promise<void>((resolve) => app.server.close(() => resolve()));
+        release();
+        await connectionsEnded;
+      }
+      await app.close();
       await database.close();
       log.info('stopped');
       process.exit(0);
@@ -89,9 +163,7 @@ export async function start(config: Config, signals: Signals): Promise<void> {
       process.exit(1);
     }
   };
-  signals.forward = (signal) => void stop?.(signal);
-  const early = requested();
-  if (early) return stop(early);
+  if (signals.received) return stop(signals.received);
   await app.listen({ host: values.HOST, port: values.PORT });
   const address = app.server.address();
   const hint = whereToOpen(

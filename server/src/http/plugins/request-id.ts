@@ -9,12 +9,7 @@ import fp from 'fastify-plugin';
 
 export const requestId = fp(
   async (app) => {
-    let closing = false;
-    app.addHook('preClose', async () => {
-      closing = true;
-    });
     app.addHook('onSend', (request, reply, payload, done) => {
-      if (closing) reply.header('connection', 'close');
       reply.header('x-request-id', request.id);
       done(null, payload);
     });
