@@ -8,6 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { type Running, start, stop } from '@ironclad/testkit/process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, postgres, postgresEnv } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,68 +48,85 @@ afterEach(async () => {
   server = undefined;
 });
 
+interface LoadReport {
+  code: number | null;
+  outcomes: Outcome[];
+  readiness: Outcome[];
+  signalledAt: number;
+  summary: Record<string, number>;
+}
+
+/**
+ * 48 clients, each opening a new connection per request (they keep the listen backlog busy, which is where a
+ * listener closed at once resets connections) and a readiness prober; SIGTERM after 800 ms; every client stops at
+ * its first refused connection (the listener is closed).
+ */
+async function sigtermUnderLoad(running: Running): Promise<LoadReport> {
+  const base = running.url;
+  const outcomes: Outcome[] = [];
+  const readiness: Outcome[] = [];
+  const deadline = Date.now() + 20_000;
+  const client = async () => {
+    while (Date.now() < deadline) {
+      const outcome = await fresh(`${base}/api/v1/test/`);
+      outcomes.push(outcome);
+      if (outcome.error === 'ECONNREFUSED') return;
+    }
+  };
+  const prober = async () => {
+    while (Date.now() < deadline) {
+      const outcome = await fresh(`${base}/readyz`);
+      readiness.push(outcome);
+      if (outcome.error === 'ECONNREFUSED') return;
+      await sleep(50);
+    }
+  };
+  const clients = [...Array.from({ length: 48 }, client), prober()];
+  await sleep(800);
+  const signalledAt = Date.now();
+  running.child.kill('SIGTERM');
+  const code = await running.exited;
+  const exitedAfter = Date.now() - signalledAt;
+  await Promise.all(clients);
+  const after = outcomes.filter((o) => o.at > signalledAt);
+  const count = (list: Outcome[], test: (o: Outcome) => boolean) => list.filter(test).length;
+  const summary = {
+    requests: outcomes.length,
+    ok: count(outcomes, (o) => o.status === 200),
+    servedAfterSigterm: count(after, (o) => o.status === 200),
+    lastServedMsAfterSigterm: Math.max(...after.filter((o) => o.status === 200).map((o) => o.at)) - signalledAt,
+    refused: count(outcomes, (o) => o.error === 'ECONNREFUSED'),
+    resetsOrOtherErrors: count(outcomes, (o) => o.error !== undefined && o.error !== 'ECONNREFUSED'),
+    fiveHundreds: count(outcomes, (o) => o.status >= 500),
+    exitedAfterMs: exitedAfter,
+  };
+  return { code, outcomes, readiness, signalledAt, summary };
+}
+
+function expectCleanStop(report: LoadReport, drainMs: number): void {
+  const { code, outcomes, readiness, signalledAt, summary } = report;
+  expect(code).toBe(0);
+  expect(outcomes.filter((o) => o.error !== undefined && o.error !== 'ECONNREFUSED').map((o) => o.error)).toEqual([]);
+  // Everything but the readiness probe is served normally while draining: no 5xx at all.
+  expect(summary.fiveHundreds).toBe(0);
+  expect(summary.servedAfterSigterm).toBeGreaterThan(50);
+  // The drain lasted (about) SHUTDOWN_DRAIN: requests were still served well after the signal.
+  expect(summary.lastServedMsAfterSigterm).toBeGreaterThan(drainMs * 0.8);
+  // Readiness: 200 before the signal, 503 `stopping` with Retry-After from the first probe after it.
+  const before = readiness.filter((o) => o.at < signalledAt && !o.error);
+  const during = readiness.filter((o) => o.at > signalledAt + 100 && !o.error);
+  expect(before.length).toBeGreaterThan(0);
+  expect(before.every((o) => o.status === 200)).toBe(true);
+  expect(during.length).toBeGreaterThan(5);
+  expect(during.every((o) => o.status === 503 && JSON.parse(o.body).status === 'stopping')).toBe(true);
+}
+
 describe('SIGTERM with a fresh connection per request', () => {
   it('drains (readyz 503, still serving), then refuses: 0 resets, 0 5xx but the readiness probe, exit 0', async () => {
     server = await start({ ...MEMORY, SHUTDOWN_DRAIN: '1500ms' });
-    const base = server.url;
-    const outcomes: Outcome[] = [];
-    const readiness: Outcome[] = [];
-    let signalledAt = 0;
-    const deadline = Date.now() + 20_000;
-    // 48 clients at once keep the listen backlog busy, which is where a listener closed at once resets connections.
-    const client = async () => {
-      while (Date.now() < deadline) {
-        const outcome = await fresh(`${base}/api/v1/test/`);
-        outcomes.push(outcome);
-        if (outcome.error === 'ECONNREFUSED') return; // the listener is closed: this client's part is over
-      }
-    };
-    const prober = async () => {
-      while (Date.now() < deadline) {
-        const outcome = await fresh(`${base}/readyz`);
-        readiness.push(outcome);
-        if (outcome.error === 'ECONNREFUSED') return;
-        await sleep(50);
-      }
-    };
-    const clients = [...Array.from({ length: 48 }, client), prober()];
-    await sleep(800);
-    signalledAt = Date.now();
-    server.child.kill('SIGTERM');
-    const code = await server.exited;
-    const exitedAfter = Date.now() - signalledAt;
-    await Promise.all(clients);
-
-    const after = outcomes.filter((o) => o.at > signalledAt);
-    const count = (list: Outcome[], test: (o: Outcome) => boolean) => list.filter(test).length;
-    const resets = count(outcomes, (o) => o.error !== undefined && o.error !== 'ECONNREFUSED');
-    const served = count(after, (o) => o.status === 200);
-    const lastServed = Math.max(...after.filter((o) => o.status === 200).map((o) => o.at));
-    const summary = {
-      requests: outcomes.length,
-      ok: count(outcomes, (o) => o.status === 200),
-      servedAfterSigterm: served,
-      lastServedMsAfterSigterm: lastServed - signalledAt,
-      refused: count(outcomes, (o) => o.error === 'ECONNREFUSED'),
-      resetsOrOtherErrors: resets,
-      fiveHundreds: count(outcomes, (o) => o.status >= 500),
-      exitedAfterMs: exitedAfter,
-    };
-    console.log('SIGTERM, fresh connection per request:', JSON.stringify(summary));
-    expect(code).toBe(0);
-    expect(outcomes.filter((o) => o.error !== undefined && o.error !== 'ECONNREFUSED').map((o) => o.error)).toEqual([]);
-    // Everything but the readiness probe is served normally while draining: no 5xx at all.
-    expect(summary.fiveHundreds).toBe(0);
-    expect(served).toBeGreaterThan(50);
-    // The drain lasted (about) SHUTDOWN_DRAIN: requests were still served well after the signal.
-    expect(summary.lastServedMsAfterSigterm).toBeGreaterThan(1200);
-    // Readiness: 200 before the signal, 503 `stopping` with Retry-After from the first probe after it.
-    const before = readiness.filter((o) => o.at < signalledAt && !o.error);
-    const during = readiness.filter((o) => o.at > signalledAt + 100 && !o.error);
-    expect(before.length).toBeGreaterThan(0);
-    expect(before.every((o) => o.status === 200)).toBe(true);
-    expect(during.length).toBeGreaterThan(5);
-    expect(during.every((o) => o.status === 503 && JSON.parse(o.body).status === 'stopping')).toBe(true);
+    const report = await sigtermUnderLoad(server);
+    console.log('SIGTERM, fresh connection per request:', JSON.stringify(report.summary));
+    expectCleanStop(report, 1500);
     expect(server.output()).toContain('drain over');
   }, 40_000);
 
@@ -131,6 +149,23 @@ describe('SIGTERM with a fresh connection per request', () => {
     expect(await server.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(3000);
   });
+});
+
+postgres.describe('SIGTERM with several processes (WEB_CONCURRENCY=2)', () => {
+  it('every worker drains and the shared listener closes with nothing reset', async () => {
+    const database = await createTestDatabase();
+    try {
+      server = await start({ ...postgresEnv(database.name), WEB_CONCURRENCY: '2', SHUTDOWN_DRAIN: '1500ms' });
+      // Both workers must be listening before the load starts (the first "listening" line is only the first).
+      const deadline = Date.now() + 20_000;
+      while ((server.output().match(/Server listening/g) ?? []).length < 2 && Date.now() < deadline) await sleep(50);
+      const report = await sigtermUnderLoad(server);
+      console.log('SIGTERM, two workers, fresh connection per request:', JSON.stringify(report.summary));
+      expectCleanStop(report, 1500);
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
 });
 
 describe('SIGINT and SIGHUP', () => {

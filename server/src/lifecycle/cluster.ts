@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { ShutdownMessage } from './shutdown.js';
 import type { Signals } from './start.js';
 
 /**
@@ -17,6 +18,32 @@ export function supervise(workers: number, signals: Signals): void {
       }
     });
   for (let i = 0; i < workers; i++) fork();
+  // The workers close the shared listener together (shutdown.ts, closeListener): `close` once every live worker is
+  // quiet, `release` once every one has closed. A worker that dies meanwhile no longer counts.
+  const steps = { quiet: new Set<number>(), closed: new Set<number>() };
+  const live = () => Object.values(cluster.workers ?? {}).flatMap((worker) => (worker ? [worker] : []));
+  const sent = { close: false, release: false };
+  const advance = () => {
+    const ids = live().map((worker) => worker.id);
+    if (!stopping || ids.length === 0) return;
+    const broadcast = (message: ShutdownMessage) => {
+      for (const worker of live()) if (worker.isConnected()) worker.send(message);
+    };
+    if (!sent.close && ids.every((id) => steps.quiet.has(id))) {
+      sent.close = true;
+      broadcast({ ironclad: 'close' });
+    }
+    if (!sent.release && ids.every((id) => steps.closed.has(id))) {
+      sent.release = true;
+      broadcast({ ironclad: 'release' });
+    }
+  };
+  cluster.on('message', (worker, message: ShutdownMessage) => {
+    if (message?.ironclad === 'quiet' || message?.ironclad === 'closed') {
+      steps[message.ironclad].add(worker.id);
+      advance();
+    }
+  });
   const stop = (signal = 'SIGTERM') => {
     stopping = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal as NodeJS.Signals);
@@ -27,6 +54,7 @@ export function supervise(workers: number, signals: Signals): void {
     process.stderr.write('SIGHUP: settings are read once, at start-up; restart the server to apply changes.\n');
   if (signals.received) stop(signals.received);
   cluster.on('exit', () => {
+    advance();
     if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
   });
 }

@@ -92,3 +92,53 @@ export function backlogEmpty(server: Server, quietMs = 50, maxMs = 1000): Promis
     server.on('connection', onConnection);
   });
 }
+
+/** Stops the listener; resolves when every connection it accepted has ended. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The shutdown steps' messages between cluster workers and their supervisor (cluster.ts). */
+export type ShutdownMessage = { ironclad: 'quiet' | 'closed' } | { ironclad: 'close' | 'release' };
+
+function fromSupervisor(step: 'close' | 'release'): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      if ((message as ShutdownMessage | undefined)?.ironclad !== step) return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+  });
+}
+
+/**
+ * Phase 2: hold new requests, wait for an empty backlog, close the listener, let the held requests run. Resolves
+ * when every accepted connection has ended.
+ *
+ * Under node:cluster the listening socket is the supervisor's, and it closes (resetting its backlog) when the LAST
+ * worker stops listening; a worker that closes early would release its held clients, whose new connections then
+ * queue for the others. So the workers close together: each says when its own side is quiet, the supervisor says
+ * `close` once all are, each says `closed`, and the supervisor says `release` once the socket is gone.
+ */
+export async function closeListener(server: Server, shutdown: ShutdownState): Promise<void> {
+  let release = () => {};
+  shutdown.held = new Promise((resolve) => {
+    release = resolve;
+  });
+  await backlogEmpty(server);
+  const supervised = typeof process.send === 'function' && process.env.NODE_UNIQUE_ID !== undefined;
+  if (supervised) {
+    const mayClose = fromSupervisor('close');
+    process.send?.({ ironclad: 'quiet' } satisfies ShutdownMessage);
+    await mayClose;
+  }
+  const ended = closeServer(server);
+  if (supervised) {
+    const released = fromSupervisor('release');
+    process.send?.({ ironclad: 'closed' } satisfies ShutdownMessage);
+    await released;
+  }
+  release();
+  await ended;
+}

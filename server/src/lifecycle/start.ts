@@ -9,7 +9,7 @@ import { type Database, openDatabase } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { databaseAddress } from './database-address.js';
 import { resolveSecretKey } from './secret-key.js';
-import { backlogEmpty, drainFor, drainTimer, type ShutdownState } from './shutdown.js';
+import { closeListener, drainFor, drainTimer, type ShutdownState } from './shutdown.js';
 import { whereToOpen } from './where-to-open.js';
 
 const MIGRATION_ATTEMPTS = 15;
@@ -143,17 +143,7 @@ export async function start(config: Config, signals: Signals): Promise<void> {
     }, values.SHUTDOWN_TIMEOUT);
     timer.unref();
     try {
-      if (listening) {
-        // Hold new requests, wait for the backlog to empty, close the listener, then let the held requests run.
-        let release = () => {};
-        shutdown.held = new Promise((resolve) => {
-          release = resolve;
-        });
-        await backlogEmpty(app.server);
-        const connectionsEnded = new Promise<void>((resolve) => app.server.close(() => resolve()));
-        release();
-        await connectionsEnded;
-      }
+      if (listening) await closeListener(app.server, shutdown);
       await app.close();
       await database.close();
       log.info('stopped');
