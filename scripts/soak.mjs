@@ -70,6 +70,7 @@ const server = spawn(process.execPath, [join(root, 'server/dist/main.js')], {
   env: {
     PATH: process.env.PATH,
     PORT: '0',
+    SHUTDOWN_DRAIN: '0',
     POSTGRES_DB: database,
     POSTGRES_USER: pgConfig.user,
     DB_HOST: pgConfig.host,

@@ -59,7 +59,7 @@ function startProcess(script, env, pattern) {
   const started = Date.now();
   const child = spawn(process.execPath, [script], {
     cwd: mkdtempSync(join(tmpdir(), 'ironclad-bench-')),
-    env: { PATH: process.env.PATH, PORT: '0', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', SHUTDOWN_DRAIN: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
