@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { builtEntry } from '@ironclad/testkit/build';
 import { json, type Running, run, start, stop } from '@ironclad/testkit/process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -365,4 +366,52 @@ describe('several processes racing on one stale lock', () => {
       await Promise.all(racers.map((racer) => racer.exited));
     }
   }, 90_000);
+});
+
+describe('the migrate verb on the embedded database', () => {
+  it('takes the lock too: under a running server it refuses with one line; alone it migrates and leaves no lock', async () => {
+    const dataDir = join(tempDir('ironclad-lock-migrate-'), 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const holder = sleeper();
+    const pid = holder.pid as number;
+    const lockPath = join(dataDir, LOCK_FILE);
+    writeFileSync(
+      lockPath,
+      JSON.stringify({
+        pid,
+        host: currentIdentity().host,
+        boot_id: currentIdentity().bootId,
+        start_time: processStartTime(pid),
+        acquired_at: '2026-01-01T00:00:00.000Z',
+      }),
+    );
+    const migrate = () => {
+      const child = spawn(process.execPath, [builtEntry('server').replace(/main\.js$/, 'cli.js'), 'migrate'], {
+        cwd: tempDir('ironclad-lock-cwd-'),
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let output = '';
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        output += chunk;
+      });
+      return new Promise<[number | null, string]>((done) => child.on('exit', (code) => done([code, output])));
+    };
+    const [code, output] = await migrate();
+    expect(code).toBe(1);
+    expect(output).toBe(
+      `Cannot migrate: DATA_DIR ${dataDir} is in use by another Ironclad server (pid ${pid} on host ${currentIdentity().host}, since 2026-01-01T00:00:00.000Z): stop it first, or give this one its own DATA_DIR\n`,
+    );
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+    holder.kill('SIGKILL');
+    await new Promise((done) => holder.once('exit', done));
+    const [after, log] = await migrate();
+    expect(after).toBe(0);
+    expect(log).toContain('migrations applied');
+    expect(existsSync(lockPath)).toBe(false);
+  }, 60_000);
 });

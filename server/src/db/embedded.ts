@@ -5,7 +5,7 @@
  * is an outage, not a bug: PGlite answers disk_full (53100) and keeps working once space is freed, so those
  * errors are rethrown as ServiceUnavailableError (503 + Retry-After) rather than left to become 500s.
  */
-import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { MEMORY_DATA_DIR } from '@ironclad/config/load';
@@ -163,6 +163,7 @@ function lockDataDir(dataDir: string): DataDirLock {
  * the failure is explained by the filesystem's state rather than by what was thrown.
  */
 async function createClient(PGliteClass: typeof PGlite, dataDir: string, dataDirSetting: string): Promise<PGlite> {
+  const isNew = dataDir !== MEMORY_DATA_DIR && !existsSync(dataDir);
   try {
     return await PGliteClass.create(dataDir);
   } catch (error) {
@@ -171,6 +172,10 @@ async function createClient(PGliteClass: typeof PGlite, dataDir: string, dataDir
     const free = statfsFree(dataDirSetting);
     const full =
       code === 'ENOSPC' || code === '53100' || hasErrno(error, 28) || (free !== undefined && free < MIN_FREE);
+    // A database this attempt began creating is unusable half-made (the next start would fail on it), and it
+    // holds nothing yet: remove it, so that freeing space and starting again is all the operator has to do.
+    // Done after measuring the space (the half-made files are what filled it), before saying what is free.
+    if (isNew) rmSync(dataDir, { recursive: true, force: true });
     if (full)
       throw new StartupError(
         `DATA_DIR ${dataDirSetting}: not enough free space to open the embedded database (${freeSpace(dataDirSetting)} free; a new one needs about 40 MB): free some space, or set DATA_DIR on a larger filesystem`,
