@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtEntry } from '@ironclad/testkit/build';
-import { json, type Running, run, start, stop } from '@ironclad/testkit/process';
+import { json, type Running, run, stop } from '@ironclad/testkit/process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acquireDataDirLock,
@@ -34,6 +34,23 @@ import {
 } from '../src/db/data-dir-lock.js';
 import { StartupError } from '../src/lifecycle/startup-error.js';
 import { GOOD_PASSWORD, uniqueEmail } from './helpers.js';
+
+/**
+ * testkit's start(), with room for a loaded machine: creating the embedded database takes ~6 s alone and over
+ * 20 s with other suites on the 2 cores.
+ */
+async function startServer(env: Record<string, string>, cwd: string): Promise<Running> {
+  const proc = run(env, cwd);
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const match = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output());
+    if (match) return { ...proc, url: match[1] as string };
+    if (proc.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.child.kill('SIGKILL');
+  throw new Error(`server did not start:\n${proc.output()}`);
+}
 
 const temporary: string[] = [];
 const children: ChildProcess[] = [];
@@ -124,6 +141,15 @@ describe('the staleness rules, on real lock files', () => {
     write(dir, other, OTHER_HOST_STALE_MS + 5_000);
     expect(judge(dir)).toMatchObject({ stale: true });
     acquireDataDirLock(dir).release();
+  });
+
+  it('same host name, other pid namespace (another container): judged by the mtime like another host', () => {
+    const dir = tempDir('ironclad-lock-rules-');
+    // A pid that is not running here: in another namespace it may well be alive.
+    write(dir, record({ pid: 99_999_999, pid_ns: 'pid:[1]' }), 1_000);
+    expect(judge(dir, { ...me, pidNamespace: 'pid:[2]' }).stale).toBe(false);
+    write(dir, record({ pid: 99_999_999, pid_ns: 'pid:[1]' }), OTHER_HOST_STALE_MS + 5_000);
+    expect(judge(dir, { ...me, pidNamespace: 'pid:[2]' })).toMatchObject({ stale: true });
   });
 
   it('garbage content: respected while young (a create being written), stale after 10 s', () => {
@@ -225,14 +251,14 @@ describe('one server per DATA_DIR, as real processes', () => {
 
   beforeAll(async () => {
     dataDir = join(tempDir('ironclad-lock-'), 'data');
-    first = await start(serverEnv(dataDir));
+    first = await startServer(serverEnv(dataDir), tempDir('ironclad-lock-cwd-'));
     children.push(first.child);
     auth = await account(first.url);
     for (let i = 0; i < 20; i++) {
       const title = `before ${i}`;
       if ((await createTask(first.url, auth, title)) === 201) acknowledged.add(title);
     }
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await stop(first);
   });
@@ -243,7 +269,9 @@ describe('one server per DATA_DIR, as real processes', () => {
     const [code, output, ms] = await refused(dataDir);
     process.stdout.write(`  second server refused in ${ms} ms (process start to exit)\n`);
     expect(code).toBe(1);
-    expect(ms).toBeLessThan(3_000);
+    // Alone on this machine ~0.9 s, nearly all of it Node loading the server's modules (the lock check takes
+    // milliseconds); 2.2 s measured with another suite running on the 2 cores. Opening the database takes 3-6 s.
+    expect(ms).toBeLessThan(5_000);
     expect(output).toBe(
       `Failed to start: DATA_DIR ${dataDir} is in use by another Ironclad server (pid ${first?.child.pid} on host ${currentIdentity().host}, since ${JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')).acquired_at}): stop it first, or give this one its own DATA_DIR\n`,
     );
@@ -288,7 +316,7 @@ describe('one server per DATA_DIR, as real processes', () => {
     expect(await stop(first)).toBe(0);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
 
-    const fresh = await start(serverEnv(dataDir));
+    const fresh = await startServer(serverEnv(dataDir), tempDir('ironclad-lock-cwd-'));
     children.push(fresh.child);
     try {
       const stored = await titles(fresh.url, auth);
@@ -300,7 +328,7 @@ describe('one server per DATA_DIR, as real processes', () => {
     } finally {
       first = fresh;
     }
-  }, 120_000);
+  }, 240_000);
 
   it('kill -9 of the holder: the next start takes over at once, with every acknowledged write', async () => {
     const holder = first as Running;
@@ -311,18 +339,37 @@ describe('one server per DATA_DIR, as real processes', () => {
     holder.child.kill('SIGKILL');
     await holder.exited;
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(true);
+    // The takeover is the lock naming the new process: it happens once Node has loaded the server's modules,
+    // before the database is opened (which takes seconds more, and longer on a busy machine).
     const began = Date.now();
-    const next = await start(serverEnv(dataDir));
-    children.push(next.child);
+    const proc = run(serverEnv(dataDir), tempDir('ironclad-lock-cwd-'));
+    children.push(proc.child);
+    const lockPath = join(dataDir, LOCK_FILE);
+    const holds = () => {
+      try {
+        return JSON.parse(readFileSync(lockPath, 'utf8')).pid === proc.child.pid;
+      } catch {
+        return false;
+      }
+    };
+    while (!holds() && proc.child.exitCode === null && Date.now() - began < 30_000)
+      await new Promise((r) => setTimeout(r, 20));
+    const tookOver = Date.now() - began;
+    while (!/Server listening at/.test(proc.output()) && proc.child.exitCode === null && Date.now() - began < 90_000)
+      await new Promise((r) => setTimeout(r, 50));
+    const url = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output())?.[1];
+    process.stdout.write(
+      `  after kill -9: lock taken over ${tookOver} ms after start, listening after ${Date.now() - began} ms\n`,
+    );
+    expect(url, proc.output()).toBeDefined();
+    const next: Running = { ...proc, url: url as string };
     first = next;
-    const ms = Date.now() - began;
-    process.stdout.write(`  start after kill -9 listening in ${ms} ms (no staleness wait)\n`);
-    // Opening an existing database and migrating takes a few seconds on a busy machine; the lock adds nothing.
-    expect(ms).toBeLessThan(15_000);
+    // No staleness window to wait out: the dead pid is seen at once.
+    expect(tookOver).toBeLessThan(10_000);
     const stored = await titles(next.url, auth);
     expect([...acknowledged].filter((title) => !stored.has(title))).toEqual([]);
     expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')).pid).toBe(next.child.pid);
-  }, 60_000);
+  }, 150_000);
 
   it('a clean stop removes the lock file', async () => {
     expect(await stop(first)).toBe(0);
@@ -345,7 +392,7 @@ describe('several processes racing on one stale lock', () => {
     const racers = Array.from({ length: 4 }, () => run(serverEnv(dataDir), tempDir('ironclad-lock-cwd-')));
     for (const racer of racers) children.push(racer.child);
     try {
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 150_000;
       const settled = () =>
         racers.every((racer) => racer.child.exitCode !== null || /Server listening at/.test(racer.output()));
       while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -365,7 +412,7 @@ describe('several processes racing on one stale lock', () => {
       for (const racer of racers) racer.child.kill('SIGTERM');
       await Promise.all(racers.map((racer) => racer.exited));
     }
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('the migrate verb on the embedded database', () => {

@@ -23,10 +23,27 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtEntry } from '@ironclad/testkit/build';
-import { json, type Running, run, start, stop } from '@ironclad/testkit/process';
+import { json, type Running, run, stop } from '@ironclad/testkit/process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../src/db/data-dir-lock.js';
 import { GOOD_PASSWORD, STRONG_KEY, uniqueEmail } from './helpers.js';
+
+/**
+ * testkit's start(), with room for a loaded machine: creating the embedded database takes ~6 s alone and over
+ * 20 s with other suites on the 2 cores.
+ */
+async function startServer(env: Record<string, string>, cwd: string): Promise<Running> {
+  const proc = run(env, cwd);
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const match = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output());
+    if (match) return { ...proc, url: match[1] as string };
+    if (proc.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.child.kill('SIGKILL');
+  throw new Error(`server did not start:\n${proc.output()}`);
+}
 
 const mounts: string[] = [];
 const temporary: string[] = [];
@@ -50,6 +67,13 @@ afterAll(() => {
   }
   for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A working directory for a server process, removed afterwards. */
+function cwdDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ironclad-disk-cwd-'));
+  temporary.push(dir);
+  return dir;
+}
 
 /** Why tmpfs cannot be mounted here, or undefined. */
 function mountMissing(): string | undefined {
@@ -119,7 +143,7 @@ gated('the embedded database on a full disk', () => {
   it('answers 503 + Retry-After while full, loses nothing acknowledged, and recovers by itself when space is freed', async () => {
     const mount = mountTmpfs('64m');
     const dataDir = join(mount, 'data');
-    let server: Running | undefined = await start({ ...SERVER_ENV, DATA_DIR: dataDir });
+    let server: Running | undefined = await startServer({ ...SERVER_ENV, DATA_DIR: dataDir }, cwdDir());
     try {
       const url = server.url;
       const { body } = await json(`${url}/api/v1/users/signup/`, {
@@ -176,7 +200,7 @@ gated('the embedded database on a full disk', () => {
       expect(recovered?.status).toBe(201);
 
       expect(await stop(server)).toBe(0);
-      server = await start({ ...SERVER_ENV, DATA_DIR: dataDir });
+      server = await startServer({ ...SERVER_ENV, DATA_DIR: dataDir }, cwdDir());
       const listed = await json(`${server.url}/api/v1/tasks/?limit=500`, { headers: auth });
       const stored = new Set((listed.body as unknown as { title: string }[]).map((task) => task.title));
       const lost = [...acknowledged].filter((title) => !stored.has(title));
@@ -185,13 +209,12 @@ gated('the embedded database on a full disk', () => {
     } finally {
       await stop(server);
     }
-  }, 120_000);
+  }, 240_000);
 });
 
 /** The refusal of a server on this DATA_DIR: exit code and everything it printed. */
 async function refusal(env: Record<string, string>, asUser?: string): Promise<[number | null, string]> {
-  const cwd = mkdtempSync(join(tmpdir(), 'ironclad-disk-cwd-'));
-  temporary.push(cwd);
+  const cwd = cwdDir();
   chmodSync(cwd, 0o755);
   if (asUser) {
     // runuser keeps no environment of ours: the server's is passed through env(1).

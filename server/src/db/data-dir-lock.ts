@@ -13,8 +13,9 @@
  * - same host and boot: alive iff the pid exists (kill 0 does not say ESRCH) and its /proc start time matches; a
  *   recorded pid equal to ours is stale (we have not written it yet, so it is an earlier life of this pid).
  * - same host, other boot (boot_id differs): stale, the machine restarted.
- * - other host (a volume shared between containers or machines): the pid cannot be checked; the holder refreshes
- *   the file's mtime every REFRESH_MS, so it is stale only when not refreshed for OTHER_HOST_STALE_MS.
+ * - other host, or other pid namespace (a volume shared between containers or machines): the pid cannot be checked;
+ *   the holder refreshes the file's mtime every REFRESH_MS, so it is stale only when not refreshed for
+ *   OTHER_HOST_STALE_MS.
  * - unreadable content (a crash between create and write on a filesystem without link()): stale after
  *   GARBAGE_STALE_MS.
  * A takeover is serialised by a mkdir mutex (`server.lock.takeover`): under it the lock is read again and removed
@@ -28,6 +29,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
   rmdirSync,
   statSync,
   unlinkSync,
@@ -57,6 +59,8 @@ export interface LockRecord {
   host: string;
   /** /proc/sys/kernel/random/boot_id: tells a reboot (pids start over) from the same boot. */
   boot_id?: string;
+  /** /proc/self/ns/pid: two containers on one host may share a host name and a boot id but never their pids. */
+  pid_ns?: string;
   /** Field 22 of /proc/<pid>/stat (clock ticks since boot): tells the holder from a later process with its pid. */
   start_time?: string;
   acquired_at: string;
@@ -67,10 +71,24 @@ export interface Identity {
   pid: number;
   host: string;
   bootId?: string;
+  pidNamespace?: string;
 }
 
 export function currentIdentity(): Identity {
-  return { pid: process.pid, host: hostname(), bootId: readTrimmed('/proc/sys/kernel/random/boot_id') };
+  return {
+    pid: process.pid,
+    host: hostname(),
+    bootId: readTrimmed('/proc/sys/kernel/random/boot_id'),
+    pidNamespace: pidNamespace(),
+  };
+}
+
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
 }
 
 function readTrimmed(path: string): string | undefined {
@@ -135,7 +153,9 @@ export function judgeHolder(
   if (!record) {
     return now - mtimeMs > GARBAGE_STALE_MS ? { stale: true, reason: 'unreadable lock file' } : { stale: false };
   }
-  if (record.host !== me.host) {
+  // Another host, or another pid namespace (a container with the same host name): its pid means nothing here.
+  const elsewhere = record.pid_ns !== undefined && me.pidNamespace !== undefined && record.pid_ns !== me.pidNamespace;
+  if (record.host !== me.host || elsewhere) {
     return now - mtimeMs > OTHER_HOST_STALE_MS
       ? { stale: true, reason: `holder on host ${record.host} stopped refreshing the lock` }
       : { stale: false, record };
@@ -179,6 +199,7 @@ export function acquireDataDirLock(dataDir: string, me: Identity = currentIdenti
     pid: me.pid,
     host: me.host,
     boot_id: me.bootId,
+    pid_ns: me.pidNamespace,
     start_time: processStartTime(me.pid),
     acquired_at: new Date().toISOString(),
   };
