@@ -220,7 +220,8 @@ async function refusal(env: Record<string, string>, asUser?: string): Promise<[n
     // runuser keeps no environment of ours: the server's is passed through env(1).
     return refusalAs(asUser, env, cwd);
   }
-  const proc = run({ SECRET_KEY: STRONG_KEY, ...env }, cwd);
+  // No SECRET_KEY: the zero-config start, which first writes a generated key into DATA_DIR.
+  const proc = run(env, cwd);
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), 60_000);
   const code = await proc.exited;
   clearTimeout(timer);
@@ -228,7 +229,7 @@ async function refusal(env: Record<string, string>, asUser?: string): Promise<[n
 }
 
 function refusalAs(user: string, env: Record<string, string>, cwd: string): Promise<[number | null, string]> {
-  const pairs = Object.entries({ PATH: process.env.PATH ?? '', PORT: '0', SECRET_KEY: STRONG_KEY, ...env }).map(
+  const pairs = Object.entries({ PATH: process.env.PATH ?? '', PORT: '0', ...env }).map(
     ([name, value]) => `${name}=${value}`,
   );
   return new Promise((done) => {
