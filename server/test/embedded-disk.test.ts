@@ -26,7 +26,7 @@ import { builtEntry } from '@ironclad/testkit/build';
 import { json, type Running, run, stop } from '@ironclad/testkit/process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../src/db/data-dir-lock.js';
-import { GOOD_PASSWORD, STRONG_KEY, uniqueEmail } from './helpers.js';
+import { GOOD_PASSWORD, uniqueEmail } from './helpers.js';
 
 /**
  * testkit's start(), with room for a loaded machine: creating the embedded database takes ~6 s alone and over
