@@ -37,7 +37,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { StartupError } from '../lifecycle/startup-error.js';
 
 export const LOCK_FILE = 'server.lock';
@@ -193,8 +193,48 @@ function inUse(dataDir: string, record: LockRecord | undefined): StartupError {
  * Takes DATA_DIR's lock or throws a StartupError naming the holder. Synchronous: it takes milliseconds, and nothing
  * else may touch DATA_DIR meanwhile. DATA_DIR must exist.
  */
+/**
+ * Locks this process already holds, by path: main-process.ts takes the lock before loading the server (so a second
+ * server is refused at once) and openEmbedded asks again; the second asker shares the first one's lock, which is
+ * released when the last of them releases it (or at exit).
+ */
+const heldHere = new Map<string, { lock: DataDirLock; users: number }>();
+
 export function acquireDataDirLock(dataDir: string, me: Identity = currentIdentity()): DataDirLock {
   const path = join(dataDir, LOCK_FILE);
+  const key = resolve(path);
+  const held = heldHere.get(key);
+  if (held && me.pid === process.pid) {
+    held.users++;
+    let released = false;
+    return {
+      path,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--held.users === 0) held.lock.release();
+      },
+    };
+  }
+  const lock = acquireFreshLock(path, dataDir, me);
+  if (me.pid !== process.pid) return lock; // a test's stand-in identity: not this process's
+  const entry = { lock, users: 1 };
+  heldHere.set(key, entry);
+  let released = false;
+  return {
+    path,
+    release: () => {
+      if (released) return;
+      released = true;
+      if (--entry.users === 0) {
+        heldHere.delete(key);
+        lock.release();
+      }
+    },
+  };
+}
+
+function acquireFreshLock(path: string, dataDir: string, me: Identity): DataDirLock {
   const record: LockRecord = {
     pid: me.pid,
     host: me.host,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '@ironclad/config/load';
 import { ConfigError, MEMORY_DATA_DIR } from '@ironclad/config/load';
 import { generateSecretKey, secretKeyWeakness } from '@ironclad/config/secrets';
-import { dataDirProblem, prepareDataDir } from '../db/embedded.js';
+import { dataDirProblem, prepareDataDir } from '../db/data-dir.js';
 
 export interface ResolvedKey {
   key: string;
