@@ -15,7 +15,6 @@ import { StartupError } from '../lifecycle/startup-error.js';
 import type { Database, MigrateOptions } from './connect.js';
 import { migrationsFolder } from './migrate.js';
 import { errorCode, unavailableReason } from './unavailable.js';
-import { checkWritable } from './writable.js';
 
 /**
  * The database refused the connection for a reason no retry fixes. It has no `code` and no `cause` on purpose:
@@ -61,13 +60,8 @@ export async function migrateOrServeReadOnly(database: Database, options?: Migra
     if (reason === 'credentials' || reason === 'database-missing') {
       throw new DatabaseRefusedError(reason, errorCode(error));
     }
-    let writability: 'writable' | 'read-only';
-    try {
-      writability = await checkWritable(database.db);
-    } catch {
-      throw error; // unreachable or worse: the caller retries or reports the original error
-    }
-    if (writability === 'writable') throw error;
+    // A migration refused with 25006 is the database telling us it is read-only; nothing else is ours to handle.
+    if (reason !== 'read-only') throw error;
     if (!(await schemaUpToDate(database))) {
       throw new StartupError(
         'the database is read-only (a hot standby, or default_transaction_read_only) and its schema needs migrations, which can only run on a writable primary: point the server at the primary, or promote this one',
