@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { clusterGate, createCluster, freePort, type PgCluster } from '@ironclad/testkit/pg-cluster';
 import { json, type Running, run, start, stop } from '@ironclad/testkit/process';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { discardUnusableSessions } from '../src/db/session-recovery.js';
+import { errorCode } from '../src/db/unavailable.js';
 import { GOOD_PASSWORD, uniqueEmail } from './helpers.js';
 
 const gate = await clusterGate('database failures (own PostgreSQL clusters)');
@@ -35,9 +40,8 @@ function serverEnv(cluster: PgCluster, name: string, password: string): Record<s
     SECRET_KEY: STRONG_KEY,
     DB_CONNECT_TIMEOUT: '1s',
     DB_QUERY_TIMEOUT: '2s',
-    // The load comes from one account as fast as the server answers; and the shared counters would turn every
-    // read into a write (see the report): counted in memory here, so reads measure the database, not the limiter.
-    RATE_LIMIT_STORE: 'memory',
+    // The load comes from one account as fast as the server answers: budgets past it (the rate-limit store is the
+    // default, the shared counters in PostgreSQL).
     RATE_LIMIT_READS: '1000000/1m',
     RATE_LIMIT_WRITES: '1000000/1m',
     RATE_LIMIT_SIGNUP: '1000/1m',
@@ -220,6 +224,36 @@ gate.describe('when the database is not usable', () => {
       const write = await request(`${base}/api/v1/tasks/`, token, 'POST');
       expect(write?.status).toBe(503);
       expect(write?.headers.get('retry-after')).toBe('5');
+
+      // drizzle's transaction() runs BEGIN outside its try/finally: a BEGIN the database refuses (here READ WRITE
+      // on a standby) would never give its client back. With one pooled connection, the second transaction would
+      // wait for it forever; the session guard releases it, so both fail at once with the database's refusal.
+      const pool = new pg.Pool({
+        host: standby.host,
+        port: standby.port,
+        user: 'app_sb',
+        password,
+        database: 'app_sb',
+        max: 1,
+        connectionTimeoutMillis: 3000,
+      });
+      discardUnusableSessions(pool);
+      try {
+        const db = drizzle(pool);
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const refused = await Promise.race([
+            db
+              .transaction(async (tx) => tx.execute(sql`SELECT 1`), { accessMode: 'read write' })
+              .catch((error: unknown) => error),
+            sleep(8000).then(() => new Error('no answer: the pool slot was lost')),
+          ]);
+          // "cannot set transaction read-write mode during recovery": feature_not_supported, not a 503 by itself.
+          expect(errorCode(refused), String(refused)).toBe('0A000');
+        }
+        expect(pool.totalCount).toBe(0); // the refused session was not kept
+      } finally {
+        await pool.end();
+      }
 
       const load = new Load(base, token);
       load.start();

@@ -7,8 +7,9 @@
  *   - release it WITHOUT the error after a failed transaction: a session that connected while the database was
  *     read-only (ALTER DATABASE ... SET default_transaction_read_only) keeps that default for its whole life, so it
  *     would go back to the pool and fail every write it is given long after the database accepts writes again;
- *   - never release it when `begin` itself fails (it runs before their try/finally): the pool slot would be lost
- *     for good, and after DB_POOL_MAX such failures every request would wait for a connection that never comes.
+ *   - never release it when `begin` itself fails (it runs before their try/finally), for any reason: the pool slot
+ *     would be lost for good, and after DB_POOL_MAX such failures every request would wait for a connection that
+ *     never comes (database-failures.test.ts shows it with a standby refusing BEGIN READ WRITE).
  * Neither can be fixed from outside drizzle's code except at the client: this watches each pooled client's
  * queries and, on release, ends a client whose checkout saw an error that makes the session untrustworthy
  * (isSessionUnusable). Hand-written because no library offers this hook for drizzle's transactions.
@@ -36,16 +37,17 @@ function watchQueries(client: pg.PoolClient): void {
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       const text = queryText(args);
       (result as Promise<unknown>).then(undefined, (error: unknown) => {
-        if (!isSessionUnusable(error)) return;
-        tainted.add(client);
-        // drizzle's transaction() runs `begin` outside its try/finally: when it fails, nobody releases the client.
+        // drizzle's transaction() runs `begin` outside its try/finally: when it fails, whatever the reason, nobody
+        // releases the client. Released here with the error, so the pool replaces it.
         if (/^\s*begin\b/i.test(text)) {
           try {
             client.release(error as Error);
           } catch {
             // Already released: nothing was lost.
           }
+          return;
         }
+        if (isSessionUnusable(error)) tainted.add(client);
       });
     }
     return result;
