@@ -3,8 +3,8 @@
  * put through: a role's password changed under a running server, a hot standby and its promotion, a database
  * turned read-only. initdb into a temp dir, a free loopback port, the unix socket inside that dir, fsync off.
  *
- * Access: the test's superuser `postgres` over the unix socket (trust, the socket is in a 0700 dir only the
- * cluster's owner can enter... and root); every TCP connection (what the server under test uses) must pass
+ * Access: the test's superuser `postgres` over the unix socket (trust: the socket sits in a 0700 dir that only the
+ * cluster's owner and root can enter); every TCP connection (what the server under test uses) must pass
  * scram-sha-256 as a role the test creates. PostgreSQL refuses to run as root: as uid 0 every binary runs as the
  * `postgres` user (runuser) and the temp dirs are given to it.
  *
