@@ -8,6 +8,7 @@ import type { Config } from '@ironclad/config/load';
 import type { TrustProxy } from '@ironclad/config/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Database } from './db/connect.js';
+import { checkWritable, type Writability } from './db/writable.js';
 import { frameworkErrors } from './http/error-answer.js';
 import { HttpError } from './http/errors.js';
 import { authentication } from './http/plugins/authentication.js';
@@ -144,16 +145,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authentication, { sessions, allowedOrigins, spendBudget: app.spendBudget });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Ready means a write would succeed: asked through the pool requests use, with their session settings.
   app.get('/readyz', { schema: { hide: true } }, async () => {
     // Stopping: tell load balancers to send elsewhere, while this server still serves what they send meanwhile.
     if (shutdown.draining) {
       throw new HttpError(503, 'Shutting down.', { status: 'stopping' }, { 'retry-after': '5' });
     }
+    let writability: Writability;
     try {
-      await database.ping();
+      writability = await checkWritable(database.db);
     } catch {
       // Answered by the one error writer, like every other refusal; `status` is for probes that read the body.
       throw new HttpError(503, 'Database unavailable.', { status: 'unavailable' }, { 'retry-after': '5' });
+    }
+    if (writability === 'read-only') {
+      throw new HttpError(503, 'Database is read-only.', { status: 'read-only' }, { 'retry-after': '5' });
     }
     return { status: 'ready' };
   });

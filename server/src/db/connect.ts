@@ -41,5 +41,10 @@ export async function openDatabase(config: DatabaseConfig, options: DatabaseOpti
     return openEmbedded(config.dataDir);
   }
   const { openPostgres } = await import('./postgres.js');
-  return openPostgres(config, options);
+  const { discardUnusableSessions } = await import('./session-recovery.js');
+  const { migrateOrServeReadOnly } = await import('./read-only-start.js');
+  const database = openPostgres(config, options);
+  // Installed here, not in postgres.ts, so the pool's owner and this guard stay separate modules.
+  if (database.pool) discardUnusableSessions(database.pool);
+  return { ...database, migrate: (migrateOptions) => migrateOrServeReadOnly(database, migrateOptions) };
 }

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { UnavailableLog } from '../db/unavailable.js';
 import { describeError, type ErrorBody, HttpError } from './errors.js';
 import { BASELINE_HEADERS } from './plugins/security-headers.js';
 import { writeRequestLine } from './request-log.js';
@@ -62,13 +63,15 @@ function withoutQueryParams(error: unknown): unknown {
 
 /** For app.setErrorHandler. The request line is written by the lifecycle when the answer is sent. */
 export function buildErrorHandler(debug: boolean) {
+  // Database trouble fails every request the same way: one line per cause per interval says what to check.
+  const databaseTrouble = new UnavailableLog();
   return function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
     const answer = describeError(error, request, debug);
     // One line per failure that needs a human: crashes in full, database trouble by its cause. Other
     // refusals (4xx, overload 503s) are already in the request line and would only flood the log.
     if (answer.status === 500) request.log.error({ err: withoutQueryParams(error) }, 'unhandled error');
     else if (answer.status === 503 && !(error instanceof HttpError)) {
-      request.log.warn({ err: withoutQueryParams(error) }, 'database unavailable');
+      databaseTrouble.note(request.log, error, { err: withoutQueryParams(error) });
     }
     sendErrorAnswer(request, reply, answer);
   };

@@ -4,7 +4,8 @@
  */
 import cluster from 'node:cluster';
 import { type Config, ConfigError, loadConfig } from '@ironclad/config/load';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { DatabaseRefusedError } from '../db/read-only-start.js';
+import { errorCode, isDatabaseUnavailable } from '../db/unavailable.js';
 import { supervise } from './cluster.js';
 import { databaseAddress } from './database-address.js';
 import { exitWithConfigError } from './exit.js';
@@ -30,9 +31,25 @@ export function main(signals: Signals): void {
       process.stderr.write(`Failed to start: ${error.message}\n`);
       process.exit(1);
     }
-    const { code, message } = error as NodeJS.ErrnoException;
-    const what = isDatabaseUnavailable(error) ? `database unreachable at ${databaseAddress(config)}` : message;
-    process.stderr.write(`Failed to start: ${code ? `${code} ` : ''}${what}\n`);
+    // The database's refusals name the user, the address and the settings to check; never the password.
+    const target = config.databaseTarget;
+    const fromUrl = target.kind === 'postgres' && target.from === 'DATABASE_URL';
+    const where = target.kind === 'postgres' ? `${target.host ?? 'localhost'}:${target.port ?? 5432}` : '';
+    let what: string;
+    if (error instanceof DatabaseRefusedError && error.reason === 'credentials') {
+      const user = target.kind === 'postgres' ? (target.user ?? '(default user)') : '';
+      what = `the database refused the credentials of ${user}@${where} (SQLSTATE ${error.sqlstate ?? '28P01'}): check ${fromUrl ? 'the user and password in DATABASE_URL' : 'POSTGRES_USER and POSTGRES_PASSWORD'}`;
+    } else if (error instanceof DatabaseRefusedError) {
+      const name = target.kind === 'postgres' ? (target.database ?? '(default)') : '';
+      what = `database "${name}" does not exist at ${where} (SQLSTATE 3D000): check ${fromUrl ? 'the database name in DATABASE_URL' : 'POSTGRES_DB'}, or create it`;
+    } else if (isDatabaseUnavailable(error)) {
+      const code = errorCode(error);
+      what = `cannot reach the database at ${databaseAddress(config)}${code ? ` (${code})` : ''}: check that PostgreSQL runs there and ${fromUrl ? 'DATABASE_URL' : 'DB_HOST and DB_PORT'}`;
+    } else {
+      const { code, message } = error as NodeJS.ErrnoException;
+      what = `${code ? `${code} ` : ''}${String(message).split('\n')[0]}`;
+    }
+    process.stderr.write(`Failed to start: ${what}\n`);
     process.exit(1);
   });
 }
