@@ -77,6 +77,16 @@ export function openPostgres(config: PostgresConfig, options: DatabaseOptions): 
     query_timeout: options.queryTimeoutMs,
     idleTimeoutMillis: 30_000,
     application_name: APPLICATION_NAME,
+    // Session mode: the connection is ours for its life, so a session setting holds. pg-pool awaits this hook
+    // before handing a new connection out; if it fails, the connection is closed and the checkout fails with that
+    // error (a broken connection: 503). Transaction mode sets nothing that would stay on a pooled server connection.
+    ...(poolMode === 'session'
+      ? {
+          onConnect: async (client: pg.ClientBase) => {
+            await client.query(`SET statement_timeout = ${Math.trunc(options.queryTimeoutMs)}`);
+          },
+        }
+      : {}),
   });
   pool.on('error', (error) => options.onIdleError?.(error));
   pool.on('connect', (client) => {
@@ -85,12 +95,6 @@ export function openPostgres(config: PostgresConfig, options: DatabaseOptions): 
     // listener, and that kills the process. This listener keeps it alive: the transaction's next statement fails,
     // the request gets its 503, and the broken client is destroyed on release.
     client.on('error', () => {});
-    if (poolMode === 'session') {
-      // The connection is ours for its life, so a session setting holds. node-postgres runs a client's queries in
-      // order, so this runs before the first query of the request that opened the connection. If it fails, the
-      // connection is broken and that query fails too (503); the client-side query_timeout still bounds every query.
-      client.query(`SET statement_timeout = ${Math.trunc(options.queryTimeoutMs)}`).catch(() => {});
-    }
   });
   const db = drizzleNodePg(pool, { schema }) as unknown as Db;
   return {
