@@ -214,6 +214,31 @@ postgres.describe('migrations under a transaction-level lock (PostgreSQL)', () =
     }
   });
 
+  it('is not cut short by a role or database statement_timeout (the transaction-pooling advice)', {
+    timeout: 30_000,
+  }, async () => {
+    const name = await freshDatabase();
+    await query(name, `ALTER DATABASE ${name} SET statement_timeout = '500ms'`);
+    // Make one migration statement slow: drizzle's table exists and another session locks it for 1.5 s.
+    await query(name, 'CREATE SCHEMA drizzle');
+    await query(
+      name,
+      'CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+    );
+    const blocker = new pg.Client(connectionTo(name));
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE drizzle.__drizzle_migrations IN ACCESS EXCLUSIVE MODE');
+    const release = setTimeout(() => void blocker.query('COMMIT'), 1500);
+    try {
+      await migratePostgres(connectionTo(name), 3000, {}, FAST);
+    } finally {
+      clearTimeout(release);
+      await blocker.end();
+    }
+    expect(await recorded(name)).toHaveLength(expected);
+  });
+
   it('rolls back a failed migration and releases the lock', { timeout: 30_000 }, async () => {
     const name = await freshDatabase();
     // A table the first migration creates already exists: its CREATE TABLE fails.

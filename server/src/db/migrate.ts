@@ -179,6 +179,9 @@ export async function migratePostgres(
           MIGRATION_LOCK_ID,
         ]);
         if (rows[0]?.locked === true) {
+          // A role-level statement_timeout (the advice for transaction pooling) is for requests, not for a migration
+          // that may rewrite a large table. SET LOCAL ends with the transaction: nothing stays on a pooled connection.
+          await client.query('SET LOCAL statement_timeout = 0');
           await applyPending(client, log);
           await client.query('COMMIT');
           committed = true;
