@@ -169,6 +169,26 @@ for (const mode of MODES)
         }
       });
 
+      gate.it('does not warn when the role or database has a statement_timeout', async () => {
+        const name = await freshDatabase();
+        const admin = new pg.Client({ host: PG_HOST, port: PG_PORT, user: PG_USER, database: 'postgres' });
+        await admin.connect();
+        await admin.query(`ALTER DATABASE ${name} SET statement_timeout = '5s'`);
+        await admin.end();
+        const database = await open(configVia(name));
+        const logs: string[] = [];
+        try {
+          await database.migrate({ log: (m) => logs.push(m) });
+          const { rows } = await (database.pool as pg.Pool).query<{ statement_timeout: string }>(
+            'SHOW statement_timeout',
+          );
+          expect(rows[0]?.statement_timeout).toBe('5s');
+          expect(logs.join('\n')).not.toContain('statement_timeout');
+        } finally {
+          await database.close();
+        }
+      });
+
       gate.it('uses no named prepared statement (each may land on another server connection)', async () => {
         const name = await freshDatabase();
         const config = configVia(name);
