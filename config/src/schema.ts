@@ -149,6 +149,12 @@ export const settings = {
     default: '10',
     parse: parseInteger(1, 1000),
   }),
+  DB_POOL_MODE: setting({
+    group: 'Database',
+    doc: 'How the server reaches PostgreSQL. `session`: directly, or through a pooler in session mode (PgBouncer `pool_mode = session`); each connection gets `SET statement_timeout` to `DB_QUERY_TIMEOUT`. `transaction`: through a pooler in transaction mode (PgBouncer, pgcat, Supavisor), where consecutive transactions may run on different server connections: no session setting and no named prepared statement is used, and the server-side statement timeout must come from the role (`ALTER ROLE … SET statement_timeout = \'5s\'`; the server warns at start when there is none). See docs/deployment.md, "Behind a connection pooler".',
+    default: 'session',
+    parse: parseEnum(['session', 'transaction'] as const),
+  }),
   DB_CONNECT_TIMEOUT: setting({
     group: 'Database',
     doc: 'How long to wait for a database connection before answering 503.',

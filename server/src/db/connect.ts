@@ -27,8 +27,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * How the PostgreSQL server is reached (DB_POOL_MODE): `session` directly or through a pooler in session mode (a
+ * connection is ours for its life); `transaction` through a pooler in transaction mode (each transaction may run on
+ * another server connection, so no session state may be relied on or left behind).
+ */
+export type PoolMode = 'session' | 'transaction';
+
 export interface DatabaseOptions {
   poolMax: number;
+  /** DB_POOL_MODE; `session` when not given. */
+  poolMode?: PoolMode;
   connectTimeoutMs: number;
   queryTimeoutMs: number;
   /** Called for errors of idle pooled connections (the server went away); they must not crash the process. */
