@@ -105,6 +105,7 @@ export async function startTestApp(
   const v = config.values;
   const database = await openDatabase(config.database, {
     poolMax: v.DB_POOL_MAX,
+    poolMode: v.DB_POOL_MODE,
     connectTimeoutMs: v.DB_CONNECT_TIMEOUT,
     queryTimeoutMs: v.DB_QUERY_TIMEOUT,
   });

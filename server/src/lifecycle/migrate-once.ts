@@ -14,6 +14,7 @@ export async function migrateOnce(): Promise<void> {
     // processes writing one data directory.
     database = await openDatabase(config.database, {
       poolMax: 1,
+      poolMode: v.DB_POOL_MODE,
       connectTimeoutMs: v.DB_CONNECT_TIMEOUT,
       queryTimeoutMs: v.DB_QUERY_TIMEOUT,
     });
@@ -24,7 +25,7 @@ export async function migrateOnce(): Promise<void> {
     process.exit(1);
   }
   try {
-    await database.migrate();
+    await database.migrate({ log: (message) => process.stderr.write(`${message}\n`) });
   } finally {
     await database.close();
   }

@@ -84,6 +84,7 @@ export async function start(config: Config, signals: Signals): Promise<void> {
   const key = resolveSecretKey(config);
   const database = await openDatabase(config.database, {
     poolMax: values.DB_POOL_MAX,
+    poolMode: values.DB_POOL_MODE,
     connectTimeoutMs: values.DB_CONNECT_TIMEOUT,
     queryTimeoutMs: values.DB_QUERY_TIMEOUT,
     onIdleError: (error) =>
