@@ -161,6 +161,21 @@ postgres.describe('SIGTERM with several processes (WEB_CONCURRENCY=2)', () => {
       while ((server.output().match(/Server listening/g) ?? []).length < 2 && Date.now() < deadline) await sleep(50);
       const report = await sigtermUnderLoad(server);
       console.log('SIGTERM, two workers, fresh connection per request:', JSON.stringify(report.summary));
+      console.log(
+        'RESETS',
+        JSON.stringify(
+          report.outcomes.filter((o) => o.error && o.error !== 'ECONNREFUSED').map((o) => o.at - report.signalledAt),
+        ),
+        'REFUSED',
+        JSON.stringify(
+          report.outcomes
+            .filter((o) => o.error === 'ECONNREFUSED')
+            .map((o) => o.at - report.signalledAt)
+            .slice(0, 5),
+        ),
+        'LASTOK',
+        report.summary.lastServedMsAfterSigterm,
+      );
       expectCleanStop(report, 1500);
     } finally {
       await database.drop();

@@ -18,31 +18,55 @@ export function supervise(workers: number, signals: Signals): void {
       }
     });
   for (let i = 0; i < workers; i++) fork();
-  // The workers close the shared listener together (shutdown.ts, closeListener): `close` once every live worker is
-  // quiet, `release` once every one has closed. A worker that dies meanwhile no longer counts.
-  const steps = { quiet: new Set<number>(), closed: new Set<number>() };
-  const live = () => Object.values(cluster.workers ?? {}).flatMap((worker) => (worker ? [worker] : []));
+  // The workers close the shared listener together (shutdown.ts, closeListener): `close` once every live worker has
+  // been quiet at once for CONFIRM_MS (or, for a load that never lets up, CLOSE_AFTER_MS after the drain), `release`
+  // once every one has closed. A worker that dies meanwhile no longer counts.
+  const CONFIRM_MS = 30;
+  const CLOSE_AFTER_MS = 1500;
+  const quiet = new Set<number>();
+  const closed = new Set<number>();
   const sent = { close: false, release: false };
+  let confirm: NodeJS.Timeout | undefined;
+  let forced: NodeJS.Timeout | undefined;
+  const live = () => Object.values(cluster.workers ?? {}).flatMap((worker) => (worker ? [worker] : []));
+  const broadcast = (message: ShutdownMessage) => {
+    for (const worker of live()) if (worker.isConnected()) worker.send(message);
+  };
+  const sendClose = () => {
+    if (sent.close) return;
+    sent.close = true;
+    clearTimeout(confirm);
+    clearTimeout(forced);
+    broadcast({ ironclad: 'close' });
+  };
   const advance = () => {
     const ids = live().map((worker) => worker.id);
     if (!stopping || ids.length === 0) return;
-    const broadcast = (message: ShutdownMessage) => {
-      for (const worker of live()) if (worker.isConnected()) worker.send(message);
-    };
-    if (!sent.close && ids.every((id) => steps.quiet.has(id))) {
-      sent.close = true;
-      broadcast({ ironclad: 'close' });
-    }
-    if (!sent.release && ids.every((id) => steps.closed.has(id))) {
+    clearTimeout(confirm);
+    // Confirmed one turn of this loop later too: this process's own hand-outs of accepted connections run there.
+    if (!sent.close && ids.every((id) => quiet.has(id)))
+      confirm = setTimeout(() => setImmediate(() => live().every((w) => quiet.has(w.id)) && sendClose()), CONFIRM_MS);
+    if (!sent.release && ids.every((id) => closed.has(id))) {
       sent.release = true;
       broadcast({ ironclad: 'release' });
     }
   };
   cluster.on('message', (worker, message: ShutdownMessage) => {
-    if (message?.ironclad === 'quiet' || message?.ironclad === 'closed') {
-      steps[message.ironclad].add(worker.id);
-      advance();
+    switch (message?.ironclad) {
+      case 'quiet':
+        if (!forced) forced = setTimeout(sendClose, CLOSE_AFTER_MS);
+        quiet.add(worker.id);
+        break;
+      case 'busy':
+        quiet.delete(worker.id);
+        break;
+      case 'closed':
+        closed.add(worker.id);
+        break;
+      default:
+        return;
     }
+    advance();
   });
   const stop = (signal = 'SIGTERM') => {
     stopping = true;

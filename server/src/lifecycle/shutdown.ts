@@ -66,31 +66,63 @@ export function drainTimer(ms: number): { done: Promise<void>; cut: () => void }
  */
 export function backlogEmpty(server: Server, quietMs = 50, maxMs = 1000): Promise<void> {
   return new Promise((resolve) => {
-    let settled = false;
-    let quiet: NodeJS.Timeout;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(quiet);
+    const watch = watchQuiet(server, quietMs, maxMs, (quiet) => {
+      if (!quiet) return;
+      watch.stop();
+      resolve();
+    });
+  });
+}
+
+/**
+ * Tells `onChange(true)` when no connection has been accepted for `quietMs`, and `onChange(false)` when one is
+ * accepted after that. The quiet is confirmed one loop turn later (setImmediate): a timer fires BEFORE the poll
+ * phase in which pending accepts run, so a process that was starved of CPU would otherwise see its quiet timer
+ * expire with connections waiting. After `maxMs` (an open-loop load is never quiet) every accept burst counts as
+ * quiet right after it (see backlogEmpty).
+ */
+function watchQuiet(
+  server: Server,
+  quietMs: number,
+  maxMs: number,
+  onChange: (quiet: boolean) => void,
+): { stop: () => void } {
+  let accepted = 0;
+  let quiet = false;
+  let overdue = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    const seen = accepted;
+    timer = setTimeout(() => setImmediate(() => accepted === seen && report(true)), quietMs);
+  };
+  const report = (value: boolean) => {
+    if (quiet === value) return;
+    quiet = value;
+    onChange(value);
+  };
+  const onConnection = () => {
+    accepted++;
+    if (overdue) {
+      report(false);
+      setImmediate(() => report(true));
+      return;
+    }
+    report(false);
+    arm();
+  };
+  const limit = setTimeout(() => {
+    overdue = true;
+  }, maxMs);
+  server.on('connection', onConnection);
+  arm();
+  return {
+    stop: () => {
+      clearTimeout(timer);
       clearTimeout(limit);
       server.off('connection', onConnection);
-      resolve();
-    };
-    let overdue = false;
-    const onConnection = () => {
-      if (overdue) {
-        setImmediate(finish);
-        return;
-      }
-      clearTimeout(quiet);
-      quiet = setTimeout(finish, quietMs);
-    };
-    quiet = setTimeout(finish, quietMs);
-    const limit = setTimeout(() => {
-      overdue = true;
-    }, maxMs);
-    server.on('connection', onConnection);
-  });
+    },
+  };
 }
 
 /** Stops the listener; resolves when every connection it accepted has ended. */
@@ -99,7 +131,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** The shutdown steps' messages between cluster workers and their supervisor (cluster.ts). */
-export type ShutdownMessage = { ironclad: 'quiet' | 'closed' } | { ironclad: 'close' | 'release' };
+export type ShutdownMessage = { ironclad: 'quiet' | 'busy' | 'closed' } | { ironclad: 'close' | 'release' };
 
 function fromSupervisor(step: 'close' | 'release'): Promise<void> {
   return new Promise((resolve) => {
@@ -116,22 +148,27 @@ function fromSupervisor(step: 'close' | 'release'): Promise<void> {
  * Phase 2: hold new requests, wait for an empty backlog, close the listener, let the held requests run. Resolves
  * when every accepted connection has ended.
  *
- * Under node:cluster the listening socket is the supervisor's, and it closes (resetting its backlog) when the LAST
- * worker stops listening; a worker that closes early would release its held clients, whose new connections then
- * queue for the others. So the workers close together: each says when its own side is quiet, the supervisor says
- * `close` once all are, each says `closed`, and the supervisor says `release` once the socket is gone.
+ * Under node:cluster the listening socket is the supervisor's: it accepts, queues and hands connections out, and
+ * it closes (resetting whatever it still holds) when the LAST worker stops listening. So the workers close
+ * together, when all of them have been quiet at once: each says `quiet`, and `busy` again if a connection comes
+ * after all; the supervisor says `close` once all are quiet and stay so for a moment (its own hand-outs included),
+ * each worker says `closed`, and the supervisor says `release` once every one has.
  */
 export async function closeListener(server: Server, shutdown: ShutdownState): Promise<void> {
   let release = () => {};
   shutdown.held = new Promise((resolve) => {
     release = resolve;
   });
-  await backlogEmpty(server);
   const supervised = typeof process.send === 'function' && process.env.NODE_UNIQUE_ID !== undefined;
   if (supervised) {
     const mayClose = fromSupervisor('close');
-    process.send?.({ ironclad: 'quiet' } satisfies ShutdownMessage);
+    const watch = watchQuiet(server, 50, 1000, (quiet) =>
+      process.send?.({ ironclad: quiet ? 'quiet' : 'busy' } satisfies ShutdownMessage),
+    );
     await mayClose;
+    watch.stop();
+  } else {
+    await backlogEmpty(server);
   }
   const ended = closeServer(server);
   if (supervised) {
