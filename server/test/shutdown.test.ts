@@ -5,10 +5,17 @@
  * listener closes and later connections are refused, never reset; the process exits 0. SIGINT skips the drain;
  * SIGHUP changes nothing and says so. Loopback only; every loop is bounded in time.
  */
+
+import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { type Running, start, stop } from '@ironclad/testkit/process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Running, run, start, stop } from '@ironclad/testkit/process';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgres, postgresEnv } from './helpers.js';
+import { createTestDatabase, PG_HOST, PG_PORT, PG_USER, postgres, postgresEnv } from './helpers.js';
+
+const postgresConnection = (database: string) => ({ host: PG_HOST, port: PG_PORT, user: PG_USER, database });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -183,6 +190,31 @@ postgres.describe('SIGTERM with several processes (WEB_CONCURRENCY=2)', () => {
   }, 60_000);
 });
 
+postgres.describe('a stop while starting', () => {
+  it('SIGTERM while waiting for another instance’s migration lock ends the wait at once, exit 0', async () => {
+    const database = await createTestDatabase();
+    const { MIGRATION_LOCK_ID } = await import('../src/db/migrate.js');
+    const holder = new pg.Client({ ...postgresConnection(database.name), application_name: 'other-instance' });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      const proc = run(postgresEnv(database.name), mkdtempSync(join(tmpdir(), 'ironclad-lockwait-')));
+      const deadline = Date.now() + 20_000;
+      while (!/waiting for the database migration lock/.test(proc.output()) && Date.now() < deadline) await sleep(50);
+      // The wait is logged, naming who holds the lock.
+      expect(proc.output()).toMatch(/waiting for the database migration lock .*other-instance/);
+      const signalled = Date.now();
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(3000);
+      expect(proc.output()).not.toMatch(/Server listening/);
+    } finally {
+      await holder.end();
+      await database.drop();
+    }
+  }, 40_000);
+});
+
 describe('SIGINT and SIGHUP', () => {
   it('SIGINT (Ctrl-C) skips the drain: the process is gone at once, exit 0', async () => {
     server = await start({ ...MEMORY, SHUTDOWN_DRAIN: '60s' });
@@ -203,10 +235,6 @@ describe('SIGINT and SIGHUP', () => {
   });
 
   it('SIGHUP while still starting does not kill the process either', async () => {
-    const { run } = await import('@ironclad/testkit/process');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const proc = run(MEMORY, mkdtempSync(join(tmpdir(), 'ironclad-hup-')));
     // Node's own start-up takes some tens of ms before main.ts installs its handlers (a signal before that is the
     // kernel's business); from then on, while the database is still being created, SIGHUP must not kill it.
