@@ -72,13 +72,14 @@ for (const mode of MODES)
         cwd: process.cwd(),
       });
     }
-    async function open(config: Config): Promise<Database> {
+    async function open(config: Config, warnings: string[] = []): Promise<Database> {
       const v = config.values;
       return openDatabase(config.database, {
         poolMax: v.DB_POOL_MAX,
         poolMode: v.DB_POOL_MODE,
         connectTimeoutMs: v.DB_CONNECT_TIMEOUT,
         queryTimeoutMs: v.DB_QUERY_TIMEOUT,
+        onPoolerWarning: (message) => warnings.push(message),
       });
     }
 
@@ -189,6 +190,36 @@ for (const mode of MODES)
         }
       });
 
+      gate.it(
+        'with DB_POOL_MODE left at session: drops the names at the first loss, answers every query, warns once',
+        async () => {
+          const name = await freshDatabase();
+          const warnings: string[] = [];
+          const database = await open(configVia(name, { DB_POOL_MODE: 'session', DB_POOL_MAX: '10' }), warnings);
+          try {
+            await database.migrate();
+            const pool = database.pool as pg.Pool;
+            const outcomes: boolean[] = [];
+            for (let round = 0; round < 5; round++)
+              outcomes.push(
+                ...(await Promise.all(
+                  Array.from({ length: 40 }, (_, i) =>
+                    pool.query({ name: 'probe', text: 'SELECT $1::int AS n', values: [i] }).then(
+                      (result) => result.rows[0]?.n === i,
+                      () => false,
+                    ),
+                  ),
+                )),
+              );
+            expect(outcomes.filter((ok) => !ok)).toHaveLength(0);
+            expect(warnings).toHaveLength(1);
+            expect(warnings[0]).toMatch(/DB_POOL_MODE=transaction/);
+          } finally {
+            await database.close();
+          }
+        },
+      );
+
       gate.it('uses no named prepared statement (each may land on another server connection)', async () => {
         const name = await freshDatabase();
         const config = configVia(name);
@@ -219,129 +250,132 @@ for (const mode of MODES)
       });
     }
 
-    gate.it(
-      'two servers started at once both become ready, serve the whole API, share rate limits, stop with 0',
-      { timeout: 120_000 },
-      async () => {
-        const name = await freshDatabase();
-        const env = {
-          ...viaBouncer(name),
-          DB_POOL_MODE: mode,
-          // Session pooling gives each client connection its own server connection: stay under PgBouncer's
-          // stock default_pool_size (20) with both servers, their migrations and this test.
-          DB_POOL_MAX: '4',
-          LOG_LEVEL: 'info',
-          RATE_LIMIT_SIGNUP: '4/1h',
-          RATE_LIMIT_LOGIN: '1000/1h',
-          RATE_LIMIT_LOGIN_ACCOUNT: '1000/1h',
-          RATE_LIMIT_READS: '100000/1m',
-          RATE_LIMIT_WRITES: '100000/1m',
-          OVERLOAD_EVENT_LOOP_DELAY: '0',
-        };
-        const servers: Running[] = [];
-        const statuses: number[] = [];
-        const call = async (
-          server: Running,
-          path: string,
-          init: { method?: string; token?: string; body?: unknown } = {},
-        ) => {
-          const response = await fetch(`${server.url}${path}`, {
-            method: init.method ?? 'GET',
-            headers: {
-              ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...(init.token ? { authorization: `Token ${init.token}` } : {}),
-            },
-            body: init.body === undefined ? undefined : JSON.stringify(init.body),
-            signal: AbortSignal.timeout(10_000),
-          });
-          const text = await response.text();
-          const answer = { status: response.status, body: text ? JSON.parse(text) : {}, headers: response.headers };
-          statuses.push(answer.status);
-          if (answer.status >= 500) {
-            // The only 5xx the server may answer is the documented 503 with Retry-After.
-            expect(answer.status).toBe(503);
-            expect(answer.headers.get('retry-after')).toBeTruthy();
-          }
-          return answer;
-        };
-        try {
-          const started = Date.now();
-          const results = await Promise.allSettled([start(env), start(env)]);
-          for (const result of results) if (result.status === 'fulfilled') servers.push(result.value);
-          for (const result of results) if (result.status === 'rejected') throw result.reason;
-          // Both ready within start()'s own bound (20 s each, in parallel), far from the reported hang.
-          expect(Date.now() - started).toBeLessThan(30_000);
-          const [a, b] = servers as [Running, Running];
-          for (const server of servers) expect((await call(server, '/readyz')).status).toBe(200);
-
-          // The whole surface, alternating between the two servers.
-          const email = uniqueEmail('pooler');
-          const signedUp = await call(a, '/api/v1/users/signup/', {
-            method: 'POST',
-            body: { email, password: GOOD_PASSWORD },
-          });
-          expect(signedUp.status).toBe(201);
-          const login = await call(b, '/api/v1/users/login/', {
-            method: 'POST',
-            body: { email, password: GOOD_PASSWORD },
-          });
-          expect(login.status).toBe(200);
-          const token = login.body.token as string;
-          expect((await call(a, '/api/v1/users/info/', { token })).body.email).toBe(email);
-          const created = await call(b, '/api/v1/tasks/', {
-            method: 'POST',
-            token,
-            body: { title: 'through the pooler' },
-          });
-          expect(created.status).toBe(201);
-          const id = created.body.id as number;
-          const list = await call(a, '/api/v1/tasks/', { token });
-          expect(list.status).toBe(200);
-          expect(list.body).toHaveLength(1);
-          expect((await call(b, `/api/v1/tasks/${id}/`, { token })).body.title).toBe('through the pooler');
-          const patched = await call(a, `/api/v1/tasks/${id}/`, {
-            method: 'PATCH',
-            token,
-            body: { completed: true },
-          });
-          expect(patched.body.completed).toBe(true);
-          expect((await call(b, `/api/v1/tasks/${id}/`, { method: 'DELETE', token })).status).toBe(200);
-          expect((await call(a, `/api/v1/tasks/${id}/`, { token })).status).toBe(404);
-
-          // Many requests at once on both: each prepared query may meet another server connection.
-          for (let round = 0; round < 3; round++) {
-            const answers = await Promise.all(
-              Array.from({ length: 30 }, (_, i) => call(i % 2 ? a : b, '/api/v1/tasks/?completed=false', { token })),
-            );
-            for (const answer of answers) expect(answer.status).toBe(200);
-          }
-
-          // The signup limit (4 per address) holds across both servers: the one above and three more, then 429.
-          const more: number[] = [];
-          for (let i = 0; i < 6; i++) {
-            const answer = await call(i % 2 ? a : b, '/api/v1/users/signup/', {
-              method: 'POST',
-              body: { email: uniqueEmail('limit'), password: GOOD_PASSWORD },
+    // In transaction mode also with DB_POOL_MODE left at its default (session), as an operator who never read the
+    // pooler section would run it: the named statements that then fail are noticed and dropped (postgres.ts).
+    for (const setting of mode === 'transaction' ? [mode, undefined] : [mode])
+      gate.it(
+        `two servers started at once both become ready, serve the whole API, share rate limits, stop with 0 (DB_POOL_MODE=${setting ?? 'unset'})`,
+        { timeout: 120_000 },
+        async () => {
+          const name = await freshDatabase();
+          const env = {
+            ...viaBouncer(name),
+            ...(setting ? { DB_POOL_MODE: setting } : {}),
+            // Session pooling gives each client connection its own server connection: stay under PgBouncer's
+            // stock default_pool_size (20) with both servers, their migrations and this test.
+            DB_POOL_MAX: '4',
+            LOG_LEVEL: 'info',
+            RATE_LIMIT_SIGNUP: '4/1h',
+            RATE_LIMIT_LOGIN: '1000/1h',
+            RATE_LIMIT_LOGIN_ACCOUNT: '1000/1h',
+            RATE_LIMIT_READS: '100000/1m',
+            RATE_LIMIT_WRITES: '100000/1m',
+            OVERLOAD_EVENT_LOOP_DELAY: '0',
+          };
+          const servers: Running[] = [];
+          const statuses: number[] = [];
+          const call = async (
+            server: Running,
+            path: string,
+            init: { method?: string; token?: string; body?: unknown } = {},
+          ) => {
+            const response = await fetch(`${server.url}${path}`, {
+              method: init.method ?? 'GET',
+              headers: {
+                ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+                ...(init.token ? { authorization: `Token ${init.token}` } : {}),
+              },
+              body: init.body === undefined ? undefined : JSON.stringify(init.body),
+              signal: AbortSignal.timeout(10_000),
             });
-            more.push(answer.status);
-          }
-          expect(more).toEqual([201, 201, 201, 429, 429, 429]);
+            const text = await response.text();
+            const answer = { status: response.status, body: text ? JSON.parse(text) : {}, headers: response.headers };
+            statuses.push(answer.status);
+            if (answer.status >= 500) {
+              // The only 5xx the server may answer is the documented 503 with Retry-After.
+              expect(answer.status).toBe(503);
+              expect(answer.headers.get('retry-after')).toBeTruthy();
+            }
+            return answer;
+          };
+          try {
+            const started = Date.now();
+            const results = await Promise.allSettled([start(env), start(env)]);
+            for (const result of results) if (result.status === 'fulfilled') servers.push(result.value);
+            for (const result of results) if (result.status === 'rejected') throw result.reason;
+            // Both ready within start()'s own bound (20 s each, in parallel), far from the reported hang.
+            expect(Date.now() - started).toBeLessThan(30_000);
+            const [a, b] = servers as [Running, Running];
+            for (const server of servers) expect((await call(server, '/readyz')).status).toBe(200);
 
-          const logout = await call(b, '/api/v1/users/logout/', { method: 'POST', token });
-          expect(logout.status).toBe(200);
-          expect((await call(a, '/api/v1/users/info/', { token })).status).toBe(401);
-          for (const server of servers) expect((await call(server, '/readyz')).status).toBe(200);
-          expect(statuses.filter((status) => status >= 500)).toEqual([]);
-        } finally {
-          // Bounded: a server that ignored SIGTERM is killed (and the test fails on its exit code).
-          const codes = await Promise.all(
-            servers.map((server) => {
-              const killer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-              return stop(server).finally(() => clearTimeout(killer));
-            }),
-          );
-          if (servers.length === 2) expect(codes, servers.map((s) => s.output()).join('\n')).toEqual([0, 0]);
-        }
-      },
-    );
+            // The whole surface, alternating between the two servers.
+            const email = uniqueEmail('pooler');
+            const signedUp = await call(a, '/api/v1/users/signup/', {
+              method: 'POST',
+              body: { email, password: GOOD_PASSWORD },
+            });
+            expect(signedUp.status).toBe(201);
+            const login = await call(b, '/api/v1/users/login/', {
+              method: 'POST',
+              body: { email, password: GOOD_PASSWORD },
+            });
+            expect(login.status).toBe(200);
+            const token = login.body.token as string;
+            expect((await call(a, '/api/v1/users/info/', { token })).body.email).toBe(email);
+            const created = await call(b, '/api/v1/tasks/', {
+              method: 'POST',
+              token,
+              body: { title: 'through the pooler' },
+            });
+            expect(created.status).toBe(201);
+            const id = created.body.id as number;
+            const list = await call(a, '/api/v1/tasks/', { token });
+            expect(list.status).toBe(200);
+            expect(list.body).toHaveLength(1);
+            expect((await call(b, `/api/v1/tasks/${id}/`, { token })).body.title).toBe('through the pooler');
+            const patched = await call(a, `/api/v1/tasks/${id}/`, {
+              method: 'PATCH',
+              token,
+              body: { completed: true },
+            });
+            expect(patched.body.completed).toBe(true);
+            expect((await call(b, `/api/v1/tasks/${id}/`, { method: 'DELETE', token })).status).toBe(200);
+            expect((await call(a, `/api/v1/tasks/${id}/`, { token })).status).toBe(404);
+
+            // Many requests at once on both: each prepared query may meet another server connection.
+            for (let round = 0; round < 3; round++) {
+              const answers = await Promise.all(
+                Array.from({ length: 30 }, (_, i) => call(i % 2 ? a : b, '/api/v1/tasks/?completed=false', { token })),
+              );
+              for (const answer of answers) expect(answer.status).toBe(200);
+            }
+
+            // The signup limit (4 per address) holds across both servers: the one above and three more, then 429.
+            const more: number[] = [];
+            for (let i = 0; i < 6; i++) {
+              const answer = await call(i % 2 ? a : b, '/api/v1/users/signup/', {
+                method: 'POST',
+                body: { email: uniqueEmail('limit'), password: GOOD_PASSWORD },
+              });
+              more.push(answer.status);
+            }
+            expect(more).toEqual([201, 201, 201, 429, 429, 429]);
+
+            const logout = await call(b, '/api/v1/users/logout/', { method: 'POST', token });
+            expect(logout.status).toBe(200);
+            expect((await call(a, '/api/v1/users/info/', { token })).status).toBe(401);
+            for (const server of servers) expect((await call(server, '/readyz')).status).toBe(200);
+            expect(statuses.filter((status) => status >= 500)).toEqual([]);
+          } finally {
+            // Bounded: a server that ignored SIGTERM is killed (and the test fails on its exit code).
+            const codes = await Promise.all(
+              servers.map((server) => {
+                const killer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+                return stop(server).finally(() => clearTimeout(killer));
+              }),
+            );
+            if (servers.length === 2) expect(codes, servers.map((s) => s.output()).join('\n')).toEqual([0, 0]);
+          }
+        },
+      );
   });

@@ -42,6 +42,8 @@ export interface DatabaseOptions {
   queryTimeoutMs: number;
   /** Called for errors of idle pooled connections (the server went away); they must not crash the process. */
   onIdleError?: (error: Error) => void;
+  /** Called once if the pool finds a transaction-mode pooler that DB_POOL_MODE did not announce (postgres.ts). */
+  onPoolerWarning?: (message: string) => void;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions): Promise<Database> {

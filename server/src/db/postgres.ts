@@ -17,29 +17,73 @@ export type PostgresConfig = Exclude<DatabaseConfig, { kind: 'embedded' }>;
 
 export const APPLICATION_NAME = 'ironclad-tasks';
 
+/** SQLSTATEs of a named prepared statement a transaction pooler lost or duplicated; nothing was executed. */
+const LOST_STATEMENT = new Set(['26000', '42P05']);
+
+// biome-ignore lint/suspicious/noExplicitAny: pg.Client.query has many overloads; this only rewrites the config
+type QueryConfig = any;
+
+function isNamed(config: QueryConfig): boolean {
+  return (
+    config !== null &&
+    typeof config === 'object' &&
+    typeof config.name === 'string' &&
+    typeof config.submit !== 'function'
+  );
+}
+
+function withoutName(config: QueryConfig): QueryConfig {
+  const { name: _name, ...unnamed } = config;
+  return unnamed;
+}
+
 /**
- * A client whose queries are never named prepared statements: through a transaction pooler, a statement prepared on
- * one server connection is unknown on the next one (PgBouncer before 1.21 does not track them), which gives
- * "prepared statement ... does not exist" errors. The unnamed extended protocol still sends the parameters apart from
- * the text, so nothing is interpolated. Done here, in one place, because the names also come from drizzle's
- * `.prepare(name)` (sessions, tasks) and any future query gets the same treatment. Session mode keeps the names: they
- * save the parse and plan of the per-request session lookup (measured 0.1-0.4 ms of a 3-5 ms request, above the 3%
- * worth keeping; docs/deployment.md).
+ * The pool's client class: it sends named prepared statements (drizzle's `.prepare(name)` in sessions and tasks,
+ * and the budgets' and counters' `name:`) only while they work.
+ *
+ * Through a transaction pooler, a statement prepared on one server connection is unknown on the next ("prepared
+ * statement ... does not exist", 26000) or already there ("already exists", 42P05): PgBouncer before 1.21 does not
+ * track them. With `DB_POOL_MODE=transaction` names are never sent. With the default `session`, the first such error
+ * (an operator who put a transaction pooler in front without saying so) turns them off for this pool, with one
+ * warning; that query is retried unnamed when nothing else of its transaction could have been lost (outside an
+ * explicit transaction its failure executed nothing), otherwise it fails with a 503 whose retry succeeds. The
+ * unnamed extended protocol still sends the parameters apart from the text, so nothing is interpolated. Names are
+ * worth keeping where they work: they save the parse and plan of the per-request session lookup (measured
+ * 0.1-0.4 ms of a 3-5 ms request; docs/deployment.md).
  */
-export class UnnamedStatementsClient extends pg.Client {
-  // biome-ignore lint/suspicious/noExplicitAny: pg.Client.query has many overloads; this only rewrites the config
-  override query(config: any, values?: any, callback?: any): any {
-    if (
-      config &&
-      typeof config === 'object' &&
-      typeof config.name === 'string' &&
-      typeof config.submit !== 'function'
-    ) {
-      const { name: _name, ...unnamed } = config;
-      return super.query(unnamed, values, callback);
+function statementsClient(state: { unnamed: boolean }, onLost: () => void): typeof pg.Client {
+  return class StatementsClient extends pg.Client {
+    override query(config: QueryConfig, values?: QueryConfig, callback?: QueryConfig): QueryConfig {
+      if (!isNamed(config)) return super.query(config, values, callback);
+      if (state.unnamed) return super.query(withoutName(config), values, callback);
+      // 'I' (idle, after the failed query's ReadyForQuery): it ran on its own, nothing else of it can have been lost.
+      const retryable = () =>
+        (this as unknown as { getTransactionStatus?: () => string | null }).getTransactionStatus?.() === 'I';
+      const lost = (error: unknown) => LOST_STATEMENT.has((error as { code?: string } | null)?.code ?? '');
+      let done = callback;
+      let params = values;
+      if (typeof params === 'function') {
+        done = params;
+        params = undefined;
+      }
+      if (typeof done === 'function') {
+        return super.query(config, params, (error: unknown, result: unknown) => {
+          if (!lost(error)) return done(error, result);
+          state.unnamed = true;
+          onLost();
+          if (!retryable()) return done(error, result);
+          super.query(withoutName(config), params, done);
+        });
+      }
+      return super.query(config, params).catch((error: unknown) => {
+        if (!lost(error)) throw error;
+        state.unnamed = true;
+        onLost();
+        if (!retryable()) throw error;
+        return super.query(withoutName(config), params);
+      });
     }
-    return super.query(config, values, callback);
-  }
+  };
 }
 
 /** `statement_timeout` in milliseconds as SHOW prints it ('0', '5s', '250ms', '1min'). */
@@ -67,9 +111,18 @@ async function checkServerStatementTimeout(pool: pg.Pool, log: (message: string)
 export function openPostgres(config: PostgresConfig, options: DatabaseOptions): Database {
   const { kind: _kind, ...connection } = config;
   const poolMode: PoolMode = options.poolMode ?? 'session';
+  const statements = { unnamed: poolMode === 'transaction' };
+  let warned = false;
+  const Client = statementsClient(statements, () => {
+    if (warned) return;
+    warned = true;
+    options.onPoolerWarning?.(
+      'a named prepared statement was lost between queries: a connection pooler in transaction mode is in front of PostgreSQL; statements are no longer named (set DB_POOL_MODE=transaction to say so, which also stops the per-connection SET statement_timeout a transaction pooler would hand to other clients)',
+    );
+  });
   const pool = new pg.Pool({
     ...connection,
-    ...(poolMode === 'transaction' ? { Client: UnnamedStatementsClient } : {}),
+    Client,
     max: options.poolMax,
     connectionTimeoutMillis: options.connectTimeoutMs,
     // Client-side timer: covers a server that stops answering, in both pool modes. The server-side cancel

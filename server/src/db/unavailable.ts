@@ -55,6 +55,11 @@ const SQLSTATE: Record<string, UnavailableReason> = {
   '40001': 'contention', // serialization_failure
   '40P01': 'contention', // deadlock_detected
   '55P03': 'contention', // lock_not_available
+  // A named prepared statement a transaction-mode pooler lost (another server connection) or already has: only a
+  // pooler makes these, nothing was executed, and postgres.ts stops naming statements at the first one, so the
+  // retry succeeds.
+  '26000': 'connection', // invalid_sql_statement_name
+  '42P05': 'connection', // duplicate_prepared_statement
 };
 
 /** SQLSTATE classes (the first two characters) that are all "cannot do it now". */

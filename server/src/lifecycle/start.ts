@@ -89,6 +89,7 @@ export async function start(config: Config, signals: Signals): Promise<void> {
     queryTimeoutMs: values.DB_QUERY_TIMEOUT,
     onIdleError: (error) =>
       app?.log.warn({ code: (error as NodeJS.ErrnoException).code }, 'idle database connection lost'),
+    onPoolerWarning: (message) => app?.log.warn(message),
   });
   const shutdown: ShutdownState = { draining: false };
   app = await buildApp({ config, database, secretKey: key.key, webRoot: BUILT_CLIENT, shutdown });
