@@ -227,7 +227,13 @@ describe('the checks catch what they are for', () => {
 
   // Only the polynomial ones: an exponential pattern on 64 KiB would not finish at all. At 16 KiB, a quarter of the
   // real size, so a quadratic pattern is 16 times faster here than in the real check, and still over budget.
-  it.each(BAD.slice(2))('the timer flags /%s/%s even at 16 KiB', (source, flags) => {
+  // Except the last: V8 skips quickly to the next `<script`, so it is only mildly super-linear at small sizes (25 ms
+  // at 16 KiB, 60 ms at 32 KiB, 250 ms at 64 KiB on this machine): under budget at 16 KiB on a quiet machine, so it
+  // is timed at the real size.
+  it.each(BAD.slice(2, -1))('the timer flags /%s/%s even at 16 KiB', (source, flags) => {
     expect(slowestRun(source, flags, 16 * 1024).ms).toBeGreaterThan(MATCH_BUDGET_MS);
+  });
+  it.each(BAD.slice(-1))('the timer flags /%s/%s at the real size', (source, flags) => {
+    expect(slowestRun(source, flags, HOSTILE_SIZE).ms).toBeGreaterThan(MATCH_BUDGET_MS);
   });
 });

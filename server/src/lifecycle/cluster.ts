@@ -18,43 +18,44 @@ export function supervise(workers: number, signals: Signals): void {
       }
     });
   for (let i = 0; i < workers; i++) fork();
-  // The workers close the shared listener together (shutdown.ts, closeListener): `close` once every live worker has
-  // been quiet at once for CONFIRM_MS (or, for a load that never lets up, CLOSE_AFTER_MS after the drain), `release`
-  // once every one has closed. A worker that dies meanwhile no longer counts.
+  // The workers close the shared listener together (shutdown.ts, closeListener): `close` once every live worker that
+  // is still open has been quiet at once for CONFIRM_MS (a worker that got a connection meanwhile says `busy` and stays
+  // open; asked again when quiet), a forced `close` CLOSE_AFTER_MS after the first quiet for a load that never lets
+  // up, and `release` once every one has closed. A worker that dies meanwhile no longer counts.
   const CONFIRM_MS = 30;
   const CLOSE_AFTER_MS = 1500;
   const quiet = new Set<number>();
   const closed = new Set<number>();
-  const sent = { close: false, release: false };
+  let released = false;
   let confirm: NodeJS.Timeout | undefined;
   let forced: NodeJS.Timeout | undefined;
   const live = () => Object.values(cluster.workers ?? {}).flatMap((worker) => (worker ? [worker] : []));
-  const broadcast = (message: ShutdownMessage) => {
-    for (const worker of live()) if (worker.isConnected()) worker.send(message);
-  };
-  const sendClose = () => {
-    if (sent.close) return;
-    sent.close = true;
-    clearTimeout(confirm);
-    clearTimeout(forced);
-    broadcast({ ironclad: 'close' });
+  const open = () => live().filter((worker) => !closed.has(worker.id));
+  const sendClose = (force: boolean) => {
+    for (const worker of open())
+      if (worker.isConnected()) worker.send({ ironclad: 'close', force } satisfies ShutdownMessage);
   };
   const advance = () => {
-    const ids = live().map((worker) => worker.id);
-    if (!stopping || ids.length === 0) return;
+    if (!stopping || live().length === 0) return;
     clearTimeout(confirm);
-    // Confirmed one turn of this loop later too: this process's own hand-outs of accepted connections run there.
-    if (!sent.close && ids.every((id) => quiet.has(id)))
-      confirm = setTimeout(() => setImmediate(() => live().every((w) => quiet.has(w.id)) && sendClose()), CONFIRM_MS);
-    if (!sent.release && ids.every((id) => closed.has(id))) {
-      sent.release = true;
-      broadcast({ ironclad: 'release' });
+    const waiting = open();
+    if (waiting.length > 0 && waiting.every((worker) => quiet.has(worker.id)))
+      // Confirmed one turn of this loop later too: this process's own hand-outs of accepted connections run there.
+      confirm = setTimeout(
+        () => setImmediate(() => open().every((worker) => quiet.has(worker.id)) && sendClose(false)),
+        CONFIRM_MS,
+      );
+    if (!released && waiting.length === 0) {
+      released = true;
+      clearTimeout(forced);
+      for (const worker of live())
+        if (worker.isConnected()) worker.send({ ironclad: 'release' } satisfies ShutdownMessage);
     }
   };
   cluster.on('message', (worker, message: ShutdownMessage) => {
     switch (message?.ironclad) {
       case 'quiet':
-        if (!forced) forced = setTimeout(sendClose, CLOSE_AFTER_MS);
+        forced ??= setTimeout(() => sendClose(true), CLOSE_AFTER_MS);
         quiet.add(worker.id);
         break;
       case 'busy':

@@ -13,7 +13,8 @@
  *    connection is served too, not refused), then the database closes and the process exits 0; past
  *    `SHUTDOWN_TIMEOUT` it exits 1.
  */
-import type { Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { Server as NetServer, type Server } from 'node:net';
 
 /** What the HTTP layer reads: /readyz and the `Connection: close` step. */
 export interface ShutdownState {
@@ -126,17 +127,34 @@ function watchQuiet(
 }
 
 /** Stops the listener; resolves when every connection it accepted has ended. */
+/**
+ * Stops the listener; resolves when every connection it accepted has ended.
+ *
+ * Not `http.Server#close()`: since Node 19 that also destroys every connection without a request in progress, and a
+ * connection accepted a moment ago whose request bytes this process has not read yet counts as one, so its client
+ * would see a reset. Only the listening socket is closed here (net.Server's close); connections that still have
+ * not sent a request after IDLE_GRACE_MS are closed then (an idle keep-alive client reconnects, elsewhere).
+ */
+const IDLE_GRACE_MS = 1000;
+
 function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+  const ended = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  const idle = setTimeout(() => (server as Partial<HttpServer>).closeIdleConnections?.(), IDLE_GRACE_MS);
+  return ended.finally(() => clearTimeout(idle));
 }
 
 /** The shutdown steps' messages between cluster workers and their supervisor (cluster.ts). */
-export type ShutdownMessage = { ironclad: 'quiet' | 'busy' | 'closed' } | { ironclad: 'close' | 'release' };
+export type ShutdownMessage =
+  | { ironclad: 'quiet' | 'busy' | 'closed' | 'release' }
+  /** `force`: close even if not quiet (a load that never lets up); otherwise only if still quiet. */
+  | { ironclad: 'close'; force: boolean };
 
-function fromSupervisor(step: 'close' | 'release'): Promise<void> {
+/** Resolves on the first message from the supervisor that `accept` takes. */
+function fromSupervisor(accept: (message: ShutdownMessage) => boolean): Promise<void> {
   return new Promise((resolve) => {
     const onMessage = (message: unknown) => {
-      if ((message as ShutdownMessage | undefined)?.ironclad !== step) return;
+      const step = message as ShutdownMessage | undefined;
+      if (typeof step?.ironclad !== 'string' || !accept(step)) return;
       process.off('message', onMessage);
       resolve();
     };
@@ -151,8 +169,10 @@ function fromSupervisor(step: 'close' | 'release'): Promise<void> {
  * Under node:cluster the listening socket is the supervisor's: it accepts, queues and hands connections out, and
  * it closes (resetting whatever it still holds) when the LAST worker stops listening. So the workers close
  * together, when all of them have been quiet at once: each says `quiet`, and `busy` again if a connection comes
- * after all; the supervisor says `close` once all are quiet and stay so for a moment (its own hand-outs included),
- * each worker says `closed`, and the supervisor says `release` once every one has.
+ * after all; the supervisor says `close` once all are quiet and stay so for a moment. A worker that got a
+ * connection meanwhile (the supervisor hands its queue out one connection per worker at a time, so a starved
+ * supervisor can still hold some) stays open and has said `busy`: the supervisor tries again once all are quiet.
+ * Each worker that closes says `closed`, and the supervisor says `release` once every one has.
  */
 export async function closeListener(server: Server, shutdown: ShutdownState): Promise<void> {
   let release = () => {};
@@ -161,18 +181,21 @@ export async function closeListener(server: Server, shutdown: ShutdownState): Pr
   });
   const supervised = typeof process.send === 'function' && process.env.NODE_UNIQUE_ID !== undefined;
   if (supervised) {
-    const mayClose = fromSupervisor('close');
-    const watch = watchQuiet(server, 50, 1000, (quiet) =>
-      process.send?.({ ironclad: quiet ? 'quiet' : 'busy' } satisfies ShutdownMessage),
-    );
-    await mayClose;
+    let quietNow = false;
+    const watch = watchQuiet(server, 50, 1000, (quiet) => {
+      quietNow = quiet;
+      process.send?.({ ironclad: quiet ? 'quiet' : 'busy' } satisfies ShutdownMessage);
+    });
+    // A connection handed over before this `close` was emitted before it (one IPC channel, in order): quietNow is
+    // false then, and this worker waits for the next `close`.
+    await fromSupervisor((step) => step.ironclad === 'close' && (step.force || quietNow));
     watch.stop();
   } else {
     await backlogEmpty(server);
   }
   const ended = closeServer(server);
   if (supervised) {
-    const released = fromSupervisor('release');
+    const released = fromSupervisor((step) => step.ironclad === 'release');
     process.send?.({ ironclad: 'closed' } satisfies ShutdownMessage);
     await released;
   }
