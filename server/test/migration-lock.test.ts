@@ -52,6 +52,10 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
+// Advisory locks in the test's own database only: other suites migrate their databases at the same time.
+const THIS_DATABASE_ADVISORY_LOCKS =
+  "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 postgres.describe('migrations under a transaction-level lock (PostgreSQL)', () => {
   const drops: Array<() => Promise<void>> = [];
   let expected: number;
@@ -85,7 +89,7 @@ postgres.describe('migrations under a transaction-level lock (PostgreSQL)', () =
       expect.arrayContaining(['rate_limits', 'sessions', 'tasks', 'users']),
     );
     // Nothing is left holding the lock.
-    expect(await query(name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).toHaveLength(0);
+    expect(await query(name, THIS_DATABASE_ADVISORY_LOCKS)).toHaveLength(0);
   });
 
   it('recognises a database migrated by the previous code (drizzle’s migrator) as up to date', async () => {
@@ -245,7 +249,7 @@ postgres.describe('migrations under a transaction-level lock (PostgreSQL)', () =
     await query(name, 'CREATE TABLE users (id int)');
     await expect(migratePostgres(connectionTo(name), 3000, {}, FAST)).rejects.toThrow(/already exists/);
     expect(await query(name, "SELECT 1 FROM pg_namespace WHERE nspname = 'drizzle'")).toHaveLength(0);
-    expect(await query(name, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).toHaveLength(0);
+    expect(await query(name, THIS_DATABASE_ADVISORY_LOCKS)).toHaveLength(0);
   });
 });
 

@@ -25,7 +25,8 @@ async function migrationLocks(database: string): Promise<Array<{ pid: number }>>
   try {
     const { rows } = await client.query<{ pid: number }>(
       `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1
-          AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+          AND ((classid::bigint << 32) | objid::bigint) = $1::bigint
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [MIGRATION_LOCK_ID],
     );
     return rows;
