@@ -23,27 +23,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtEntry } from '@ironclad/testkit/build';
-import { json, type Running, run, stop } from '@ironclad/testkit/process';
+import { json, type Running, run, start, stop } from '@ironclad/testkit/process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../src/db/data-dir-lock.js';
 import { GOOD_PASSWORD, uniqueEmail } from './helpers.js';
 
-/**
- * testkit's start(), with room for a loaded machine: creating the embedded database takes ~6 s alone and over
- * 20 s with other suites on the 2 cores.
- */
-async function startServer(env: Record<string, string>, cwd: string): Promise<Running> {
-  const proc = run(env, cwd);
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const match = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output());
-    if (match) return { ...proc, url: match[1] as string };
-    if (proc.child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.child.kill('SIGKILL');
-  throw new Error(`server did not start:\n${proc.output()}`);
-}
+/** testkit's start(), with room for a loaded machine (creating the embedded database can take over 20 s). */
+const startServer = (env: Record<string, string>, cwd: string): Promise<Running> =>
+  start(env, cwd, { startupMs: 90_000 });
 
 const mounts: string[] = [];
 const temporary: string[] = [];

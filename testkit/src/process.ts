@@ -36,12 +36,17 @@ export function run(
   return { child, output: () => output, exited };
 }
 
+/**
+ * Starts the built server and waits for its "listening" line. `startupMs`: suites that create an embedded database
+ * on a loaded machine (~6 s alone, over 20 s with other suites on 2 cores) give it longer.
+ */
 export async function start(
   env: Record<string, string>,
   cwd = mkdtempSync(join(tmpdir(), 'ironclad-proc-')),
+  { startupMs = 20_000 }: { startupMs?: number } = {},
 ): Promise<Running> {
   const proc = run(env, cwd);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + startupMs;
   while (Date.now() < deadline) {
     const match = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output());
     if (match) return { ...proc, url: match[1] as string };

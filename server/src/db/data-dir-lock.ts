@@ -202,34 +202,24 @@ const heldHere = new Map<string, { lock: DataDirLock; users: number }>();
 
 export function acquireDataDirLock(dataDir: string, me: Identity = currentIdentity()): DataDirLock {
   const path = join(dataDir, LOCK_FILE);
+  if (me.pid !== process.pid) return acquireFreshLock(path, dataDir, me); // a test's stand-in identity
   const key = resolve(path);
-  const held = heldHere.get(key);
-  if (held && me.pid === process.pid) {
-    held.users++;
-    let released = false;
-    return {
-      path,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--held.users === 0) held.lock.release();
-      },
-    };
+  let entry = heldHere.get(key);
+  if (entry) entry.users++;
+  else {
+    entry = { lock: acquireFreshLock(path, dataDir, me), users: 1 };
+    heldHere.set(key, entry);
   }
-  const lock = acquireFreshLock(path, dataDir, me);
-  if (me.pid !== process.pid) return lock; // a test's stand-in identity: not this process's
-  const entry = { lock, users: 1 };
-  heldHere.set(key, entry);
+  const shared = entry;
   let released = false;
   return {
     path,
     release: () => {
       if (released) return;
       released = true;
-      if (--entry.users === 0) {
-        heldHere.delete(key);
-        lock.release();
-      }
+      if (--shared.users > 0) return;
+      heldHere.delete(key);
+      shared.lock.release();
     },
   };
 }

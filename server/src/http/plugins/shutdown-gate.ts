@@ -15,8 +15,10 @@ export const shutdownGate = fp<{ shutdown: ShutdownState }>(
     app.addHook('preClose', async () => {
       closing = true;
     });
-    app.addHook('onRequest', async () => {
-      if (shutdown.held) await shutdown.held;
+    // A callback hook, not an async one: on every request of a running server it only reads a field.
+    app.addHook('onRequest', (_request, _reply, done) => {
+      if (shutdown.held) shutdown.held.then(() => done());
+      else done();
     });
     app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing || shutdown.draining) reply.header('connection', 'close');
