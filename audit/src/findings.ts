@@ -161,6 +161,131 @@ export const CHECKS = {
     fix: 'Rotate the secret (it is public to anyone with the history); rewrite history if the repository is shared.',
   },
 
+  'files.history.incomplete': {
+    severity: 'warning',
+    trigger:
+      'Some blobs reachable in git history could not be scanned (over the size bound, unreadable); the note names each one.',
+    fix: 'Scan them another way (git-secrets, gitleaks) or raise the bound; the audit never skips silently.',
+  },
+  'files.compose.development': {
+    severity: 'info',
+    trigger:
+      'A compose file named for development (`*.dev.yml`, `*.local.yml`, `*.test.yml`, `*.ci.yml`) holds settings that would be faults in production; listed, not judged as production.',
+    fix: 'Keep it out of production deployments (`docker compose -f compose.yaml` only).',
+  },
+  'files.container.privileged': {
+    severity: 'error',
+    trigger: 'A container runs `privileged: true` (compose, or a Kubernetes securityContext): root on the host.',
+    fix: 'Remove `privileged`; grant the one capability it needs with `cap_add`, if any.',
+  },
+  'files.container.docker-socket': {
+    severity: 'error',
+    trigger:
+      'A container mounts the Docker socket (`/var/run/docker.sock`, compose volume or Kubernetes hostPath): root on the host.',
+    fix: 'Do not mount the Docker socket; use a socket proxy with a read-only allowlist if a tool really needs it.',
+  },
+  'files.container.host-namespace': {
+    severity: 'error',
+    trigger:
+      'A container shares a host namespace: `pid: host`, `ipc: host`, `userns_mode: host` (Kubernetes `hostPID`, `hostIPC`, `hostNetwork`).',
+    fix: 'Remove the host namespace setting; containers keep their own.',
+  },
+  'files.container.capabilities': {
+    severity: 'error',
+    trigger:
+      'A container adds `ALL` or an escape-grade capability (`SYS_ADMIN`, `SYS_PTRACE`, `SYS_MODULE`, `DAC_READ_SEARCH`, ...), or turns seccomp/AppArmor off.',
+    fix: 'Drop `cap_add` (or add only the narrow capability needed) and keep the default seccomp and AppArmor profiles.',
+  },
+  'files.django.debug': {
+    severity: 'critical',
+    trigger: 'A Django settings module sets `DEBUG = True`, or defaults it to on when the environment says nothing.',
+    fix: "DEBUG = os.environ.get('DJANGO_DEBUG', '') == 'True' (off unless asked for), and never set it in production.",
+  },
+  'files.django.allowed-hosts': {
+    severity: 'critical',
+    trigger: "A Django settings module allows any host (`ALLOWED_HOSTS = ['*']`, or `*` as the environment's default).",
+    fix: "ALLOWED_HOSTS = os.environ['DJANGO_ALLOWED_HOSTS'].split(',') with your exact domains.",
+  },
+  'files.django.cors-all': {
+    severity: 'critical',
+    trigger:
+      'A Django settings module allows every CORS origin (`CORS_ALLOW_ALL_ORIGINS = True`, `CORS_ORIGIN_ALLOW_ALL = True`, a match-all origin regex).',
+    fix: 'List exact origins in CORS_ALLOWED_ORIGINS, read from the environment.',
+  },
+  'files.django.secret-key': {
+    severity: 'critical',
+    trigger: "A Django settings module holds a literal `SECRET_KEY` (assigned, or as the environment's default).",
+    fix: "SECRET_KEY = os.environ['DJANGO_SECRET_KEY'] (no default), and rotate the committed key.",
+  },
+  'files.django.database-password': {
+    severity: 'critical',
+    trigger:
+      "A Django settings module holds a literal database password in `DATABASES` (or as the environment's default).",
+    fix: "'PASSWORD': os.environ['POSTGRES_PASSWORD'] (no default), and rotate the committed password.",
+  },
+  'files.django.insecure-cookie': {
+    severity: 'warning',
+    trigger:
+      'A production Django settings module turns off a transport protection: `SESSION_COOKIE_SECURE`, `CSRF_COOKIE_SECURE` or `SECURE_SSL_REDIRECT` set to False.',
+    fix: 'Set them True in production settings (behind a TLS proxy, also SECURE_PROXY_SSL_HEADER).',
+  },
+  'files.node.cors-credentials': {
+    severity: 'critical',
+    trigger:
+      "Node server code allows any origin with credentials: `origin: true`, `*`, a callback that accepts every origin, or the request's Origin echoed, together with `credentials: true` (Express cors, Fastify @fastify/cors, Nest enableCors).",
+    fix: "List exact origins: cors({ origin: ['https://app.example.com'], credentials: true }).",
+  },
+  'files.node.secret-literal': {
+    severity: 'critical',
+    trigger:
+      "Node server code passes a string literal as a session, cookie or JWT secret (`session({ secret: 'keyboard cat' })`, `jwt.sign(payload, 'secret')`).",
+    fix: 'Read the secret from the environment (process.env.SESSION_SECRET) and rotate the committed one.',
+  },
+  'files.nginx.server-tokens': {
+    severity: 'warning',
+    trigger:
+      'An nginx config sets `server_tokens on` (or never sets it off): every answer names nginx and its version.',
+    fix: '`server_tokens off;` in the http block.',
+  },
+  'files.nginx.autoindex': {
+    severity: 'error',
+    trigger: 'An nginx config turns `autoindex on`: directory listings reveal every file.',
+    fix: 'Remove `autoindex on;`.',
+  },
+  'files.nginx.tls-legacy': {
+    severity: 'error',
+    trigger: '`ssl_protocols` in an nginx config enables SSLv2/SSLv3, TLS 1.0 or TLS 1.1.',
+    fix: '`ssl_protocols TLSv1.2 TLSv1.3;`',
+  },
+  'files.nginx.root-exposes-repo': {
+    severity: 'critical',
+    trigger:
+      'An nginx `root`/`alias` serves a directory that holds the checkout (its `.git`, `.env`, sources), with no rule denying dotfiles.',
+    fix: 'Serve only the build output (e.g. client/dist) and deny dotfiles: `location ~ /\\. { return 404; }`.',
+  },
+  'files.nginx.hsts-missing': {
+    severity: 'warning',
+    trigger: 'An nginx server block that terminates TLS sends no `Strict-Transport-Security` header.',
+    fix: 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;',
+  },
+  'files.nginx.default-server': {
+    severity: 'info',
+    trigger:
+      'An nginx config names its servers but has no catch-all `default_server`, so a request for an unknown host is answered by the first named server.',
+    fix: 'Add `server { listen 443 ssl default_server; server_name _; return 444; }` (and the same on 80).',
+  },
+  'files.k8s.secret': {
+    severity: 'critical',
+    trigger: 'A committed Kubernetes `Secret` manifest holds real values in `data` (base64) or `stringData`.',
+    fix: 'Do not commit Secrets: create them out of band, or commit them encrypted (Sealed Secrets, SOPS); rotate the values.',
+  },
+  'files.secret.test-credential': {
+    severity: 'warning',
+    trigger:
+      'A tracked file holds a test-mode credential of a known service (`sk_test_…`, `rk_test_…`): not live, still a key.',
+    fix: 'Read it from the environment like a live key.',
+  },
+
   // --- Live deployment (--url) ---
   'live.unreachable': {
     severity: 'error',
