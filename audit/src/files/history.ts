@@ -50,8 +50,9 @@ function historyFinding(path: string, sha: string, hit: SecretHit): Finding {
 export async function scanHistory(
   dir: string,
   scanner: Scanner,
-  options: { fileScanBytes: number },
+  options: { fileScanBytes: number; maxBlobBytes?: number },
 ): Promise<HistoryScan> {
+  const maxBlobBytes = options.maxBlobBytes ?? HISTORY_BLOB_BYTES;
   const started = performance.now();
   const [listing, inIndex] = await Promise.all([historyBlobs(dir), unchangedIndexBlobs(dir)]);
   const stats: HistoryStats = {
@@ -69,10 +70,8 @@ export async function scanHistory(
     // The file scan reads work-tree files up to its own size bound; a bigger one is scanned here.
     if (inIndex.has(blob.sha) && blob.size <= options.fileScanBytes) stats.inWorkTree += 1;
     else if (!isScannable(blob.path, Buffer.alloc(0))) stats.notScannable += 1;
-    else if (blob.size > HISTORY_BLOB_BYTES) {
-      skipped.push(
-        `${blob.path}@${blob.sha.slice(0, 10)} (${blob.size} bytes, over the ${HISTORY_BLOB_BYTES} byte bound)`,
-      );
+    else if (blob.size > maxBlobBytes) {
+      skipped.push(`${blob.path}@${blob.sha.slice(0, 10)} (${blob.size} bytes, over the ${maxBlobBytes} byte bound)`);
     } else toRead.push(blob);
   }
 
