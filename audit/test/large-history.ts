@@ -128,7 +128,11 @@ export function largeHistory(options: { commits?: number; keyCommit?: number } =
     ].join('\n');
   const bigJson = (version: number) =>
     `${JSON.stringify(
-      Array.from({ length: 9000 }, (_, n) => ({ id: n, title: `${WORDS[n % WORDS.length]} ${n} v${version}`, done: n % 3 === 0 })),
+      Array.from({ length: 9000 }, (_, n) => ({
+        id: n,
+        title: `${WORDS[n % WORDS.length]} ${n} v${version}`,
+        done: n % 3 === 0,
+      })),
       null,
       1,
     )}\n`;
@@ -160,8 +164,13 @@ export function largeHistory(options: { commits?: number; keyCommit?: number } =
       if (c === keyCommit + 1)
         modify(keyPath, backupScript("os.environ['AWS_ACCESS_KEY_ID']", "os.environ['AWS_SECRET_ACCESS_KEY']"));
       // Big files: a fixture data set rewritten now and then, a vendored bundle, a binary image.
-      if (c === 50) modify('web/vendor/bundle.js', `${Array.from({ length: 12000 }, (_, n) => sourceLine(random, n)).join('\n')}\n`);
-      if (c === 60) modify('web/public/logo.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]), randomBytes(200_000)]));
+      if (c === 50)
+        modify(
+          'web/vendor/bundle.js',
+          `${Array.from({ length: 12000 }, (_, n) => sourceLine(random, n)).join('\n')}\n`,
+        );
+      if (c === 60)
+        modify('web/public/logo.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]), randomBytes(200_000)]));
       if (c % 700 === 300) modify('server/fixtures/tasks.json', bigJson(c));
     });
   }
