@@ -17,7 +17,11 @@ export function isSecretName(name: string): boolean {
   if (/_FILE$/i.test(name)) return false;
   return (
     SCHEMA_SECRETS.has(name) ||
-    /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL)$/i.test(name)
+    /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|SECRET_KEY|SIGNING_KEY|ENCRYPTION_KEY|DATABASE_URL)$/i.test(
+      name,
+    ) ||
+    // DB_PASS, POSTGRES_PWD: the short spellings, as a whole last word only (not BYPASS).
+    /(^|_)(PASS|PWD)$/i.test(name)
   );
 }
 
@@ -113,7 +117,24 @@ export function isPlaceholderValue(raw: string): boolean {
   const value = raw.trim();
   if (value.length < 3) return true;
   const lower = value.toLowerCase();
-  if (['true', 'false', 'none', 'null', 'nil', 'undefined', 'empty', 'unset', 'required'].includes(lower)) return true;
+  if (
+    [
+      'true',
+      'false',
+      'yes',
+      'no',
+      'on',
+      'off',
+      'none',
+      'null',
+      'nil',
+      'undefined',
+      'empty',
+      'unset',
+      'required',
+    ].includes(lower)
+  )
+    return true;
   if (isReference(value) || hasPlaceholderWord(value)) return true;
   if (lower.startsWith('your') || lower.startsWith('my-') || lower.startsWith('some-')) return true;
   if (isPlaceholderPassword(value) || secretKeyWeakness(value) === 'is a known placeholder value') {

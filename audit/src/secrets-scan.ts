@@ -83,6 +83,8 @@ const CANDIDATE = /(?:[=:]\s*["'`]?|["'`])([A-Za-z0-9+/_-]{32,}={0,2})(?=["'`\s,
 const DOUBLE_QUOTED = /"([^"\s\\]{40,120})"/g;
 const SINGLE_QUOTED = /'([^'\s\\]{40,120})'/g;
 
+const BOOLEAN_WORDS = new Set(['yes', 'no', 'true', 'false', 'on', 'off', 'none', 'null', 'enabled', 'disabled']);
+
 const SECRET_NAME = '[A-Z0-9_]*(?:SECRET|SECRET_KEY|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY)';
 const HARDCODED = new RegExp(`["']?\\b(${SECRET_NAME})\\b["']?\\s*[:=]\\s*["']([^"'\\s]{3,})["']`, 'g');
 
@@ -94,6 +96,8 @@ function heuristics(content: string, path: string, lines: LineIndex): SecretHit[
     const value = match[2] ?? '';
     // An interpolation, a documented placeholder, or an elision like '...'.
     if (/^\$\{|^%\(|^<.*>$/.test(value) || !/[A-Za-z0-9]/.test(value)) continue;
+    // A flag, not a secret: MYSQL_ALLOW_EMPTY_PASSWORD: "yes", USE_TOKEN = 'true'.
+    if (BOOLEAN_WORDS.has(value.toLowerCase())) continue;
     hits.push({ kind: 'hardcoded', rule: match[1] ?? 'secret', line: lines.lineOf(match.index) });
   }
   hits.push(...(assignmentRulesFor(path)?.(content) ?? []));
