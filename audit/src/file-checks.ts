@@ -3,16 +3,20 @@
  * and credentials in files (secrets-scan.ts). Reads the directory as it is on disk; git answers what is
  * tracked, ignored and in history when the directory is a repository.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, normalize, relative, resolve } from 'node:path';
-import { settingNames, settings } from '@ironclad/config/schema';
-import type { Setting } from '@ironclad/config/types';
+import { settingNames } from '@ironclad/config/schema';
 import { LineCounter, parseDocument } from 'yaml';
 import type { AppKind } from './app-kind.js';
 import { scanHistory } from './files/history.js';
+import { auditKubernetesSecrets } from './files/k8s-secrets.js';
+import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
-import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
+import { isSecretName, looksLikeRealSecretValue } from './secret-values.js';
+import { createScanner, isScannable, type Scanner, type SecretHit } from './secrets-scan.js';
+
+export { isSecretName };
 
 /** Bounds that keep the file scan fast on a big checkout. History has its own (files/history.ts). */
 export const LIMITS = {
@@ -21,18 +25,6 @@ export const LIMITS = {
 };
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', '.venv', 'venv', '__pycache__']);
-
-/** Secret-looking names: the schema's secret settings plus the usual suffixes. `*_FILE` names a path, not a value. */
-const SCHEMA_SECRETS = new Set(
-  settingNames.filter((name) => (settings[name] as Setting<unknown>).secret === true) as string[],
-);
-export function isSecretName(name: string): boolean {
-  if (/_FILE$/i.test(name)) return false;
-  return (
-    SCHEMA_SECRETS.has(name) ||
-    /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL)$/i.test(name)
-  );
-}
 
 const RELOAD =
   /(--reload\b|--watch\b|\bwatch\b\s|nodemon|\brunserver\b|npm run dev\b|\bvite\b(?!\s+build)|\btsx watch\b)/;
@@ -407,10 +399,7 @@ function auditEnvExample(dir: string, findings: Finding[]): void {
       .trim()
       .replace(/^["']|["']$/g, '');
     if (!value) return;
-    // No `/` in the password: linear on many `://:` (see isExampleConnectionString in secrets-scan.ts).
-    const inUrl = /:\/\/[^:/@\s]*:([^/@\s]+)@/.exec(value)?.[1];
-    const candidates = inUrl ? [inUrl] : value.split(',');
-    if (candidates.some((candidate) => looksLikeRandomSecret(candidate.trim(), ''))) {
+    if (looksLikeRealSecretValue(value)) {
       findings.push(
         finding(
           'files.env-example.real-secret',
@@ -427,24 +416,29 @@ function auditEnvExample(dir: string, findings: Finding[]): void {
 function hitFinding(path: string, hit: SecretHit): Finding {
   const where = `${path}:${hit.line}`;
   if (hit.kind === 'pattern') return finding('files.secret.pattern', `${path} line ${hit.line}: ${hit.rule}`, where);
+  if (hit.kind === 'test-credential')
+    return finding('files.secret.test-credential', `${path} line ${hit.line}: ${hit.rule}`, where);
   if (hit.kind === 'hardcoded')
     return finding('files.secret.hardcoded', `${path} line ${hit.line} hard-codes ${hit.rule}`, where);
   return finding('files.secret.entropy', `${path} line ${hit.line} holds a high-entropy string`, where);
 }
 
-async function scanFiles(dir: string, files: string[], scanner: Scanner, findings: Finding[]): Promise<void> {
-  const queue = files.filter((file) => !isEnvFile(file));
+async function scanFiles(
+  dir: string,
+  files: string[],
+  scanner: Scanner,
+  findings: Finding[],
+  skipped: string[],
+): Promise<void> {
+  const queue = files.filter((file) => !isEnvFile(file) && isScannable(file));
   const worker = async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      const full = join(dir, file);
-      let content: Buffer;
-      try {
-        if (statSync(full).size > LIMITS.fileBytes) continue;
-        content = readFileSync(full);
-      } catch {
+      const content = readForSecretScan(join(dir, file), file, LIMITS.fileBytes);
+      if (content === undefined) continue;
+      if (!Buffer.isBuffer(content)) {
+        skipped.push(content.skipped);
         continue;
       }
-      if (!isScannable(file, content)) continue;
       const text = content.toString('utf8');
       for (const hit of await scanner.scan(text, file)) {
         // .env.example gets its own, more specific check.
@@ -530,8 +524,16 @@ export async function auditFiles(
     }
   }
 
+  findings.push(...auditKubernetesSecrets(dir, files));
+
   const scanner = await createScanner();
-  await scanFiles(dir, files, scanner, findings);
+  const skipped: string[] = [];
+  await scanFiles(dir, files, scanner, findings, skipped);
+  if (skipped.length > 0) {
+    notes.push(
+      `${skipped.length} files over the secret scan's size bounds were not scanned: ${skipped.slice(0, 5).join(', ')}`,
+    );
+  }
   if (repo && options.history !== false) {
     const history = await scanHistory(dir, scanner, { fileScanBytes: LIMITS.fileBytes });
     findings.push(...history.findings);
