@@ -32,7 +32,8 @@ export function isSecretName(name: string): boolean {
   if (/_FILE$/i.test(name)) return false;
   return (
     SCHEMA_SECRETS.has(name) ||
-    /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL)$/i.test(name)
+    // `_PASS` (RABBITMQ_DEFAULT_PASS, DB_PASS) and `SECRET_KEY` (DJANGO_SECRET_KEY, JWT_SECRET_KEY) included.
+    /(PASSWORD|PASSWD|_PASS|SECRET|SECRET_KEY|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL)$/i.test(name)
   );
 }
 

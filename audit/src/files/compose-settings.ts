@@ -182,30 +182,29 @@ function settingsRun(env: Map<string, EnvEntry>): Run {
     return entry?.value === undefined ? undefined : entry;
   };
 
-  // DEBUG: the most dangerous reading wins (any "on").
-  let debug: { value: string; entry: EnvEntry } | undefined;
+  // DEBUG: the most dangerous reading wins (any "on"), and one the compose setup set over one it repeats.
+  const debugs: { value: string; entry: EnvEntry }[] = [];
   for (const name of DEBUG_NAMES) {
     const entry = defined(name);
     const word = entry?.value?.trim().toLowerCase() ?? '';
-    if (!entry) continue;
-    const value = TRUE_WORDS.has(word) ? 'true' : FALSE_WORDS.has(word) ? 'false' : undefined;
-    if (value && (!debug || (value === 'true' && debug.value === 'false'))) debug = { value, entry };
+    if (entry && (TRUE_WORDS.has(word) || FALSE_WORDS.has(word))) {
+      debugs.push({ value: TRUE_WORDS.has(word) ? 'true' : 'false', entry });
+    }
   }
   for (const name of DEV_MODE_NAMES) {
     const entry = defined(name);
-    if (entry && entry.value?.trim().toLowerCase() === 'development' && debug?.value !== 'true') {
-      debug = { value: 'true', entry };
-    }
+    if (entry && entry.value?.trim().toLowerCase() === 'development') debugs.push({ value: 'true', entry });
   }
+  const debug =
+    debugs.find((d) => d.value === 'true' && counts(d.entry)) ??
+    debugs.find((d) => d.value === 'true') ??
+    debugs.find((d) => counts(d.entry)) ??
+    debugs[0];
   if (debug) set('DEBUG', debug.value, debug.entry);
 
-  for (const name of HOSTS_NAMES) {
-    const entry = defined(name);
-    if (entry?.value !== undefined) {
-      set('ALLOWED_HOSTS', listValue(entry.value).join(','), entry);
-      break;
-    }
-  }
+  const hosts = HOSTS_NAMES.map(defined).filter((entry) => entry !== undefined);
+  const hostsEntry = hosts.find(counts) ?? hosts[0];
+  if (hostsEntry?.value !== undefined) set('ALLOWED_HOSTS', listValue(hostsEntry.value).join(','), hostsEntry);
 
   const allowAll = CORS_ALL_NAMES.map(defined).find((entry) =>
     TRUE_WORDS.has(entry?.value?.trim().toLowerCase() ?? ''),
@@ -251,9 +250,7 @@ function settingsRun(env: Map<string, EnvEntry>): Run {
     run.env.POSTGRES_DB = 'app';
   }
   // DOMAIN is judged against ALLOWED_HOSTS only when both are said somewhere (else it is nginx's, not this server's).
-  const hosts = run.sources.get('ALLOWED_HOSTS');
-  const domain = run.sources.get('DOMAIN');
-  if (domain && !hosts) delete run.env.DOMAIN;
+  if (run.sources.has('DOMAIN') && !run.sources.has('ALLOWED_HOSTS')) delete run.env.DOMAIN;
   return run;
 }
 
@@ -350,10 +347,12 @@ function keyRuns(env: Map<string, EnvEntry>): Run[] {
     ) {
       continue;
     }
+    // Whitespace matters to this server's key handling; a Node HMAC secret with a space is only weak, if anything.
+    const django = DJANGO_KEYS.has(entry.name);
     runs.push({
       env: { SECRET_KEY: value },
       sources: new Map([['SECRET_KEY', { entry, as: 'SECRET_KEY' }]]),
-      only: (id) => id.startsWith('config.secret-key.'),
+      only: (id) => id === 'config.secret-key.weak' || (django && id === 'config.secret-key.whitespace'),
     });
   }
   return runs;

@@ -216,11 +216,14 @@ export function findComposeFiles(dir: string, files: string[], notes: string[] =
   return found;
 }
 
+const BOOLEAN_WORDS = new Set(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0']);
+
 /** A literal secret in an environment value: the text the compose file itself writes (defaults included). */
 export function isLiteralSecret(name: string, raw: string | null): boolean {
   if (raw === null || !isSecretName(name)) return false;
   const written = writtenPart(raw).trim();
-  if (written === '') return false;
+  // A flag about passwords (ALLOW_EMPTY_PASSWORD set to yes, MYSQL_RANDOM_ROOT_PASSWORD to true) is not one.
+  if (written === '' || BOOLEAN_WORDS.has(written.toLowerCase())) return false;
   if (name.toUpperCase().endsWith('DATABASE_URL')) {
     // Only the password of a connection URL is secret: `postgres://app:${DB_PASSWORD}@db/app` passes.
     const scheme = written.indexOf('://');
