@@ -384,7 +384,12 @@ export function judgeEnvironment(context: ServiceContext, env: Map<string, EnvEn
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const run of runs) {
-    const { findings: fired } = inspectConfig({ env: run.env, dotEnv: false, cwd: context.dir });
+    let fired: ReturnType<typeof inspectConfig>['findings'];
+    try {
+      fired = inspectConfig({ env: run.env, dotEnv: false, cwd: context.dir }).findings;
+    } catch {
+      continue; // a value the loader cannot even inspect: its own parse problem, not this audit's
+    }
     for (const result of fired) {
       if (NOT_FROM_COMPOSE.has(result.id) || (run.only && !run.only(result.id))) continue;
       const rule = RULES.find((candidate) => candidate.id === result.id);
