@@ -86,6 +86,10 @@ const DEVELOPMENT_WORDS = new Set([
   'e2e',
   'override',
   'debug',
+  // Templates to copy from, not what runs: `docker-compose.example.yml`.
+  'example',
+  'sample',
+  'template',
 ]);
 const DEVELOPMENT_FOLDERS = new Set([
   '.devcontainer',
@@ -96,6 +100,11 @@ const DEVELOPMENT_FOLDERS = new Set([
   'tests',
   'testing',
   'e2e',
+  'docs',
+  'doc',
+  'examples',
+  'example',
+  'samples',
 ]);
 
 function stemWords(path: string): string[] {
@@ -156,6 +165,12 @@ function isOtherToolsYaml(path: string): boolean {
   );
 }
 
+function isHelmFile(path: string): boolean {
+  const parts = path.toLowerCase().split('/');
+  const base = parts.at(-1) ?? '';
+  return base.startsWith('values') || parts.some((part) => part === 'charts' || part === 'chart' || part === 'helm');
+}
+
 /** A top-level `services:` key (a cheap test before parsing). */
 function mentionsServices(text: string): boolean {
   return text.startsWith('services:') || text.includes('\nservices:');
@@ -208,8 +223,14 @@ export function findComposeFiles(dir: string, files: string[], notes: string[] =
     if (!named) {
       // Kubernetes and CI files have `kind`/`apiVersion`/`jobs`; a compose file's services run images or builds.
       if ('apiVersion' in top || 'kind' in top || 'jobs' in top || 'steps' in top || 'pipeline' in top) continue;
+      // Helm values files have `services:` too, with `image:` mappings (repository, tag): compose's image is a string.
+      if (isHelmFile(file)) continue;
       const entries = Object.values(services);
-      if (!entries.some((s) => s && typeof s === 'object' && ('image' in s || 'build' in s))) continue;
+      const runsSomething = (s: Record<string, unknown>) =>
+        !!s &&
+        typeof s === 'object' &&
+        (typeof s.image === 'string' || typeof s.build === 'string' || (!!s.build && typeof s.build === 'object'));
+      if (!entries.some(runsSomething)) continue;
     }
     found.push({ file, doc, lines, services });
   }
@@ -341,12 +362,13 @@ function auditComposeDocument(dir: string, compose: ComposeDocument): FileResult
     const datastore: string | boolean =
       datastoreWord ??
       (isDatastoreName(name) || ports.some((port) => port.targets.some((target) => DATASTORE_PORTS.has(target))));
+    // The image says it best; a name or publishing 80/443 says it unless the name is the backend's.
     const proxy =
       !datastore &&
-      !isBackendName(name) &&
       ((image !== '' && isProxyImage(image)) ||
-        PROXY_NAMES.has(name.toLowerCase()) ||
-        ports.some((port) => [80, 443].some((p) => port.published.includes(p) || port.targets.includes(p))));
+        (!isBackendName(name) &&
+          (PROXY_NAMES.has(name.toLowerCase()) ||
+            ports.some((port) => [80, 443].some((p) => port.published.includes(p) || port.targets.includes(p))))));
     return { name, service, image, ports, datastore, proxy, buildContext: buildContextOf(service.build) };
   });
   const hasProxy = described.some((s) => s.proxy);
