@@ -566,6 +566,56 @@ describe('the effective environment, judged by the settings rules', () => {
   });
 });
 
+describe("the seed's before state, as a realistic variant", () => {
+  it('moved to deploy/ with a .env beside it: ports, literals, reload and every setting, each at its line, no value printed', () => {
+    const dbPassword = `pw${randomKey(16)}`;
+    const key = `django-insecure-${randomKey(40)}`;
+    const audit = compose({
+      'deploy/.env': `DJANGO_SECRET_KEY=${key}\nDB_PASSWORD=${dbPassword}\n`,
+      'deploy/docker-compose.yml': yaml(
+        "version: '3.9'",
+        'services:',
+        '  db:',
+        '    image: postgres:15',
+        '    container_name: postgres-container',
+        '    environment:',
+        '      - POSTGRES_USER=cp_user',
+        '      - POSTGRES_PASSWORD=password', // 8
+        '      - POSTGRES_DB=task_db',
+        '    ports:',
+        '      - "5433:5432"', // 11
+        '  backend:',
+        '    build: ../server',
+        '    command: sh -c "gunicorn task_proj.wsgi --bind 0.0.0.0:8000 --reload"', // 14
+        '    environment:',
+        '      DJANGO_DEBUG: "True"', // 16
+        "      DJANGO_ALLOWED_HOSTS: '0.0.0.0 localhost *'", // 17
+        '      CORS_ORIGIN_ALLOW_ALL: "True"', // 18
+        '      DJANGO_SECRET_KEY: ${DJANGO_SECRET_KEY}', // 19: from deploy/.env
+        '      DB_PASSWORD: ${DB_PASSWORD}',
+        '    ports:',
+        '      - "8000:8000"', // 22
+      ),
+    });
+    expect(shown(audit.findings)).toEqual([
+      'files.compose.db-port deploy/docker-compose.yml:11',
+      'files.compose.literal-secret deploy/docker-compose.yml:8',
+      'config.database.password-placeholder deploy/docker-compose.yml:8',
+      'files.compose.backend-port deploy/docker-compose.yml:22',
+      'files.reload-mode deploy/docker-compose.yml:14',
+      'config.debug deploy/docker-compose.yml:16',
+      'config.allowed-hosts.wildcard deploy/docker-compose.yml:17',
+      'config.cors.wildcard deploy/docker-compose.yml:18',
+      'config.secret-key.weak deploy/docker-compose.yml:19',
+    ]);
+    expect(audit.contexts).toEqual([{ context: 'server', dockerfile: 'server/Dockerfile' }]);
+    expect(audit.findings.find((f) => f.id === 'config.secret-key.weak')?.message).toContain(
+      'service "backend" in deploy/docker-compose.yml',
+    );
+    expectNoSecret(audit.findings, [dbPassword, key]);
+  });
+});
+
 describe('development compose files', () => {
   it('lists what would be faults once per file, at info; profiles named for development too', () => {
     const audit = compose({
