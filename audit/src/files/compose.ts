@@ -448,7 +448,7 @@ function auditComposeDocument(dir: string, compose: ComposeDocument): FileResult
         found.push(finding('files.container.host-namespace', `service "${name}" sets ${key}: host`, at(key)));
       }
     }
-    for (const capability of escapeCapabilities(service.cap_add)) {
+    for (const capability of escapeCapabilities(stringList(service.cap_add))) {
       found.push(
         finding('files.container.capabilities', `service "${name}" adds capability ${capability}`, at('cap_add')),
       );
