@@ -6,10 +6,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, normalize, relative, resolve } from 'node:path';
 import { settingNames } from '@ironclad/config/schema';
-import { LineCounter, parseDocument } from 'yaml';
 import type { AppKind } from './app-kind.js';
+import { auditComposeFiles } from './files/compose.js';
 import { scanHistory } from './files/history.js';
 import { auditKubernetesSecrets } from './files/k8s-secrets.js';
+import { auditKubernetesFiles } from './files/kubernetes.js';
 import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
@@ -124,146 +125,6 @@ function gitIgnoresWithoutGit(ignoreText: string, path: string): boolean {
     if (patternToRegExp(anchored).test(path) || patternToRegExp(pattern).test(path)) excluded = !negate;
   }
   return excluded;
-}
-
-// ---------- compose ----------
-
-const COMPOSE_NAMES = /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/;
-const DATABASE_IMAGE = /(^|\/)(postgres|postgis|mysql|mariadb|mongo|redis|pgvector)(:|@|$)/;
-const DATABASE_NAME = /^(db|database|postgres|postgresql|pg|mysql|mariadb|mongo|redis)$/;
-const BACKEND_NAME = /^(backend|api|server|app|django|node)$/;
-
-interface BuildContext {
-  context: string;
-  dockerfile: string;
-}
-
-function publishedPorts(ports: unknown): { text: string; loopback: boolean }[] {
-  if (!Array.isArray(ports)) return [];
-  return ports.map((entry) => {
-    if (entry && typeof entry === 'object') {
-      const long = entry as { host_ip?: string; published?: unknown; target?: unknown };
-      const ip = long.host_ip ?? '';
-      return {
-        text: `${ip ? `${ip}:` : ''}${String(long.published ?? '')}:${String(long.target)}`,
-        loopback: isLoopback(ip),
-      };
-    }
-    const text = String(entry);
-    const ip = /^(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):\d/.exec(text)?.[1] ?? '';
-    return { text, loopback: isLoopback(ip) };
-  });
-}
-
-function isLoopback(ip: string): boolean {
-  return ip.startsWith('127.') || ip === '[::1]' || ip === '::1' || ip === 'localhost';
-}
-
-function environmentEntries(environment: unknown): [string, string | null][] {
-  if (Array.isArray(environment)) {
-    return environment.map((item) => {
-      const text = String(item);
-      const eq = text.indexOf('=');
-      return eq < 0 ? [text, null] : [text.slice(0, eq), text.slice(eq + 1)];
-    });
-  }
-  if (environment && typeof environment === 'object') {
-    return Object.entries(environment as Record<string, unknown>).map(([key, value]) => [
-      key,
-      value === null || value === undefined ? null : String(value),
-    ]);
-  }
-  return [];
-}
-
-function commandText(command: unknown): string {
-  if (Array.isArray(command)) return command.map(String).join(' ');
-  return typeof command === 'string' ? command : '';
-}
-
-function auditCompose(dir: string, file: string, findings: Finding[], contexts: BuildContext[]): void {
-  const text = readFileSync(join(dir, file), 'utf8');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true });
-  const lineOf = (path: (string | number)[]): string => {
-    const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-    return node?.range ? `${file}:${lines.linePos(node.range[0]).line}` : file;
-  };
-  const services = (doc.toJS() as { services?: Record<string, Record<string, unknown>> } | null)?.services ?? {};
-  for (const [name, service] of Object.entries(services)) {
-    if (!service || typeof service !== 'object') continue;
-    const image = typeof service.image === 'string' ? service.image : '';
-    const build = service.build;
-    const buildContext =
-      typeof build === 'string'
-        ? build
-        : build && typeof build === 'object'
-          ? String((build as { context?: string }).context ?? '.')
-          : undefined;
-    if (buildContext !== undefined) {
-      const dockerfile =
-        build && typeof build === 'object'
-          ? String((build as { dockerfile?: string }).dockerfile ?? 'Dockerfile')
-          : 'Dockerfile';
-      contexts.push({ context: normalize(buildContext), dockerfile: normalize(join(buildContext, dockerfile)) });
-    }
-    const isDatabase = DATABASE_IMAGE.test(image) || DATABASE_NAME.test(name);
-    const isBackend =
-      !isDatabase && (BACKEND_NAME.test(name) || /(^|\/)(server|backend|api)\/?$/.test(buildContext ?? ''));
-    if (isDatabase || isBackend) {
-      for (const port of publishedPorts(service.ports)) {
-        const where = lineOf(['services', name, 'ports']);
-        if (port.loopback) {
-          findings.push(
-            finding('files.compose.loopback-port', `service "${name}" publishes "${port.text}" on loopback`, where),
-          );
-        } else if (isDatabase) {
-          findings.push(
-            finding('files.compose.db-port', `database service "${name}" publishes port "${port.text}"`, where),
-          );
-        } else {
-          findings.push(
-            finding('files.compose.backend-port', `backend service "${name}" publishes port "${port.text}"`, where),
-          );
-        }
-      }
-      // The host's network: every port the service listens on is open on the host, as if published.
-      if (service.network_mode === 'host') {
-        const where = lineOf(['services', name, 'network_mode']);
-        findings.push(
-          isDatabase
-            ? finding('files.compose.db-port', `database service "${name}" uses network_mode: host`, where)
-            : finding('files.compose.backend-port', `backend service "${name}" uses network_mode: host`, where),
-        );
-      }
-    }
-    for (const [key, value] of environmentEntries(service.environment)) {
-      if (!isSecretName(key) || value === null || value.trim() === '') continue;
-      if (
-        /^\$\{[^}]+\}$/.test(value.trim()) ||
-        (key.endsWith('DATABASE_URL') && // `[^${}]`, not `[^}]`: each `${` scan stops at the next one (linear on `${${${...`).
-          !/:[^:@/]+@/.test(value.replace(/\$\{[^${}]*\}/g, '')))
-      ) {
-        continue;
-      }
-      findings.push(
-        finding(
-          'files.compose.literal-secret',
-          `service "${name}" sets ${key} to a literal value`,
-          lineOf(['services', name, 'environment']),
-        ),
-      );
-    }
-    for (const key of ['command', 'entrypoint'] as const) {
-      const command = commandText(service[key]);
-      const reload = reloadMode(command);
-      if (reload) {
-        findings.push(
-          finding('files.reload-mode', `service "${name}" ${key} runs "${reload}"`, lineOf(['services', name, key])),
-        );
-      }
-    }
-  }
 }
 
 // ---------- Dockerfiles ----------
@@ -474,9 +335,11 @@ export async function auditFiles(
   }
   const files = await candidateFiles(dir, repo);
 
-  const contexts: BuildContext[] = [];
-  for (const file of files.filter((f) => !f.includes('/') && COMPOSE_NAMES.test(f)))
-    auditCompose(dir, file, findings, contexts);
+  // Compose files anywhere in the checkout (files/compose.ts) and Kubernetes workloads (files/kubernetes.ts).
+  const compose = auditComposeFiles(dir, files);
+  const { contexts } = compose;
+  findings.push(...compose.findings, ...auditKubernetesFiles(dir, files).findings);
+  notes.push(...compose.notes);
 
   const dockerfiles = files.filter(
     (file) =>
@@ -515,10 +378,12 @@ export async function auditFiles(
   if (options.app !== 'other') auditEnvExample(dir, findings);
 
   if (repo) {
-    for (const file of (await trackedFiles(dir)).filter(isEnvFile)) {
+    // An env_file holding secrets (deploy/prod.env) counts like a .env.
+    const envLike = (file: string) => isEnvFile(file) || compose.secretEnvFiles.includes(file);
+    for (const file of (await trackedFiles(dir)).filter(envLike)) {
       findings.push(finding('files.git.env-tracked', `${file} is tracked by git`, file));
     }
-    const everAdded = [...new Set((await pathsEverAdded(dir)).filter(isEnvFile))];
+    const everAdded = [...new Set((await pathsEverAdded(dir)).filter(envLike))];
     for (const file of everAdded) {
       findings.push(finding('files.git.env-in-history', `${file} was committed to git history`, file));
     }

@@ -209,6 +209,38 @@ describe('file audit', () => {
     expect(looksLikeRandomSecret('thisIsAVeryLongCamelCaseIdentifierName1', '')).toBe(false);
   });
 
+  it('compose container escapes and development files (audit/test/compose.test.ts has the variants)', async () => {
+    const dir = makeRepo([
+      {
+        write: {
+          'deploy/compose.yaml': [
+            'services:',
+            '  agent:',
+            '    image: example/agent:1.2',
+            '    privileged: true',
+            '    pid: host',
+            '    cap_add: [SYS_ADMIN]',
+            '    volumes: ["/var/run/docker.sock:/var/run/docker.sock"]',
+            '',
+          ].join('\n'),
+          'docker-compose.dev.yml': 'services:\n  db:\n    image: postgres:16\n    ports: ["5432:5432"]\n',
+        },
+      },
+    ]);
+    const { findings } = await auditFiles(dir, { history: false });
+    const found = findings.map((f) => `${f.id} ${f.location}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'files.container.privileged deploy/compose.yaml:4',
+        'files.container.host-namespace deploy/compose.yaml:5',
+        'files.container.capabilities deploy/compose.yaml:6',
+        'files.container.docker-socket deploy/compose.yaml:7',
+        'files.compose.development docker-compose.dev.yml',
+      ]),
+    );
+    for (const f of findings) fired.add(f.id);
+  });
+
   it('every file check ID fired on some fixture above', () => {
     expect(FILE_IDS.filter((id) => !fired.has(id))).toEqual([]);
   });
