@@ -8,6 +8,7 @@ import { basename, dirname, join, normalize, relative, resolve } from 'node:path
 import { settingNames, settings } from '@ironclad/config/schema';
 import type { Setting } from '@ironclad/config/types';
 import { LineCounter, parseDocument } from 'yaml';
+import { auditFrameworks, withoutClaimedSecretHits } from './files/frameworks.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
 import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
@@ -578,11 +579,14 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
     }
   }
 
+  const frameworks = auditFrameworks(dir, files, LIMITS.fileBytes);
+  findings.push(...frameworks.findings);
+
   const scanner = await createScanner();
   await scanFiles(dir, files, scanner, findings);
   if (repo && options.history !== false) {
     const note = await scanHistory(dir, scanner, findings);
     if (note) notes.push(note);
   }
-  return { findings, notes };
+  return { findings: withoutClaimedSecretHits(findings, frameworks), notes };
 }
