@@ -28,7 +28,7 @@
 import { basename, dirname } from 'node:path';
 import { type Finding, finding } from '../findings.js';
 import { isTestOrDoc } from '../secrets-scan.js';
-import { Evaluator, Scope, truthy, UNKNOWN, type V } from './python-eval.js';
+import { Evaluator, MAX_ITEMS, MAX_SIZE, Scope, truthy, UNKNOWN, type V } from './python-eval.js';
 import { type Expr, HOLE, type LogicalLine, logicalLines, parseExpr, type Token } from './python-source.js';
 
 export type SettingsRole = 'development' | 'production' | 'base';
@@ -297,10 +297,10 @@ class ModuleRunner {
       const previous = this.scope.bindings.get(head.text);
       let next = value;
       if (op === '+=' && previous) {
-        if (previous.k === 'list' && value.k === 'list')
-          next = { ...previous, items: [...(previous.items ?? []), ...(value.items ?? [])] };
-        else if (previous.k === 'str' && value.k === 'str')
-          next = { ...previous, s: (previous.s ?? '') + (value.s ?? '') };
+        const items = [...(previous.items ?? []), ...(value.items ?? [])];
+        const text = (previous.s ?? '') + (value.s ?? '');
+        if (previous.k === 'list' && value.k === 'list' && items.length <= MAX_ITEMS) next = { ...previous, items };
+        else if (previous.k === 'str' && value.k === 'str' && text.length <= MAX_SIZE) next = { ...previous, s: text };
         else next = UNKNOWN;
       } else if (op !== '=') next = UNKNOWN;
       this.scope.bindings.set(head.text, next);
@@ -359,7 +359,8 @@ class ModuleRunner {
     if (target.k === 'list' && (method === 'append' || method === 'extend' || method === 'insert')) {
       const added = method === 'append' ? args[0] : method === 'insert' ? args[1] : args[0];
       if (!added) return;
-      target.items = [...(target.items ?? []), ...(method === 'extend' ? (added.items ?? [UNKNOWN]) : [added])];
+      const items = [...(target.items ?? []), ...(method === 'extend' ? (added.items ?? [UNKNOWN]) : [added])];
+      target.items = items.slice(0, MAX_ITEMS);
       this.assigned.set(name, { value: root, line });
     } else if (target.k === 'dict' && method === 'update' && args[0]?.k === 'dict') {
       target.entries = new Map([...(target.entries ?? []), ...(args[0].entries ?? [])]);

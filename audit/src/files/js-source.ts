@@ -19,6 +19,8 @@ export interface JsSource {
   match: number[];
   /** The innermost open bracket around each token (-1 at top level). */
   parent: number[];
+  /** For a closing bracket, the index of its opening one; -1 otherwise. */
+  opener: number[];
 }
 
 const PUNCTUATORS = [
@@ -259,5 +261,9 @@ export function parseJs(source: string): JsSource {
     if (closerOf(token) !== undefined) stack.push(i);
   });
   for (const open of stack) match[open] = tokens.length;
-  return { tokens, match, parent };
+  const opener = new Array<number>(tokens.length).fill(-1);
+  match.forEach((close, open) => {
+    if (close >= 0 && close < tokens.length) opener[close] = open;
+  });
+  return { tokens, match, parent, opener };
 }

@@ -84,6 +84,7 @@ class NodeFile {
   readonly tokens: JsToken[];
   readonly match: number[];
   readonly parent: number[];
+  readonly opener: number[];
   /** `const NAME = value`: every declaration of each name, by token index of the value's start and its end. */
   readonly declarations = new Map<string, { at: number; start: number; end: number }[]>();
   /** The file imports a JWT library, so a bare `sign(payload, key)` is its. */
@@ -96,6 +97,7 @@ class NodeFile {
     this.tokens = source.tokens;
     this.match = source.match;
     this.parent = source.parent;
+    this.opener = source.opener;
     this.collectDeclarations();
   }
 
@@ -246,9 +248,7 @@ class NodeFile {
   }
 
   openerOf(close: number): number {
-    // The opener's match is `close`; the closer's parent chain starts at its opener's parent, so look back.
-    for (let i = close - 1; i >= 0; i -= 1) if (this.match[i] === close) return i;
-    return -1;
+    return this.opener[close] ?? -1;
   }
 
   /** `(a, b) => ...`, `a => ...`, `function (a) {...}`, `async` forms. */
@@ -265,6 +265,16 @@ class NodeFile {
       i = close + 1;
       if (!this.isOp(i, '{')) return undefined;
       return { kind: 'function', params, body: [i + 1, this.match[i] as number], line: this.tokens[start]?.line ?? 0 };
+    }
+    if (this.isId(i) && this.isOp(i + 1, '(') && this.isOp((this.match[i + 1] as number) + 1, '{')) {
+      // A method in an object literal: `origin(origin, callback) { ... }`.
+      const close = this.match[i + 1] as number;
+      return {
+        kind: 'function',
+        params: this.paramNames(i + 2, close),
+        body: [close + 2, this.match[close + 1] as number],
+        line: this.tokens[start]?.line ?? 0,
+      };
     }
     if (this.isId(i) && this.isOp(i + 1, '=>')) {
       params = [(this.tokens[i] as JsToken).text];
@@ -306,7 +316,7 @@ class NodeFile {
   }
 
   /** An object literal's keys: key -> [value start, value end, key token]. Shorthand `{ origin }` reads the name. */
-  properties(open: number): Map<string, { start: number; end: number; key: number }> {
+  properties(open: number, depth = 0): Map<string, { start: number; end: number; key: number }> {
     const props = new Map<string, { start: number; end: number; key: number }>();
     const close = this.match[open] as number;
     for (let i = open + 1; i < close; ) {
@@ -314,12 +324,15 @@ class NodeFile {
       const end = this.exprEnd(i, close);
       if ((key.kind === 'id' || key.kind === 'str') && this.isOp(i + 1, ':')) {
         props.set(key.value ?? key.text, { start: i + 2, end, key: i });
+      } else if (key.kind === 'id' && this.isOp(i + 1, '(') && this.isOp((this.match[i + 1] as number) + 1, '{')) {
+        props.set(key.text, { start: i, end, key: i });
       } else if (key.kind === 'id' && end === i + 1) {
         props.set(key.text, { start: i, end: i + 1, key: i });
       } else if (this.isOp(i, '...') && this.isId(i + 1) && end === i + 2) {
         const decl = this.declaration((this.tokens[i + 1] as JsToken).text, i);
-        if (decl && this.isOp(decl.start, '{')) {
-          for (const [name, prop] of this.properties(decl.start)) if (!props.has(name)) props.set(name, prop);
+        if (decl && this.isOp(decl.start, '{') && depth < 4) {
+          for (const [name, prop] of this.properties(decl.start, depth + 1))
+            if (!props.has(name)) props.set(name, prop);
         }
       }
       i = end + 1;
@@ -337,7 +350,8 @@ class NodeFile {
         break;
       }
     }
-    for (let i = Math.max(0, body); i < at; i += 1) {
+    // Bounded: a hostile file of many headers in one function is not rescanned from its start for each.
+    for (let i = Math.max(0, body, at - 2000); i < at; i += 1) {
       const token = this.tokens[i] as JsToken;
       if (token.kind === 'id' && (GUARD_WORDS.has(token.text) || token.text === 'if' || token.text === 'switch'))
         return true;
@@ -626,10 +640,10 @@ function isJwtReceiver(file: NodeFile, receiver: string | undefined): boolean {
 }
 
 /** Where the literal is: follow one name to its declaration. */
-function literalRange(file: NodeFile, start: number, end: number): [number, number] {
-  if (end - start === 1 && file.isId(start)) {
+function literalRange(file: NodeFile, start: number, end: number, depth = 0): [number, number] {
+  if (end - start === 1 && file.isId(start) && depth < 4) {
     const decl = file.declaration(file.t(start)?.text ?? '', start);
-    if (decl && decl.start !== start) return literalRange(file, decl.start, decl.end);
+    if (decl && decl.start !== start) return literalRange(file, decl.start, decl.end, depth + 1);
   }
   return [start, end];
 }
@@ -642,6 +656,8 @@ export interface NodeJudgement {
   claimed: Set<string>;
 }
 
+const PREFILTER = ['cors', 'access-control', 'secret', 'sign', 'verify', 'keys', 'cookieparser', 'hmac', 'jwt'];
+
 export function auditNodeServer(files: string[], read: (path: string) => string | undefined): NodeJudgement {
   const out: NodeJudgement = { findings: [], claimed: new Set() };
   for (const path of files.filter(isServerSource)) {
@@ -649,16 +665,7 @@ export function auditNodeServer(files: string[], read: (path: string) => string 
     if (text === undefined || looksMinified(text)) continue;
     // Cheap first: a file that names neither CORS nor a secret is not tokenized.
     const lower = text.toLowerCase();
-    if (
-      !lower.includes('cors') &&
-      !lower.includes('access-control') &&
-      !lower.includes('secret') &&
-      !lower.includes('sign') &&
-      !lower.includes('keys') &&
-      !lower.includes('cookieparser') &&
-      !lower.includes('hmac')
-    )
-      continue;
+    if (!PREFILTER.some((word) => lower.includes(word))) continue;
     const file = new NodeFile(path, parseJs(text));
     file.importsJwt = lower.includes('jsonwebtoken') || lower.includes("'jose'") || lower.includes('"jose"');
     const findings: Finding[] = [];

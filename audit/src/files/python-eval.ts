@@ -27,6 +27,9 @@ export interface V {
 }
 
 export const UNKNOWN: V = { k: 'unknown' };
+/** Values past these sizes are UNKNOWN: settings are small, and a hostile module must not grow them. */
+export const MAX_SIZE = 64 * 1024;
+export const MAX_ITEMS = 4096;
 export const RAISES: V = { k: 'raises' };
 const NONE: V = { k: 'none' };
 const str = (s: string, from?: V): V => ({ k: 'str', s, ...provenance(from) });
@@ -311,8 +314,15 @@ export class Evaluator {
     if (left.k === 'raises' || right.k === 'raises') return RAISES;
     if (opaque(left) || opaque(right)) return UNKNOWN;
     if (op === '+') {
-      if (left.k === 'str' && right.k === 'str') return str((left.s ?? '') + (right.s ?? ''), left.env ? left : right);
-      if (left.k === 'list' && right.k === 'list') return list([...(left.items ?? []), ...(right.items ?? [])], left);
+      // Bounded: `X = X + X` repeated would double the value each time.
+      if (left.k === 'str' && right.k === 'str') {
+        const s = (left.s ?? '') + (right.s ?? '');
+        return s.length > MAX_SIZE ? UNKNOWN : str(s, left.env ? left : right);
+      }
+      if (left.k === 'list' && right.k === 'list') {
+        const items = [...(left.items ?? []), ...(right.items ?? [])];
+        return items.length > MAX_ITEMS ? UNKNOWN : list(items, left);
+      }
       if (left.k === 'num' && right.k === 'num') return num((left.n ?? 0) + (right.n ?? 0), left);
     }
     return UNKNOWN;

@@ -138,6 +138,12 @@ export function logicalLines(source: string): LogicalLine[] {
     const three = source.slice(i, i + 3);
     const two = source.slice(i, i + 2);
     const op = THREE.includes(three) ? three : TWO.includes(two) ? two : c;
+    if (op === ';' && depth === 0) {
+      // `a = 1; b = 2`: two statements on one line, at the same indentation.
+      flush();
+      i += 1;
+      continue;
+    }
     if (op === '(' || op === '[' || op === '{') depth += 1;
     else if ((op === ')' || op === ']' || op === '}') && depth > 0) depth -= 1;
     push({ kind: 'op', text: op, line });
