@@ -405,6 +405,7 @@ describe('Node server code', () => {
       ],
       ["app.use(cors({ origin: (ctx) => ctx.get('Origin'), credentials: true }));", 'koa echo'],
       ['const io = new Server(server, { cors: { origin: true, credentials: true } });', 'socket.io'],
+      ["app.use('/api/*', cors({ origin: (origin) => origin, credentials: true }));", 'hono echo'],
     ];
     for (const [code, name] of cases) {
       expect(node({ 'server/src/app.ts': `import cors from 'cors';\n${code}\n` }), name).toEqual([
@@ -500,6 +501,9 @@ describe('Node server code', () => {
       `const JWT_SECRET = process.env.JWT_SECRET || '${secret}';`,
       `export const config = { jwtSecret: process.env.JWT_SECRET ?? 'dev-secret' };`,
       `app.use(session({ secret: process.env.SESSION_SECRET || 'keyboard cat' }));`,
+      `const { JWT_SECRET = '${secret}' } = process.env;`,
+      `process.env.SESSION_SECRET ??= '${secret}';`,
+      `class Auth { private readonly jwtSecret = '${secret}'; }`,
     ];
     for (const code of cases) {
       const found = auditNodeServer(['server/src/app.ts'], () => `import jwt from 'jsonwebtoken';\n${code}\n`).findings;
@@ -519,6 +523,14 @@ describe('Node server code', () => {
         ),
       }),
     ).toEqual(['files.node.secret-literal server/auth.js:2']);
+    // node-config: config/default.json holds the secret; custom-environment-variables.json names variables.
+    expect(
+      node({
+        'config/default.json': JSON.stringify({ mongoURI: 'mongodb://db/app', jwtSecret: secret }, null, 2),
+        'config/custom-environment-variables.json': JSON.stringify({ jwtSecret: 'JWT_SECRET' }, null, 2),
+        'config/test.json': JSON.stringify({ jwtSecret: secret }, null, 2),
+      }),
+    ).toEqual(['files.node.secret-literal config/default.json:3']);
   });
 
   it('secrets read from the environment, conditional development values, test files and tool configs are fine', () => {

@@ -404,6 +404,8 @@ function anyOrigin(file: NodeFile, value: Value): string | undefined {
       }
       // An expression body that returns the request's Origin (Koa: `ctx => ctx.get('Origin')`).
       if (!accepts && file.isRequestOrigin(start, end)) accepts = true;
+      // Hono: `origin: (origin) => origin`.
+      if (!accepts && end - start === 1 && param !== undefined && file.isId(start, param)) accepts = true;
       return accepts ? 'the origin callback accepts every origin' : undefined;
     }
     default:
@@ -605,6 +607,11 @@ function secretFindings(file: NodeFile, out: Finding[]): void {
       if (decl && decl.start > i && decl.start <= i + 40) report(`${file.t(i + 1)?.text}`, decl.start, decl.end);
       return;
     }
+    // this.secret = 'x', { JWT_SECRET = 'x' } = process.env, process.env.JWT_SECRET ??= 'x'
+    if (isSecretName(token.text) && ['=', '??=', '||='].some((op) => file.isOp(i + 1, op))) {
+      report(token.text, i + 2, file.exprEnd(i + 2));
+      return;
+    }
     // app.keys = ['x'] (Koa's cookie signing keys)
     if (token.text === 'keys' && file.isOp(i - 1, '.') && file.isOp(i + 1, '=')) {
       report('app.keys', i + 2, file.exprEnd(i + 2));
@@ -660,6 +667,13 @@ const PREFILTER = ['cors', 'access-control', 'secret', 'sign', 'verify', 'keys',
 
 export function auditNodeServer(files: string[], read: (path: string) => string | undefined): NodeJudgement {
   const out: NodeJudgement = { findings: [], claimed: new Set() };
+  for (const path of files.filter(isNodeConfigFile)) {
+    const text = read(path);
+    for (const f of text === undefined ? [] : nodeConfigSecrets(path, text)) {
+      out.findings.push(f);
+      if (f.location) out.claimed.add(f.location);
+    }
+  }
   for (const path of files.filter(isServerSource)) {
     const text = read(path);
     if (text === undefined || looksMinified(text)) continue;
@@ -677,4 +691,45 @@ export function auditNodeServer(files: string[], read: (path: string) => string 
     }
   }
   return out;
+}
+
+// ---------- node-config files ----------
+
+/**
+ * node-config's `config/*.json` (`{ "jwtSecret": "..." }`, read by `config.get('jwtSecret')`): a secret-named key with
+ * a string value. Not `custom-environment-variables.json` (its values are variable names) nor development/test files.
+ */
+export function isNodeConfigFile(path: string): boolean {
+  const parts = path.split('/');
+  const base = parts[parts.length - 1] ?? '';
+  if (parts[parts.length - 2] !== 'config' || !base.endsWith('.json') || parts.some((p) => SKIPPED_DIRS.has(p)))
+    return false;
+  const stem = base.slice(0, -'.json'.length);
+  return !['custom-environment-variables', 'development', 'dev', 'test', 'testing', 'local', 'ci'].includes(stem);
+}
+
+export function nodeConfigSecrets(path: string, text: string): Finding[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const found: Finding[] = [];
+  const visit = (value: unknown, depth: number) => {
+    if (!value || typeof value !== 'object' || depth > 8) return;
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof inner === 'string' && isSecretName(key) && inner.trim().length >= 3 && !inner.includes('${')) {
+        // The key's line: its first quoted occurrence.
+        const at = text.indexOf(`"${key}"`);
+        let line = 1;
+        for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line += 1;
+        found.push(
+          finding('files.node.secret-literal', `${path} line ${line}: ${key} is a string literal`, `${path}:${line}`),
+        );
+      } else visit(inner, depth + 1);
+    }
+  };
+  visit(parsed, 0);
+  return found;
 }
