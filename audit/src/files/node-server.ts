@@ -663,7 +663,8 @@ export interface NodeJudgement {
   claimed: Set<string>;
 }
 
-const PREFILTER = ['cors', 'access-control', 'secret', 'sign', 'verify', 'keys', 'cookieparser', 'hmac', 'jwt'];
+/** Words one of the checks needs in a file (`sign(` alone counts only beside jsonwebtoken or jose). */
+const PREFILTER = ['cors', 'access-control', 'secret', 'jwt', 'jose', 'cookieparser', 'hmac', 'keys =', 'keys='];
 
 export function auditNodeServer(files: string[], read: (path: string) => string | undefined): NodeJudgement {
   const out: NodeJudgement = { findings: [], claimed: new Set() };
