@@ -18,7 +18,7 @@ const FRAMEWORK = /^files\.(django|node)\./;
 async function frameworkFindings(files: Record<string, string>): Promise<string[]> {
   const { findings } = await auditFiles(makeRepo([{ write: files }]), { history: false });
   return findings
-    .filter((f) => FRAMEWORK.test(f.id))
+    .filter((f) => FRAMEWORK.test(f.id) || f.id.startsWith('files.secret.'))
     .map((f) => `${f.id} ${f.location}`)
     .sort();
 }
@@ -144,6 +144,9 @@ describe('Django settings', () => {
       ["DEBUG = env.bool('DEBUG', default=False)", false],
       ["DEBUG = config('DEBUG', default=False, cast=bool)", false],
       ["DEBUG = config('DEBUG', cast=bool)", false],
+      ["DEBUG = config('DEBUG', default='False', cast=bool)", false],
+      ["DEBUG = env('DEBUG', cast=bool, default='False')", false],
+      ["DEBUG = eval(os.environ.get('DEBUG', 'True'))", true],
       ["DEBUG = os.environ['DEBUG'] == 'True'", false],
       ["DEBUG = os.environ.get('DEBUG', '')", false],
       ['DEBUG = not PRODUCTION', false],
@@ -341,6 +344,7 @@ describe('Django settings', () => {
       'proj/settings/dev.py': lines(
         'from .base import *',
         'DEBUG = True',
+        "EMAIL_HOST_PASSWORD = 'mailhog-local'",
         `SECRET_KEY = 'dev-${key}'`,
         "ALLOWED_HOSTS = ['*']",
         'SESSION_COOKIE_SECURE = False',
@@ -350,6 +354,7 @@ describe('Django settings', () => {
       'tests/settings.py': lines('DEBUG = True', "SECRET_KEY = 'tests-only-key'"),
     });
     // Production overrides DEBUG, the key, the hosts and the password; CORS it leaves to base, which is judged.
+    // The development modules' literals are not reported by the generic secret heuristics either.
     expect(found).toEqual(['files.django.cors-all proj/settings/base.py:7']);
   });
 
@@ -362,7 +367,7 @@ describe('Django settings', () => {
         '"""',
         'import os',
         '# DEBUG = True',
-        "# SECRET_KEY = 'django-insecure-old'",
+        "# ALLOWED_HOSTS = ['*']",
         "SECRET_KEY = os.environ['DJANGO_SECRET_KEY']",
         "DEBUG = os.environ.get('DJANGO_DEBUG', '') == 'True'",
         "ALLOWED_HOSTS = os.environ.get('DJANGO_ALLOWED_HOSTS', 'localhost').split(',')",

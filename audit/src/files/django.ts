@@ -484,7 +484,17 @@ function judgeModule(module: SettingsModule, overridden: Set<string>, out: Setti
       );
     }
   }
-  if (!production) return;
+  if (!production) {
+    // A development module's other secret-named literals (EMAIL_HOST_PASSWORD = 'dev') are development values too.
+    for (const [name, assigned] of module.assigned) {
+      const upper = name.toUpperCase();
+      const secretNamed = ['SECRET', 'PASSWORD', 'PASSWD', 'TOKEN', 'API_KEY'].some((word) => upper.includes(word));
+      if (secretNamed && literalText(assigned.value) !== undefined) {
+        out.claimed.add(where(assigned.value.line ?? assigned.line));
+      }
+    }
+    return;
+  }
 
   const debug = get('DEBUG');
   if (debug && !debug.value.viaName && truthy(debug.value) === true) {

@@ -18,6 +18,8 @@ export interface V {
   items?: V[];
   entries?: Map<string, V>;
   fn?: (args: V[]) => V;
+  /** A builtin named as a value (`cast=bool`): the environment readers cast by their own rules, not Python's. */
+  builtin?: string;
   /** The line of the literal this value was written as. */
   line?: number;
   /** The environment variable whose default this is (the value when it is unset). */
@@ -209,7 +211,7 @@ export class Evaluator {
         if (!bound) {
           // `cast=bool`: a builtin named as a value.
           const builtin = BUILTINS[expr.name];
-          return builtin ? { k: 'fn', fn: ([v]) => builtin(v ?? UNKNOWN) } : UNKNOWN;
+          return builtin ? { k: 'fn', fn: ([v]) => builtin(v ?? UNKNOWN), builtin: expr.name } : UNKNOWN;
         }
         return bound.env !== undefined || bound.viaName ? { ...bound, viaName: true } : bound;
       }
@@ -432,6 +434,9 @@ export class Evaluator {
   }
 
   private applyCast(cast: V, value: V): V {
+    // decouple and django-environ read 'False' as False with cast=bool (Python's bool('False') is True).
+    if (cast.builtin === 'bool') return castBool(value);
+    if (cast.builtin === 'list' || cast.builtin === 'tuple') return castList(value);
     if (cast.k === 'fn' && cast.fn) return cast.fn([value]);
     return UNKNOWN;
   }
@@ -476,6 +481,7 @@ const BUILTINS: Record<string, (v: V) => V> = {
   'ast.literal_eval': literalEval,
   literal_eval: literalEval,
   'json.loads': jsonLoads,
+  eval: literalEval,
 };
 
 function equal(a: V, b: V): boolean | undefined {
