@@ -8,6 +8,7 @@ import { basename, dirname, join, normalize, relative, resolve } from 'node:path
 import { settingNames } from '@ironclad/config/schema';
 import type { AppKind } from './app-kind.js';
 import { auditComposeFiles } from './files/compose.js';
+import { auditFrameworks, withoutClaimedSecretHits } from './files/frameworks.js';
 import { scanHistory } from './files/history.js';
 import { auditKubernetesSecrets } from './files/k8s-secrets.js';
 import { auditKubernetesFiles } from './files/kubernetes.js';
@@ -390,6 +391,8 @@ export async function auditFiles(
   }
 
   findings.push(...auditKubernetesSecrets(dir, files));
+  const frameworks = auditFrameworks(dir, files, LIMITS.fileBytes);
+  findings.push(...frameworks.findings);
 
   const scanner = await createScanner();
   const skipped: string[] = [];
@@ -404,5 +407,5 @@ export async function auditFiles(
     findings.push(...history.findings);
     notes.push(...history.notes);
   }
-  return { findings, notes };
+  return { findings: withoutClaimedSecretHits(findings, frameworks), notes };
 }
