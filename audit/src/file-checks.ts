@@ -8,6 +8,7 @@ import { basename, dirname, join, normalize, relative, resolve } from 'node:path
 import { settingNames, settings } from '@ironclad/config/schema';
 import type { Setting } from '@ironclad/config/types';
 import { LineCounter, parseDocument } from 'yaml';
+import { auditNginx } from './files/nginx.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
 import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
@@ -567,6 +568,7 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
   if (!envIgnored) findings.push(finding('files.gitignore.env', '.env is not ignored by .gitignore', '.gitignore'));
 
   auditEnvExample(dir, findings);
+  findings.push(...auditNginx(dir, files));
 
   if (repo) {
     for (const file of (await trackedFiles(dir)).filter(isEnvFile)) {
