@@ -220,7 +220,9 @@ function dockerStages(dir: string, file: string, context: string): Stage[] {
               stage.holdings.push({ ...held, target: trimSlash(posixJoin(dest, `.${below}`)), via: where });
             } else if (path.startsWith(`${held.target}/`)) {
               const below = path.slice(held.target.length + 1);
-              stage.holdings.push({ ...held, source: join(held.source, below), target: trimSlash(dest), via: where });
+              const joined = trimSlash(posix.normalize(posix.join(held.source, below)));
+              const source = joined === '.' ? '' : joined;
+              stage.holdings.push({ ...held, source, target: trimSlash(dest), via: where });
             }
           }
           continue;
@@ -272,18 +274,18 @@ function environmentOf(environment: unknown): [string, string][] {
 }
 
 /** Bind mounts of a service: `./x:/y[:ro]` and the long form. Named volumes and host paths are not the repository. */
-function bindMounts(volumes: unknown): { source: string; target: string }[] {
+function bindMounts(volumes: unknown): { source: string; target: string; index: number }[] {
   if (!Array.isArray(volumes)) return [];
-  return volumes.flatMap((volume) => {
+  return volumes.flatMap((volume, index) => {
     if (volume && typeof volume === 'object') {
       const long = volume as { type?: string; source?: string; target?: string };
       if (long.type !== 'bind' || !long.source || !long.target) return [];
-      return [{ source: interpolate(long.source), target: long.target }];
+      return [{ source: interpolate(long.source), target: long.target, index }];
     }
     const text = interpolate(String(volume));
     const parts = text.split(':');
     if (parts.length < 2) return [];
-    return [{ source: parts[0] as string, target: parts[1] as string }];
+    return [{ source: parts[0] as string, target: parts[1] as string, index }];
   });
 }
 
@@ -394,10 +396,16 @@ export function deployFacts(dir: string, files: readonly string[], nginxFiles: R
         if (source === undefined) continue;
         const target = trimSlash(mount.target);
         facts.placed.push({ target, source });
-        if (source === '' || isDirectory(dir, source)) holdings.push({ target, source, via });
+        const item = doc.getIn(['services', name, 'volumes', mount.index], true) as { range?: [number, number] };
+        const at = item?.range ? `${file}:${lines.linePos(item.range[0]).line}` : via;
+        if (source === '' || isDirectory(dir, source)) holdings.push({ target, source, via: at });
       }
       deployment(via, holdings);
-      for (const [key, value] of environmentOf(service.environment)) facts.env.set(key, interpolate(value));
+      for (const [key, raw] of environmentOf(service.environment)) {
+        // An empty or unresolved value leaves the image's own default (an .envsh `:=`) in force.
+        const value = interpolate(raw);
+        if (value !== '' && !value.includes('${')) facts.env.set(key, value);
+      }
     }
   }
   // Dockerfiles no compose file builds: their own directory is the likely context (the repository root if a source

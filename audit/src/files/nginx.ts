@@ -563,6 +563,12 @@ function sensitiveIn(dir: string, files: readonly string[], holding: Holding, so
   return files.find((file) => file.startsWith(prefix) && isSensitive(file.slice(prefix.length)) && copied(file));
 }
 
+function withoutTrailingSlash(path: string): string {
+  let end = path.length;
+  while (end > 1 && path[end - 1] === '/') end -= 1;
+  return path.slice(0, end);
+}
+
 interface Served {
   directory: string;
   directive: Directive | undefined;
@@ -596,7 +602,7 @@ function servedDirectories(server: Directive, http: readonly Directive[], env: R
       }
       if (path.startsWith('/') && !path.includes('$')) {
         out.push({
-          directory: posix.normalize(path),
+          directory: withoutTrailingSlash(posix.normalize(path)),
           directive: named,
           place: location ? `location ${location.args.join(' ')}` : 'the server',
         });
