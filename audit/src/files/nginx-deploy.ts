@@ -36,7 +36,14 @@ export interface DeployFacts {
   nginxDeployments: { via: string; holdings: Holding[] }[];
 }
 
-const COMPOSE = /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/;
+/** `compose.yaml`, `docker-compose.prod.yml`...: by its parts (the regex of file-checks.ts is one recheck cannot prove). */
+function isComposeName(name: string): boolean {
+  const rest = name.startsWith('docker-') ? name.slice('docker-'.length) : name;
+  const extension = rest.endsWith('.yml') ? 4 : rest.endsWith('.yaml') ? 5 : 0;
+  if (!rest.startsWith('compose') || extension === 0) return false;
+  const middle = rest.slice('compose'.length, rest.length - extension);
+  return middle === '' || (middle.startsWith('.') && middle.length > 1 && !middle.slice(1).includes('.'));
+}
 const NGINX_IMAGE = /(^|\/)(nginx|openresty|angie)([:@/-]|$)/;
 const DEVELOPMENT_WORDS = new Set(['dev', 'development', 'local', 'override', 'test', 'ci', 'e2e']);
 /** Files named for development are not judged as production (as files.compose.development says). */
@@ -300,6 +307,13 @@ function isNginxService(service: ComposeService, stages: Stage[], nginxFiles: Re
 
 // ---------- deploy scripts ----------
 
+/** `dir&&` or `dir;` without its separators. A loop: `/[;&]+$/` rescans a long run of them from each (quadratic). */
+function withoutShellSeparators(word: string): string {
+  let end = word.length;
+  while (end > 0 && (word[end - 1] === ';' || word[end - 1] === '&')) end -= 1;
+  return word.slice(0, end);
+}
+
 /**
  * Directories a deploy script or document puts the checkout in: `git clone URL DIR`, `cd DIR && git pull`, systemd's
  * `WorkingDirectory=`, gunicorn's `--chdir`, supervisor's `directory=`. Only absolute paths.
@@ -318,7 +332,7 @@ function checkoutDirectories(text: string, file: string): Holding[] {
     }
     if (line.includes('git pull') || line.includes('git fetch') || line.includes('git reset')) {
       const cd = words.indexOf('cd');
-      const target = cd === -1 ? undefined : words[cd + 1]?.replace(/[;&]+$/, '');
+      const target = cd === -1 ? undefined : withoutShellSeparators(words[cd + 1] ?? '');
       if (target?.startsWith('/')) out.push({ target: trimSlash(target), source: '', via });
     }
     for (const key of ['WorkingDirectory=', 'directory=', '--chdir=', '--chdir ']) {
@@ -339,7 +353,10 @@ const SCRIPT_FILE = /(\.(sh|bash|md|txt|service|ini|yml|yaml|cfg)|(^|\/)(Makefil
 export function deployFacts(dir: string, files: readonly string[], nginxFiles: ReadonlySet<string>): DeployFacts {
   const facts: DeployFacts = { holdings: [], placed: [], env: new Map(), nginxDeployments: [] };
   const production = files.filter((file) => !isDevelopmentPath(file) && !isTestPath(file));
-  const dockerfiles = production.filter((file) => /(^|\/)(Dockerfile(\.[\w-]+)?|[\w-]+\.Dockerfile)$/.test(file));
+  const dockerfiles = production.filter((file) => {
+    const name = basename(file);
+    return name === 'Dockerfile' || name.startsWith('Dockerfile.') || name.endsWith('.Dockerfile');
+  });
   const usedDockerfiles = new Set<string>();
 
   /** What an nginx stage holds of the repository, and where its files are placed (for includes). */
@@ -354,7 +371,7 @@ export function deployFacts(dir: string, files: readonly string[], nginxFiles: R
     facts.nginxDeployments.push({ via, holdings });
   };
 
-  for (const file of production.filter((f) => COMPOSE.test(basename(f)))) {
+  for (const file of production.filter((f) => isComposeName(basename(f)))) {
     const base = dirname(file) === '.' ? '' : dirname(file);
     const lines = new LineCounter();
     let doc: ReturnType<typeof parseDocument>;
