@@ -270,6 +270,24 @@ describe('nginx: faults', () => {
     expect(found[0]?.message).toContain('deploy/deploy.sh:2');
   });
 
+  it('root serving the checkout: a home-directory clone, and a pull after cd on an earlier line', () => {
+    const site = (root: string) =>
+      lines('server {', '    listen 80 default_server;', '    server_tokens off;', `    root ${root};`, '}');
+    const home = nginxFindings({
+      'nginx/site.conf': site('/home/ubuntu/shop'),
+      'README.md': lines('```sh', 'git clone --depth 1 -b main https://github.com/acme/shop.git ~/shop', '```'),
+      'shop/settings.py': 'DEBUG = False\n',
+    });
+    expect(home.map((f) => `${f.id} ${f.location}`)).toEqual(['files.nginx.root-exposes-repo nginx/site.conf:4']);
+    const pulled = nginxFindings({
+      'nginx/site.conf': site('/var/www/shop'),
+      'scripts/deploy.sh': lines('#!/bin/sh', 'set -e', 'cd /var/www/shop', 'git pull --ff-only', 'npm ci'),
+      'package.json': '{"name":"shop"}\n',
+    });
+    expect(pulled.map((f) => `${f.id} ${f.location}`)).toEqual(['files.nginx.root-exposes-repo nginx/site.conf:4']);
+    expect(pulled[0]?.message).toContain('scripts/deploy.sh:4');
+  });
+
   it('a TLS server without Strict-Transport-Security (warning), also when only the http block lacks it', () => {
     const found = nginxFindings({
       'nginx/nginx.conf': MAIN,
@@ -442,6 +460,28 @@ describe('nginx: clean but tricky', () => {
       ),
       'nginx/dev.conf': lines('server { listen 8080; server_name localhost; root /app; }'),
       'docker-compose.dev.yml': lines('services:', '  web:', '    image: nginx', '    volumes: ["./:/app"]'),
+    });
+    expect(found).toEqual([]);
+  });
+
+  it('the repository mounted in nginx, but only directories and file types that are not sources served', () => {
+    const found = nginxFindings({
+      'nginx/nginx.conf': MAIN,
+      'nginx/conf.d/app.conf': lines(
+        'server {',
+        '    listen 80 default_server;',
+        '    root /app;',
+        '    location ~ ^/(static|media)/ { expires 30d; }',
+        '    location ~* \\.(css|js|png|svg)$ { expires 1y; }',
+        '    location ~ /\\.ht { deny all; }',
+        '    location = /robots.txt { alias /app/static/robots.txt; }',
+        '    location / { proxy_pass http://web:8000; }',
+        '}',
+      ),
+      'static/app.css': 'body {}\n',
+      'app/settings.py': 'DEBUG = False\n',
+      'manage.py': 'import django\n',
+      'docker-compose.yml': `${NGINX_COMPOSE}      - ./:/app:ro\n`,
     });
     expect(found).toEqual([]);
   });

@@ -320,28 +320,71 @@ function withoutShellSeparators(word: string): string {
  */
 function checkoutDirectories(text: string, file: string): Holding[] {
   const out: Holding[] = [];
+  // The directory the script is in (its last `cd` to an absolute or home path), for clones without a target.
+  let cwd: string | undefined;
+  const usable = (path: string | undefined) => path !== undefined && (path.startsWith('/') || path.startsWith('~/'));
   text.split('\n').forEach((raw, index) => {
     const line = raw.trim();
     const via = `${file}:${index + 1}`;
-    const words = line.split(/\s+/);
+    const words = line.split(/\s+/).map(withoutShellSeparators);
+    const cd = words.indexOf('cd');
     const clone = words.indexOf('clone');
     if (clone > 0 && words[clone - 1] === 'git') {
-      const operands = words.slice(clone + 1).filter((word) => !word.startsWith('-'));
-      const target = operands[1];
-      if (target?.startsWith('/')) out.push({ target: trimSlash(target), source: '', via });
+      const operands: string[] = [];
+      for (let i = clone + 1; i < words.length && !['&&', ';', '||', '|', ''].includes(words[i] as string); i += 1) {
+        const word = words[i] as string;
+        if (CLONE_OPTIONS_WITH_VALUE.has(word)) i += 1;
+        else if (!word.startsWith('-')) operands.push(word);
+      }
+      const [url, target] = operands;
+      const name = url ? basename(url).replace(/\.git$/, '') : '';
+      const path = target ?? name;
+      const full = usable(path) ? path : cwd && path ? posix.join(cwd, path) : undefined;
+      if (full) out.push({ target: trimSlash(full), source: '', via });
+    } else if (line.includes('git pull') || line.includes('git fetch') || line.includes('git reset')) {
+      const dashC = words.indexOf('-C');
+      const target = dashC !== -1 ? words[dashC + 1] : cd !== -1 ? words[cd + 1] : cwd;
+      if (usable(target)) out.push({ target: trimSlash(target as string), source: '', via });
     }
-    if (line.includes('git pull') || line.includes('git fetch') || line.includes('git reset')) {
-      const cd = words.indexOf('cd');
-      const target = cd === -1 ? undefined : withoutShellSeparators(words[cd + 1] ?? '');
-      if (target?.startsWith('/')) out.push({ target: trimSlash(target), source: '', via });
-    }
+    if (cd !== -1 && usable(words[cd + 1])) cwd = words[cd + 1];
     for (const key of ['WorkingDirectory=', 'directory=', '--chdir=', '--chdir ']) {
       if (!line.startsWith(key) && !(key.startsWith('--') && line.includes(key))) continue;
       const value = line.slice(line.indexOf(key) + key.length).split(/\s+/)[0] ?? '';
-      if (value.startsWith('/')) out.push({ target: trimSlash(value), source: '', via });
+      if (usable(value)) out.push({ target: trimSlash(value), source: '', via });
     }
   });
   return out;
+}
+
+const CLONE_OPTIONS_WITH_VALUE = new Set([
+  '-b',
+  '--branch',
+  '--depth',
+  '-o',
+  '--origin',
+  '-c',
+  '--config',
+  '--reference',
+  '-j',
+  '--jobs',
+  '--filter',
+  '-u',
+  '--upload-pack',
+  '--template',
+  '--separate-git-dir',
+]);
+
+/**
+ * The concrete path of `target` for `path`: a home-relative clone target (`~/shop`) is whichever home directory the
+ * served path names (`/home/deploy/shop`, `/root/shop`); others are themselves.
+ */
+export function concreteTarget(target: string, path: string): string {
+  if (!target.startsWith('~/')) return target;
+  const rest = target.slice(1);
+  if (path.startsWith('/root/')) return `/root${rest}`;
+  if (!path.startsWith('/home/')) return target;
+  const user = path.slice('/home/'.length).split('/')[0] ?? '';
+  return `/home/${user}${rest}`;
 }
 
 const SCRIPT_FILE = /(\.(sh|bash|md|txt|service|ini|yml|yaml|cfg)|(^|\/)(Makefile|Procfile|Justfile))$/;

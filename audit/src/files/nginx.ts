@@ -29,7 +29,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { dockerIgnores } from '../file-checks.js';
 import { type Finding, finding } from '../findings.js';
-import { type DeployFacts, deployFacts, type Holding, isDevelopmentPath, isTestPath, SELF } from './nginx-deploy.js';
+import {
+  concreteTarget,
+  type DeployFacts,
+  deployFacts,
+  type Holding,
+  isDevelopmentPath,
+  isTestPath,
+  SELF,
+} from './nginx-deploy.js';
 import { type Directive, globMatch, parseNginx, walk } from './nginx-parse.js';
 
 const MAX_BYTES = 1024 * 1024;
@@ -42,7 +50,7 @@ function isNginxName(path: string): boolean {
   const name = basename(lower);
   const parts = lower.split('/').slice(0, -1);
   if (name === 'nginx.conf' || name === 'default.conf' || name.endsWith('.nginx')) return true;
-  if (name.endsWith('.conf.template') || name.endsWith('.nginx.conf')) return true;
+  if (['.conf.template', '.conf.tmpl', '.conf.tpl', '.nginx.conf'].some((end) => name.endsWith(end))) return true;
   const inNginxDir = parts.some((part) =>
     ['nginx', 'conf.d', 'sites-available', 'sites-enabled', 'snippets', 'openresty'].includes(part),
   );
@@ -396,7 +404,7 @@ function hstsMissing(contexts: HttpContext[], appSendsHsts: () => boolean, findi
   for (const context of contexts) {
     if (isDevelopmentPath(context.file)) continue;
     const httpHeaders = headerList(context.directives);
-    const httpMore = context.directives.some((d) => d.name === 'more_set_headers') && addsHsts(context.directives);
+    const httpMore = context.directives.some((d) => d.name === 'more_set_headers' && addsHsts([d]));
     for (const server of context.servers) {
       if (!terminatesTls(server) || onlyRefusesOrRedirects(server)) continue;
       const body = server.block ?? [];
@@ -504,46 +512,41 @@ function defaultServer(contexts: HttpContext[], findings: Finding[]): void {
 // ---------- root that serves the checkout ----------
 
 /** File names that must never be served: secrets, VCS, server code, deployment files. */
+const SENSITIVE_NAMES = new Set([
+  '.env',
+  '.htpasswd',
+  'manage.py',
+  'dockerfile',
+  'package.json',
+  'package-lock.json',
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  'composer.json',
+  'tsconfig.json',
+]);
+// Not .js (a client build is .js too) and not .php (served through fastcgi_pass, not as a file).
+const SENSITIVE_EXTENSIONS = new Set(
+  'py ts tsx rb go java sh sql sqlite3 db pem key conf ini toml yml yaml lock env'.split(' '),
+);
+
 function isSensitive(path: string): boolean {
   const name = basename(path).toLowerCase();
   if (path.split('/').some((part) => part === '.git' || part === '.env' || part.startsWith('.env.'))) return true;
-  if (name === '.env' || name === '.htpasswd' || name === 'manage.py' || name === 'dockerfile') return true;
-  if (
-    ['package.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'composer.json', 'tsconfig.json'].includes(
-      name,
-    )
-  )
-    return true;
+  if (SENSITIVE_NAMES.has(name)) return true;
   if (name.startsWith('requirements') && name.endsWith('.txt')) return true;
   if (name.startsWith('docker-compose') || name.startsWith('compose.')) return true;
   const dot = name.lastIndexOf('.');
-  const ext = dot === -1 ? '' : name.slice(dot + 1);
-  return [
-    'py',
-    'ts',
-    'tsx',
-    'rb',
-    'go',
-    'php',
-    'java',
-    'sh',
-    'sql',
-    'sqlite3',
-    'db',
-    'pem',
-    'key',
-    'conf',
-    'ini',
-    'toml',
-    'yml',
-    'yaml',
-    'lock',
-    'env',
-  ].includes(ext);
+  return dot !== -1 && SENSITIVE_EXTENSIONS.has(name.slice(dot + 1));
 }
 
 /** The first sensitive file of repository directory `source` that reaches nginx through `holding`, if any. */
-function sensitiveIn(dir: string, files: readonly string[], holding: Holding, source: string): string | undefined {
+function sensitiveIn(
+  dir: string,
+  files: readonly string[],
+  holding: Holding,
+  source: string,
+  extensions?: readonly string[],
+): string | undefined {
   const ignore =
     holding.dockerignore && existsSync(join(dir, holding.dockerignore))
       ? readFileSync(join(dir, holding.dockerignore), 'utf8')
@@ -556,6 +559,10 @@ function sensitiveIn(dir: string, files: readonly string[], holding: Holding, so
     return !dockerIgnores(ignore, inContext);
   };
   const prefix = source === '' ? '' : `${source}/`;
+  if (extensions) {
+    const reachable = (file: string) => extensions.includes(file.slice(file.lastIndexOf('.') + 1).toLowerCase());
+    return files.find((file) => file.startsWith(prefix) && reachable(file) && isSensitive(file) && copied(file));
+  }
   // On disk, not only tracked: an ignored .env is in the directory a bind mount serves.
   for (const name of ['.env', '.git']) {
     if (existsSync(join(dir, source, name)) && copied(`${prefix}${name}`)) return `${prefix}${name}`;
@@ -569,11 +576,51 @@ function withoutTrailingSlash(path: string): string {
   return path.slice(0, end);
 }
 
+const WORD = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * What a regex location can reach of its root, read from the pattern: `^/static/` or `^/(static|media)/` only those
+ * directories; `\.(css|js)$` only files with those extensions; anything else the whole root.
+ */
+export function regexScope(pattern: string): { directories?: string[]; extensions?: string[] } {
+  const source = pattern.startsWith('(?i)') ? pattern.slice(4) : pattern;
+  const literal = (text: string) => {
+    const plain = text.split('\\.').join('.');
+    return WORD.test(plain) ? plain : undefined;
+  };
+  if (source.startsWith('^/')) {
+    const rest = source.slice(2);
+    if (rest.startsWith('(')) {
+      const close = rest.indexOf(')');
+      const inner = rest.slice(rest.startsWith('(?:') ? 3 : 1, close);
+      const words = close === -1 ? [] : inner.split('|').map(literal);
+      if (words.length > 0 && words.every((word) => word !== undefined) && rest[close + 1] === '/')
+        return { directories: words as string[] };
+      return {};
+    }
+    const slash = rest.indexOf('/');
+    const word = slash === -1 ? undefined : literal(rest.slice(0, slash));
+    return word ? { directories: [word] } : {};
+  }
+  const dot = source.lastIndexOf('\\.');
+  if (dot !== -1 && source.endsWith('$')) {
+    let tail = source.slice(dot + 2, -1);
+    if (tail.startsWith('(?:')) tail = tail.slice(3, -1);
+    else if (tail.startsWith('(')) tail = tail.slice(1, -1);
+    const words = tail.split('|').map(literal);
+    if (words.every((word) => word !== undefined))
+      return { extensions: (words as string[]).map((w) => w.toLowerCase()) };
+  }
+  return {};
+}
+
 interface Served {
   directory: string;
   directive: Directive | undefined;
   /** The location (or server) it is served in, for the message. */
   place: string;
+  /** Only files with these extensions are reachable (a `\.(css|js)$` location). */
+  extensions?: string[];
 }
 
 /** The directories a server serves files from, with the directive that names each. */
@@ -589,22 +636,33 @@ function servedDirectories(server: Directive, http: readonly Directive[], env: R
     const body = block.block ?? [];
     const root = body.filter((d) => d.name === 'root').at(-1) ?? inherited;
     const alias = body.filter((d) => d.name === 'alias').at(-1);
-    const handled = body.some((d) => CONTENT_HANDLERS.has(d.name));
+    // A location that proxies, returns or refuses everyone serves no file of its root.
+    const handled =
+      body.some((d) => CONTENT_HANDLERS.has(d.name)) || (location !== undefined && refusesEveryone(block));
     const children = body.filter((d) => d.name === 'location' && d.block);
     const servesHere = location ? !handled : !handled && !children.some((child) => servesSlash(child));
     if (servesHere) {
       const named = alias ?? root;
-      let path = named ? substitute(named.args[0] ?? '') : `${PREFIX}/html`;
+      const base = named ? substitute(named.args[0] ?? '') : `${PREFIX}/html`;
+      let paths = [base];
+      let extensions: string[] | undefined;
       if (!alias && location) {
         const { modifier, path: match } = locationMatch(location);
         if ((modifier === '' || modifier === '^~' || modifier === '=') && match.startsWith('/'))
-          path = posix.join(path, match);
+          paths = [posix.join(base, match)];
+        else if (modifier === '~' || modifier === '~*') {
+          const scope = regexScope(match);
+          if (scope.directories) paths = scope.directories.map((directory) => posix.join(base, directory));
+          extensions = scope.extensions;
+        }
       }
-      if (path.startsWith('/') && !path.includes('$')) {
+      for (const path of paths) {
+        if (!path.startsWith('/') || path.includes('$')) continue;
         out.push({
           directory: withoutTrailingSlash(posix.normalize(path)),
           directive: named,
           place: location ? `location ${location.args.join(' ')}` : 'the server',
+          ...(extensions ? { extensions } : {}),
         });
       }
     }
@@ -621,7 +679,7 @@ function exposure(
   served: Served,
 ): { holding: Holding; file: string } | undefined {
   for (const holding of facts.holdings) {
-    const target = holding.target;
+    const target = concreteTarget(holding.target, served.directory);
     let source: string | undefined;
     if (served.directory === target) source = holding.source;
     else if (served.directory.startsWith(`${target}/`))
@@ -630,7 +688,7 @@ function exposure(
     // does not mean the audit's checkout is deployed there).
     else if (target.startsWith(`${served.directory}/`) && holding.via !== SELF) source = holding.source;
     if (source === undefined) continue;
-    const file = sensitiveIn(dir, files, holding, source === '.' ? '' : source);
+    const file = sensitiveIn(dir, files, holding, source === '.' ? '' : source, served.extensions);
     if (file) return { holding, file };
   }
   return undefined;
