@@ -270,6 +270,38 @@ describe('nginx: faults', () => {
     expect(found[0]?.message).toContain('deploy/deploy.sh:2');
   });
 
+  it('root serving the checkout: Django behind try_files $uri @django, the project mounted read-only into nginx', () => {
+    const found = nginxFindings({
+      'nginx/nginx.conf': lines(
+        'upstream django { server web:8000; }',
+        'server {',
+        '    listen 80 default_server;',
+        '    server_name example.com;',
+        '    server_tokens off;',
+        '    root /usr/src/app;',
+        '    location / { try_files $uri @django; }',
+        '    location @django { proxy_pass http://django; }',
+        '}',
+      ),
+      'docker-compose.yml': lines(
+        'services:',
+        '  web:',
+        '    build: .',
+        '    env_file: .env',
+        '  nginx:',
+        '    image: nginx:1.25-alpine',
+        '    ports: ["80:80"]',
+        '    volumes:',
+        '      - ./nginx/nginx.conf:/etc/nginx/conf.d/default.conf:ro',
+        '      - .:/usr/src/app:ro',
+      ),
+      'mysite/settings.py': 'DEBUG = False\n',
+      '.gitignore': '.env\n',
+    });
+    expect(found.map((f) => `${f.id} ${f.location}`)).toEqual(['files.nginx.root-exposes-repo nginx/nginx.conf:6']);
+    expect(found[0]?.message).toContain('docker-compose.yml:10');
+  });
+
   it('root serving the checkout: a home-directory clone, and a pull after cd on an earlier line', () => {
     const site = (root: string) =>
       lines('server {', '    listen 80 default_server;', '    server_tokens off;', `    root ${root};`, '}');

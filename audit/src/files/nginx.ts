@@ -142,11 +142,39 @@ function resolveInclude(
   // Not placed by any file we read: the last two parts (`snippets/ssl.conf`, `conf.d/*.conf`) against the last two
   // of each repository path, the usual layout of a repository's nginx/ directory. Development files are left out.
   const tail = pattern.split('/').slice(-2).join('/');
-  return parsed.filter(
-    ({ file }) =>
-      file !== from &&
-      (isDevelopmentPath(from) || !isDevelopmentPath(file)) &&
-      globMatch(tail, file.split('/').slice(-tail.split('/').length).join('/')),
+  const candidates = parsed.filter(
+    ({ file }) => file !== from && (isDevelopmentPath(from) || !isDevelopmentPath(file)),
+  );
+  const byTail = candidates.filter(({ file }) =>
+    globMatch(tail, file.split('/').slice(-tail.split('/').length).join('/')),
+  );
+  if (byTail.length > 0 || pattern.includes('*')) return byTail;
+  // One file of that name anywhere (`include /etc/nginx/snippets/headers.conf` for nginx/headers.conf).
+  const byName = candidates.filter(({ file }) => basename(file) === basename(pattern));
+  return byName.length === 1 ? byName : [];
+}
+
+/** Files nginx and certbot ship that set no response header: an include of one hides nothing from the audit. */
+const STOCK_INCLUDES = new Set([
+  'mime.types',
+  'proxy_params',
+  'fastcgi_params',
+  'fastcgi.conf',
+  'uwsgi_params',
+  'scgi_params',
+  'options-ssl-nginx.conf',
+  'koi-utf',
+  'koi-win',
+  'win-utf',
+]);
+
+/** An include left unresolved (not in the repository) that could hold anything, e.g. the header a check looks for. */
+function opaqueIncludes(directives: readonly Directive[]): boolean {
+  return directives.some(
+    (d) =>
+      d.name === 'include' &&
+      !STOCK_INCLUDES.has(basename(d.args[0] ?? '')) &&
+      !(d.args[0] ?? '').includes('modules-enabled'),
   );
 }
 
@@ -421,6 +449,8 @@ function hstsMissing(contexts: HttpContext[], appSendsHsts: () => boolean, findi
         ({ directive }) => directive.name === 'proxy_hide_header' && arg(directive) === 'strict-transport-security',
       );
       if (proxied && !hidden && appSendsHsts()) continue;
+      // An include this audit cannot read may add the header (a snippet installed on the host): not judged.
+      if (opaqueIncludes(body) || (headerList(body).length === 0 && opaqueIncludes(context.directives))) continue;
       const listen = listens(server)[0];
       const named = own(server, 'server_name')[0]?.args.join(' ') ?? '';
       findings.push(
@@ -442,11 +472,15 @@ function applicationHsts(dir: string, files: readonly string[]): () => boolean {
   return () => {
     if (answer !== undefined) return answer;
     answer = false;
+    let read = 0;
     for (const file of files) {
+      // Bounded: the settings module or the server entry point is among the first sources of any real repository.
+      if (read >= 2000) break;
       if (isTestPath(file) || file.includes('node_modules/')) continue;
       const python = file.endsWith('.py');
       if (!python && !/\.(js|mjs|cjs|ts)$/.test(file)) continue;
       const text = readSmall(dir, file);
+      read += 1;
       if (!text) continue;
       if (python) {
         for (const line of text.split('\n')) {
