@@ -318,6 +318,12 @@ describe('nginx: faults', () => {
     });
     expect(pulled.map((f) => `${f.id} ${f.location}`)).toEqual(['files.nginx.root-exposes-repo nginx/site.conf:4']);
     expect(pulled[0]?.message).toContain('scripts/deploy.sh:4');
+    const unit = nginxFindings({
+      'nginx/site.conf': site('/srv/shop'),
+      'deploy/shop.service': lines('[Service]', 'User=shop', 'ExecStart=/srv/shop/venv/bin/gunicorn shop.wsgi'),
+      'shop/wsgi.py': 'import os\n',
+    });
+    expect(unit.map((f) => `${f.id} ${f.location}`)).toEqual(['files.nginx.root-exposes-repo nginx/site.conf:4']);
   });
 
   it('a TLS server without Strict-Transport-Security (warning), also when only the http block lacks it', () => {

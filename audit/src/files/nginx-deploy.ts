@@ -347,6 +347,22 @@ function checkoutDirectories(text: string, file: string): Holding[] {
       if (usable(target)) out.push({ target: trimSlash(target as string), source: '', via });
     }
     if (cd !== -1 && usable(words[cd + 1])) cwd = words[cd + 1];
+    // The checkout's virtualenv or node_modules run by a unit or supervisor (`ExecStart=/srv/app/venv/bin/gunicorn`).
+    for (const marker of ['/venv/bin/', '/.venv/bin/', '/node_modules/.bin/']) {
+      const at = line.indexOf(marker);
+      if (at === -1) continue;
+      const start = line.lastIndexOf(' ', at) + 1;
+      const path = line.slice(start, at).replace(/^[\w]+=/, '');
+      if (usable(path)) out.push({ target: trimSlash(path), source: '', via });
+    }
+    if (line.startsWith('chdir')) {
+      // gunicorn.conf.py: chdir = '/srv/app'
+      const value = line
+        .slice(line.indexOf('=') + 1)
+        .trim()
+        .slice(1, -1);
+      if (line.includes('=') && usable(value)) out.push({ target: trimSlash(value), source: '', via });
+    }
     for (const key of ['WorkingDirectory=', 'directory=', '--chdir=', '--chdir ']) {
       if (!line.startsWith(key) && !(key.startsWith('--') && line.includes(key))) continue;
       const value = line.slice(line.indexOf(key) + key.length).split(/\s+/)[0] ?? '';
@@ -387,7 +403,15 @@ export function concreteTarget(target: string, path: string): string {
   return `/home/${user}${rest}`;
 }
 
-const SCRIPT_FILE = /(\.(sh|bash|md|txt|service|ini|yml|yaml|cfg)|(^|\/)(Makefile|Procfile|Justfile))$/;
+const SCRIPT_EXTENSIONS = new Set(['sh', 'bash', 'md', 'txt', 'service', 'ini', 'yml', 'yaml', 'cfg', 'conf']);
+
+/** Deploy scripts, docs, units, supervisor and gunicorn configs: where the checkout is said to live. */
+function isScriptFile(path: string): boolean {
+  const name = basename(path);
+  if (['Makefile', 'Procfile', 'Justfile'].includes(name)) return true;
+  if (name.startsWith('gunicorn') && name.endsWith('.py')) return true;
+  return SCRIPT_EXTENSIONS.has(name.slice(name.lastIndexOf('.') + 1).toLowerCase());
+}
 
 /**
  * What the repository's deployment files say about the nginx that serves it. `files` are repository-relative paths;
@@ -487,9 +511,10 @@ export function deployFacts(dir: string, files: readonly string[], nginxFiles: R
         const op = inner.indexOf(':=') === -1 ? inner.indexOf(':-') : inner.indexOf(':=');
         if (op > 0 && !facts.env.has(inner.slice(0, op))) facts.env.set(inner.slice(0, op), inner.slice(op + 2));
       }
-    } else if (SCRIPT_FILE.test(file) && !nginxFiles.has(file)) {
+    } else if (isScriptFile(file) && !nginxFiles.has(file)) {
       const text = readText(dir, file);
-      if (text.length < 256 * 1024 && (text.includes('git ') || text.includes('directory') || text.includes('chdir')))
+      const hints = ['git ', 'directory', 'chdir', 'Directory=', '/bin/'];
+      if (text.length < 256 * 1024 && hints.some((hint) => text.includes(hint)))
         facts.holdings.push(...checkoutDirectories(text, file));
     }
   }
