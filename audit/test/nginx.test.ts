@@ -137,9 +137,9 @@ describe('nginx: faults', () => {
         '      - ./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro',
       ),
     });
-    // The first server that answers something (the catch-all's `return 444` answers nothing).
+    // At the first server that answers something (a redirect carries the Server header; `return 444` answers nothing).
     expect(atLeastWarning(found).map((f) => `${f.id} ${f.location}`)).toEqual([
-      'files.nginx.server-tokens nginx/default.conf:1',
+      'files.nginx.server-tokens nginx/default.conf:6',
     ]);
   });
 

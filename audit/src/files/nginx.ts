@@ -57,6 +57,7 @@ function isNginxName(path: string): boolean {
   if (!inNginxDir || NOT_CONFIG.has(name)) return false;
   // sites-available/example.com and sites-enabled/app have no extension (a dotted site name has one that is not ours).
   const sites = parts.some((part) => part === 'sites-available' || part === 'sites-enabled');
+  if (name.endsWith('.md') || name.endsWith('.txt')) return false;
   return CONFIG_EXTENSIONS.some((ext) => name.endsWith(ext)) || !name.includes('.') || sites;
 }
 
@@ -239,6 +240,13 @@ function onlyRefusesOrRedirects(server: Directive): boolean {
   return own(server, 'return').length > 0 || own(server, 'ssl_reject_handshake').some((d) => arg(d) === 'on');
 }
 
+function answersNothing(server: Directive): boolean {
+  return (
+    own(server, 'ssl_reject_handshake').some((d) => arg(d) === 'on') ||
+    own(server, 'return').some((d) => arg(d) === '444')
+  );
+}
+
 function listens(server: Directive): Directive[] {
   return own(server, 'listen');
 }
@@ -388,9 +396,8 @@ function serverTokensMissing(parsed: readonly Parsed[], contexts: HttpContext[],
   for (const context of contexts) {
     if (isDevelopmentPath(context.file)) continue;
     if (setsTokensOff(context.directives)) continue;
-    const open = context.servers.filter(
-      (server) => !setsTokensOff(server.block ?? []) && !own(server, 'ssl_reject_handshake').length,
-    );
+    // A server that closes every connection unanswered (`return 444`, a rejected handshake) shows no Server header.
+    const open = context.servers.filter((server) => !setsTokensOff(server.block ?? []) && !answersNothing(server));
     if (context.http) {
       if (context.servers.length > 0 && open.length === 0) continue;
       findings.push(
