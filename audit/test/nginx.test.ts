@@ -524,6 +524,20 @@ describe('nginx: clean but tricky', () => {
     expect(found).toEqual([]);
   });
 
+  it('stays bounded on includes that include each other and themselves', () => {
+    const files: Record<string, string> = { 'nginx/nginx.conf': MAIN };
+    for (let i = 0; i < 12; i += 1) {
+      files[`nginx/conf.d/site${i}.conf`] = lines(
+        'include /etc/nginx/conf.d/*.conf;',
+        `server { listen 80; server_name s${i}.example.com; server_tokens off; location / { root /srv/s${i}; } }`,
+      );
+    }
+    const started = performance.now();
+    const found = nginxFindings(files);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(atLeastWarning(found)).toEqual([]);
+  });
+
   it('is wired into auditFiles', async () => {
     const dir = makeRepo([
       { write: { 'nginx/default.conf': lines('server { listen 80 default_server; autoindex on; }') } },

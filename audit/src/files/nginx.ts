@@ -42,6 +42,9 @@ import { type Directive, globMatch, parseNginx, walk } from './nginx-parse.js';
 
 const MAX_BYTES = 1024 * 1024;
 const MAX_INCLUDE_DEPTH = 8;
+/** Directives all files may expand to, includes spliced in (includes of includes cannot multiply the work). */
+const MAX_EXPANDED = 50_000;
+const MAX_SPLICES = 200;
 const PREFIX = '/etc/nginx';
 
 /** Names that are nginx configuration by where they are. */
@@ -180,25 +183,42 @@ function opaqueIncludes(directives: readonly Directive[]): boolean {
 }
 
 /** The tree with every resolvable include replaced by the included file's directives (which keep their own file). */
+/** Shared by every expansion of one audit: the directives left to visit, and includes already resolved. */
+interface Budget {
+  directives: number;
+  resolved: Map<string, Parsed[]>;
+  /** Times each file was spliced in: a snippet in every server is fine, includes that include each other are not. */
+  spliced: Map<string, number>;
+}
+
 function expand(
   tree: readonly Directive[],
   from: string,
   parsed: readonly Parsed[],
   names: Map<string, string[]>,
-  included: Set<string>,
-  depth = 0,
+  chain: readonly string[] = [from],
+  budget: Budget = { directives: MAX_EXPANDED, resolved: new Map(), spliced: new Map() },
 ): Directive[] {
   const out: Directive[] = [];
   for (const directive of tree) {
-    if (directive.name === 'include' && directive.args[0] && depth < MAX_INCLUDE_DEPTH) {
-      const targets = resolveInclude(directive.args[0], from, parsed, names);
+    budget.directives -= 1;
+    if (budget.directives < 0) break;
+    if (directive.name === 'include' && directive.args[0] && chain.length <= MAX_INCLUDE_DEPTH) {
+      // A file never includes itself, directly or through others (`include conf.d/*.conf` from conf.d/).
+      const key = `${from}\0${directive.args[0]}`;
+      const resolved = budget.resolved.get(key) ?? resolveInclude(directive.args[0], from, parsed, names);
+      budget.resolved.set(key, resolved);
+      const targets = resolved.filter(
+        (t) => !chain.includes(t.file) && (budget.spliced.get(t.file) ?? 0) < MAX_SPLICES,
+      );
       if (targets.length === 0) out.push(directive);
       for (const target of targets) {
-        included.add(target.file);
-        out.push(...expand(target.tree, target.file, parsed, names, included, depth + 1));
+        budget.spliced.set(target.file, (budget.spliced.get(target.file) ?? 0) + 1);
+        for (const spliced of expand(target.tree, target.file, parsed, names, [...chain, target.file], budget))
+          out.push(spliced);
       }
     } else if (directive.block) {
-      out.push({ ...directive, block: expand(directive.block, from, parsed, names, included, depth) });
+      out.push({ ...directive, block: expand(directive.block, from, parsed, names, chain, budget) });
     } else {
       out.push(directive);
     }
@@ -431,8 +451,11 @@ function addsHsts(directives: readonly Directive[]): boolean {
 
 const headerList = (directives: readonly Directive[]) => directives.filter((d) => d.name === 'add_header');
 
+/** The block hands requests to an application: a *_pass, or try_files falling back to a named location. */
 function proxies(block: Directive): boolean {
-  return (block.block ?? []).some((d) => d.name.endsWith('_pass') && d.name !== 'fastcgi_pass');
+  return (block.block ?? []).some(
+    (d) => d.name.endsWith('_pass') || (d.name === 'try_files' && (d.args.at(-1) ?? '').startsWith('@')),
+  );
 }
 
 function hstsMissing(contexts: HttpContext[], appSendsHsts: () => boolean, findings: Finding[]): void {
@@ -440,6 +463,7 @@ function hstsMissing(contexts: HttpContext[], appSendsHsts: () => boolean, findi
     if (isDevelopmentPath(context.file)) continue;
     const httpHeaders = headerList(context.directives);
     const httpMore = context.directives.some((d) => d.name === 'more_set_headers' && addsHsts([d]));
+    const httpOpaque = opaqueIncludes(context.directives);
     for (const server of context.servers) {
       if (!terminatesTls(server) || onlyRefusesOrRedirects(server)) continue;
       const body = server.block ?? [];
@@ -457,7 +481,7 @@ function hstsMissing(contexts: HttpContext[], appSendsHsts: () => boolean, findi
       );
       if (proxied && !hidden && appSendsHsts()) continue;
       // An include this audit cannot read may add the header (a snippet installed on the host): not judged.
-      if (opaqueIncludes(body) || (headerList(body).length === 0 && opaqueIncludes(context.directives))) continue;
+      if (opaqueIncludes(body) || (headerList(body).length === 0 && httpOpaque)) continue;
       const listen = listens(server)[0];
       const named = own(server, 'server_name')[0]?.args.join(' ') ?? '';
       findings.push(
@@ -665,14 +689,17 @@ interface Served {
 }
 
 /** The directories a server serves files from, with the directive that names each. */
-function servedDirectories(server: Directive, http: readonly Directive[], env: ReadonlyMap<string, string>): Served[] {
+function servedDirectories(
+  server: Directive,
+  httpRoot: Directive | undefined,
+  env: ReadonlyMap<string, string>,
+): Served[] {
   const out: Served[] = [];
   const substitute = (text: string) => {
     let out2 = text;
     for (const [key, value] of env) out2 = out2.split(`\${${key}}`).join(value);
     return out2;
   };
-  const httpRoot = http.filter((d) => d.name === 'root').at(-1);
   const visit = (block: Directive, inherited: Directive | undefined, location: Directive | undefined) => {
     const body = block.block ?? [];
     const root = body.filter((d) => d.name === 'root').at(-1) ?? inherited;
@@ -744,9 +771,10 @@ function rootExposure(
 ): void {
   for (const context of contexts) {
     if (isDevelopmentPath(context.file)) continue;
+    const httpRoot = context.directives.filter((d) => d.name === 'root').at(-1);
     for (const server of context.servers) {
       if (onlyRefusesOrRedirects(server) || deniesDotfiles(server)) continue;
-      for (const served of servedDirectories(server, context.directives, facts.env)) {
+      for (const served of servedDirectories(server, httpRoot, facts.env)) {
         const found = exposure(dir, files, facts, served);
         if (!found) continue;
         const at = served.directive ?? server;
@@ -793,11 +821,28 @@ export function auditNginx(dir: string, files: readonly string[]): Finding[] {
   }
   presenceChecks(parsed, findings);
   const names = pathsOf(parsed, facts);
+  // Main files are those no other file includes; only they are expanded and judged (a conf.d site is judged inside
+  // the nginx.conf that includes it, with that http block's settings).
+  const resolved = new Map<string, Parsed[]>();
   const included = new Set<string>();
-  const expanded = parsed.map(({ file, tree }) => ({ file, tree: expand(tree, file, parsed, names, included) }));
-  const contexts = expanded
+  for (const { file, tree } of parsed) {
+    for (const { directive } of walk(tree)) {
+      const pattern = directive.name === 'include' ? directive.args[0] : undefined;
+      if (!pattern) continue;
+      const key = `${file}\0${pattern}`;
+      const targets = resolved.get(key) ?? resolveInclude(pattern, file, parsed, names);
+      resolved.set(key, targets);
+      for (const target of targets) if (target.file !== file) included.add(target.file);
+    }
+  }
+  const contexts = parsed
     .filter(({ file }) => !included.has(file))
-    .flatMap(({ file, tree }) => httpContexts(file, tree));
+    .flatMap(({ file, tree }) =>
+      httpContexts(
+        file,
+        expand(tree, file, parsed, names, [file], { directives: MAX_EXPANDED, resolved, spliced: new Map() }),
+      ),
+    );
   serverTokensMissing(parsed, contexts, findings);
   hstsMissing(contexts, applicationHsts(dir, files), findings);
   rootExposure(dir, files, contexts, facts, findings);
