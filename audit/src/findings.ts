@@ -244,7 +244,7 @@ export const CHECKS = {
   'files.nginx.server-tokens': {
     severity: 'warning',
     trigger:
-      'An nginx config sets `server_tokens on` (or `build`), or no nginx file of the repository sets `server_tokens off` in http context (the default is on): every answer names nginx and its version.',
+      'An nginx config sets `server_tokens on` (or `build`), or no nginx file of the repository sets `server_tokens off` at all (the default is on): every answer names nginx and its version.',
     fix: '`server_tokens off;` in the http block.',
   },
   'files.nginx.autoindex': {

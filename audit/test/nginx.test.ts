@@ -379,6 +379,19 @@ describe('nginx: clean but tricky', () => {
     ).toEqual([]);
   });
 
+  it('server_tokens off written in one server only (the stock nginx.conf around it is not in the repository)', () => {
+    const found = nginxFindings({
+      'nginx/default.conf': SITE.replace('    http2 on;\n', '    http2 on;\n    server_tokens off;\n'),
+      'docker-compose.yml': lines(
+        'services:',
+        '  proxy:',
+        '    image: nginx:1.27',
+        '    volumes: ["./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro"]',
+      ),
+    });
+    expect(found).toEqual([]);
+  });
+
   it('a root at /usr/share/nginx/html with only the client build copied in, no dotfile rule needed', () => {
     const found = nginxFindings({
       'nginx/nginx.conf': MAIN,

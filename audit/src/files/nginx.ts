@@ -4,10 +4,10 @@
  * to nginx's prefix /etc/nginx, or to where compose or a Dockerfile puts them: nginx-deploy.ts), and judges:
  *
  * - server-tokens: `server_tokens on|build` anywhere. Missing `server_tokens off` (the default is on) is a fault
- *   only when no nginx file of the repository sets it at http level (in `http {}` or at the top of a conf.d
- *   fragment, which is http context): a fragment of server blocks cannot know what the main nginx.conf sets, and a
- *   careful repository sets it once in one file. Then a complete nginx.conf without it is reported at its http
- *   block, and a fragment at its first server block that does not set it itself.
+ *   only when no nginx file of the repository sets it off anywhere: a fragment of server blocks cannot know what the
+ *   main nginx.conf sets, and a careful repository sets it once, in a file this audit may not be able to place. Then
+ *   a complete nginx.conf is reported at its http block, a fragment at its first server that answers (a redirect
+ *   shows the version in its Server header; `return 444` and a rejected handshake show nothing).
  * - autoindex: `autoindex on` in a place that is not closed to every client (`internal`, `deny all`).
  * - tls-legacy: `ssl_protocols` naming SSLv2, SSLv3, TLSv1 or TLSv1.1.
  * - root-exposes-repo: a location that serves files (no proxy_pass/return/...) from a directory that holds the
@@ -403,21 +403,19 @@ function presenceChecks(parsed: readonly Parsed[], findings: Finding[]): void {
 
 // ---------- server_tokens off missing ----------
 
-function setsTokensOff(directives: readonly Directive[]): boolean {
-  return directives.some((d) => d.name === 'server_tokens' && arg(d) === 'off');
-}
-
 function serverTokensMissing(parsed: readonly Parsed[], contexts: HttpContext[], findings: Finding[]): void {
-  // Set at http level anywhere (an http block, or the top of a fragment): the repository's nginx has it.
+  // Set off anywhere in the repository's nginx files (http, a server, a snippet): the author knows the setting, and a
+  // file this audit cannot place (a conf.d site beside the image's nginx.conf) may well apply it everywhere.
   const anywhere = parsed.some(
-    ({ tree }) => setsTokensOff(tree) || tree.some((d) => d.name === 'http' && setsTokensOff(d.block ?? [])),
+    ({ file, tree }) =>
+      !isDevelopmentPath(file) &&
+      [...walk(tree)].some(({ directive }) => directive.name === 'server_tokens' && arg(directive) === 'off'),
   );
   if (anywhere) return;
   for (const context of contexts) {
     if (isDevelopmentPath(context.file)) continue;
-    if (setsTokensOff(context.directives)) continue;
     // A server that closes every connection unanswered (`return 444`, a rejected handshake) shows no Server header.
-    const open = context.servers.filter((server) => !setsTokensOff(server.block ?? []) && !answersNothing(server));
+    const open = context.servers.filter((server) => !answersNothing(server));
     if (context.http) {
       if (context.servers.length > 0 && open.length === 0) continue;
       findings.push(
