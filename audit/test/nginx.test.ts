@@ -326,7 +326,7 @@ describe('nginx: faults', () => {
     expect(unit.map((f) => `${f.id} ${f.location}`)).toEqual(['files.nginx.root-exposes-repo nginx/site.conf:4']);
   });
 
-  it('a TLS server without Strict-Transport-Security (warning), also when only the http block lacks it', () => {
+  it('a TLS server without Strict-Transport-Security, in it or its http block (warning)', () => {
     const found = nginxFindings({
       'nginx/nginx.conf': MAIN,
       'nginx/conf.d/site.conf': SITE.replace(
