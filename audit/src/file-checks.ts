@@ -12,6 +12,7 @@ import { auditFrameworks, withoutClaimedSecretHits } from './files/frameworks.js
 import { scanHistory } from './files/history.js';
 import { auditKubernetesSecrets } from './files/k8s-secrets.js';
 import { auditKubernetesFiles } from './files/kubernetes.js';
+import { auditNginx } from './files/nginx.js';
 import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
@@ -377,6 +378,7 @@ export async function auditFiles(
 
   // Another application's .env.example documents its own variables, not Ironclad's schema.
   if (options.app !== 'other') auditEnvExample(dir, findings);
+  findings.push(...auditNginx(dir, files));
 
   if (repo) {
     // An env_file holding secrets (deploy/prod.env) counts like a .env.

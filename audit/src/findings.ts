@@ -243,12 +243,13 @@ export const CHECKS = {
   'files.nginx.server-tokens': {
     severity: 'warning',
     trigger:
-      'An nginx config sets `server_tokens on` (or never sets it off): every answer names nginx and its version.',
+      'An nginx config sets `server_tokens on` (or `build`), or no nginx file of the repository sets `server_tokens off` at all (the default is on): every answer names nginx and its version.',
     fix: '`server_tokens off;` in the http block.',
   },
   'files.nginx.autoindex': {
     severity: 'error',
-    trigger: 'An nginx config turns `autoindex on`: directory listings reveal every file.',
+    trigger:
+      'An nginx config turns `autoindex on` (outside a location closed by `internal` or `deny all`): directory listings reveal every file.',
     fix: 'Remove `autoindex on;`.',
   },
   'files.nginx.tls-legacy': {
@@ -259,12 +260,13 @@ export const CHECKS = {
   'files.nginx.root-exposes-repo': {
     severity: 'critical',
     trigger:
-      'An nginx `root`/`alias` serves a directory that holds the checkout (its `.git`, `.env`, sources), with no rule denying dotfiles.',
+      "An nginx `root`/`alias` serves a directory that holds the checkout (its `.git`, `.env`, sources), put there by a compose bind mount, a Dockerfile `COPY` or a deploy script's clone, with no location refusing dotfiles.",
     fix: 'Serve only the build output (e.g. client/dist) and deny dotfiles: `location ~ /\\. { return 404; }`.',
   },
   'files.nginx.hsts-missing': {
     severity: 'warning',
-    trigger: 'An nginx server block that terminates TLS sends no `Strict-Transport-Security` header.',
+    trigger:
+      'An nginx server block that terminates TLS sends no `Strict-Transport-Security` (not in the server, its http block or an included snippet, or `location /` has add_header of its own, which drops the inherited ones), and the proxied application does not send it either.',
     fix: 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;',
   },
   'files.nginx.default-server': {
