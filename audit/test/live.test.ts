@@ -242,9 +242,8 @@ describe('HTTP Observatory scoring', () => {
     https: true,
     body: '{}',
     status: 200,
-    redirect: 'to-https' as const,
-    corsUniversal: false,
     hostname: 'tasks.example.com',
+    httpRoute: ['http://tasks.example.com/', 'https://tasks.example.com/'],
   };
 
   it("scores the API's own headers A+ (CSP default-src 'none' +10, frame-ancestors +5, no-referrer +5)", () => {
@@ -263,7 +262,7 @@ describe('HTTP Observatory scoring', () => {
   });
 
   it('bare headers over HTTP score 0 (F); bonuses do not lift a site below 90', () => {
-    const bare = scoreHeaders({ ...input, https: false, redirect: 'missing', headers: {} });
+    const bare = scoreHeaders({ ...input, https: false, httpRoute: ['http://tasks.example.com/'], headers: {} });
     // -25 CSP, -20 redirect, -20 HSTS, -5 XCTO, -20 XFO = 10
     expect(bare).toMatchObject({ score: 10, grade: 'F' });
     const partial = scoreHeaders({
