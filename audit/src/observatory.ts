@@ -6,17 +6,18 @@
  * at least 90; grades by the score rounded down to a multiple of 5: A+ >= 100, A >= 90, A- 85, B+ 80, B >= 70, B- 65,
  * C+ 60, C >= 50, C- 45, D+ 40, D >= 30, D- 25, F below.
  *
- * Why a port and not the package: it is an API server (Fastify, pg, pg-native, Sentry, jsdom, axios: 230 packages)
- * whose install script downloads the HSTS preload list, and the auditor runs offline from a plain `npm ci`. So the
- * package is a devDependency of this workspace used by one test only, audit/test/observatory-reference.test.ts: it
- * scores a matrix of header sets (every result implemented here) with both and asserts equal per-test results,
- * scores and grades, supplying the preload list the install script would fetch as a local file.
+ * Why a port and not the package: the package is the Observatory's API server (Fastify, pg, pg-native, Sentry, jsdom,
+ * axios: some 230 packages) whose install scripts download the HSTS preload list and a CA bundle, and the auditor runs
+ * offline from a plain `npm ci`. So the package is a devDependency of this workspace that one test loads,
+ * audit/test/observatory-reference.test.ts: it scores a matrix of answers (every result implemented here) with both
+ * and asserts equal per-test results, scores and grades, and an equal table. Its install scripts are denied in the
+ * root package.json `allowScripts`; the test supplies the preload list they would download from a local file.
  *
- * Not reproduced: the HSTS preload list (no list at hand offline: hsts-preloaded and
- * redirection-all-redirects-preloaded never come out), certificate errors (the auditor stops at an untrusted
- * certificate unless --insecure), cookies set by other answers than the scored one (the reference also keeps those of
- * its redirects and of /robots.txt), and the reference's refusal to score an answer with a status other than 2xx, 3xx,
- * 401 or 403 (scored here anyway).
+ * Not reproduced: the HSTS preload list (none offline: hsts-preloaded and redirection-all-redirects-preloaded never
+ * come out), certificate errors (the auditor stops at an untrusted certificate unless --insecure), cookies of answers
+ * other than the URL and its redirects (the reference also keeps those of /robots.txt), redirects to another host
+ * (live-checks.ts records the hop but cannot connect there), and the reference's refusal to score an answer whose
+ * status is not 2xx, 3xx, 401 or 403 (scored here anyway).
  */
 import { parse as parseDomain } from 'tldts';
 import { cookiesResult } from './observatory/cookies.js';
