@@ -13,6 +13,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   gradeOf,
@@ -520,6 +521,104 @@ describe('HTTP Observatory scoring matches @mdn/mdn-http-observatory 1.4.8', () 
     expect(missing).toEqual([]);
     expect(CASES.length).toBeGreaterThanOrEqual(30);
   });
+
+  it('agrees on random combinations of realistic and odd header values (fast-check, fixed seed)', () => {
+    const pick = <T>(...options: T[]) => fc.constantFrom(...options);
+    const maybe = (...options: string[]) => fc.option(pick(...options), { nil: undefined });
+    const cookie = fc
+      .tuple(
+        pick('sessionid', 'csrftoken', 'theme', 'connect.sid', 'LOGIN_ID', '__Host-id', '__Secure-id', 'XSRF-TOKEN'),
+        fc.subarray([
+          'Secure',
+          'HttpOnly',
+          'SameSite=Lax',
+          'SameSite=None',
+          'SameSite=bogus',
+          'Path=/',
+          'Domain=example.com',
+          'Domain=evil.org',
+        ]),
+      )
+      .map(([name, attributes]) => [`${name}=v`, ...attributes].join('; '));
+    const input = fc.record({
+      https: fc.boolean(),
+      csp: maybe(
+        "default-src 'none'",
+        "default-src 'self'; script-src 'self' 'unsafe-inline'",
+        "script-src 'nonce-x' 'strict-dynamic'; object-src 'none'",
+        "default-src 'self'; img-src http:; frame-ancestors 'self'",
+        "default-src https:; style-src 'unsafe-inline'",
+        "script-src 'self' 'unsafe-eval'; object-src 'none'",
+        "default-src 'none'; report-uri /r; report-uri /s",
+        'upgrade-insecure-requests',
+        '',
+      ),
+      reportOnly: maybe("default-src 'self'"),
+      hsts: maybe(
+        'max-age=63072000',
+        'max-age=100',
+        'max-age=15552000; preload',
+        'includeSubDomains',
+        'max-age=1, max-age=2',
+      ),
+      xcto: maybe('nosniff', 'NOSNIFF ', 'sniff'),
+      xfo: maybe('DENY', 'sameorigin', 'ALLOW-FROM https://a.example', 'allowall'),
+      referrer: maybe('no-referrer', 'unsafe-url', 'origin, strict-origin', 'bogus', ''),
+      corp: maybe('same-origin', 'same-site', 'cross-origin', 'none'),
+      type: pick('text/html', 'text/html; charset=utf-8', 'application/json', 'TEXT/HTML'),
+      body: pick(
+        '',
+        '<script src="/a.js"></script>',
+        '<script src="https://cdn.example.net/a.js" integrity="sha384-x"></script><script src="/b.js" integrity="sha384-y"></script>',
+        '<script src="http://cdn.example.net/a.js"></script><meta name="referrer" content="unsafe-url">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'self\'; frame-ancestors \'none\'">',
+        '<script src="//static.example.com/a.js"></script><script>inline()</script>',
+      ),
+      cookies: fc.array(cookie, { maxLength: 3 }),
+      route: pick<string[] | null>(
+        null,
+        [`http://${HOST}/`],
+        [`http://${HOST}/`, `https://${HOST}/`],
+        [`http://${HOST}/`, 'https://example.org/'],
+        [`http://${HOST}/`, `http://${HOST}/a`, `https://${HOST}/a`],
+      ),
+      cors: maybe('*', ORIGIN, 'https://app.example.com'),
+      credentials: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(input, (c) => {
+        const headers: Headers = { 'content-type': c.type };
+        const set = (name: string, value: string | undefined) => {
+          if (value !== undefined) headers[name] = value;
+        };
+        set('content-security-policy', c.csp);
+        set('content-security-policy-report-only', c.reportOnly);
+        set('strict-transport-security', c.hsts);
+        set('x-content-type-options', c.xcto);
+        set('x-frame-options', c.xfo);
+        set('referrer-policy', c.referrer);
+        set('cross-origin-resource-policy', c.corp);
+        if (c.cookies.length > 0) headers['set-cookie'] = c.cookies;
+        const preflightHeaders: Headers = {};
+        if (c.cors) preflightHeaders['access-control-allow-origin'] = c.cors;
+        if (c.credentials) preflightHeaders['access-control-allow-credentials'] = 'true';
+        const scored: ObservatoryInput = {
+          https: c.https,
+          headers,
+          body: c.body,
+          status: 200,
+          hostname: HOST,
+          httpRoute: c.route,
+          preflight: { origin: ORIGIN, headers: preflightHeaders },
+        };
+        const ours = scoreHeaders(scored);
+        const theirs = referenceScore(scored);
+        expect(ours.tests.map(({ test, result }) => ({ test, result }))).toEqual(theirs.tests);
+        expect(ours.score).toBe(theirs.score);
+      }),
+      { numRuns: 400, seed: 14 },
+    );
+  }, 60_000);
 
   it('the local preload list is read by the reference (the one input ours does without)', () => {
     const input = ok({ hostname: 'preloaded.example', httpRoute: ['http://preloaded.example/'] });

@@ -91,7 +91,8 @@ function accept(
   }
   const finalPath = path ?? defaultPath(requestPath);
   if (key.startsWith('__Secure-') && !cookie.secure) return undefined;
-  if (key.startsWith('__Host-') && !(cookie.secure && domain === undefined && path === '/')) return undefined;
+  // tough-cookie checks the path it settled on (the default path when there is no Path attribute), not the attribute.
+  if (key.startsWith('__Host-') && !(cookie.secure && domain === undefined && finalPath === '/')) return undefined;
   return { ...cookie, domain: domain ?? lowerHost, path: finalPath };
 }
 
