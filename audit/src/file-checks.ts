@@ -8,17 +8,16 @@ import { basename, dirname, join, normalize, relative, resolve } from 'node:path
 import { settingNames, settings } from '@ironclad/config/schema';
 import type { Setting } from '@ironclad/config/types';
 import { LineCounter, parseDocument } from 'yaml';
+import type { AppKind } from './app-kind.js';
+import { scanHistory } from './files/history.js';
 import { type Finding, finding } from './findings.js';
-import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
+import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
 import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
 
-/** Bounds that keep the audit fast on a big repository; what is skipped is said in an info line. */
+/** Bounds that keep the file scan fast on a big checkout. History has its own (files/history.ts). */
 export const LIMITS = {
   fileBytes: 1024 * 1024,
   files: 5000,
-  historyBlobBytes: 512 * 1024,
-  historyBlobs: 5000,
-  historyTotalBytes: 64 * 1024 * 1024,
 };
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', '.venv', 'venv', '__pycache__']);
@@ -457,57 +456,6 @@ async function scanFiles(dir: string, files: string[], scanner: Scanner, finding
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-async function scanHistory(dir: string, scanner: Scanner, findings: Finding[]): Promise<string | undefined> {
-  const current = new Set<string>();
-  const { execFile } = await import('node:child_process');
-  const staged = await new Promise<string>((done) =>
-    execFile('git', ['-C', dir, 'ls-files', '-s'], { maxBuffer: 64 << 20 }, (_e, out) => done(String(out ?? ''))),
-  );
-  for (const line of staged.split('\n')) {
-    const sha = line.split(/\s+/)[1];
-    if (sha) current.add(sha);
-  }
-  const all = await historyBlobs(dir);
-  // Blobs still in the index were scanned as files; the rest exist only in history.
-  const past = all.filter((blob) => !current.has(blob.sha));
-  let total = 0;
-  const chosen = past.filter((blob) => {
-    if (blob.size > LIMITS.historyBlobBytes || total + blob.size > LIMITS.historyTotalBytes) return false;
-    if (!isScannable(blob.path, Buffer.alloc(0))) return false;
-    total += blob.size;
-    return true;
-  });
-  const skipped = past.length - Math.min(chosen.length, LIMITS.historyBlobs);
-  const selected = chosen.slice(0, LIMITS.historyBlobs);
-  const seen = new Set<string>();
-  for (let i = 0; i < selected.length; i += 500) {
-    const slice = selected.slice(i, i + 500);
-    const contents = await readBlobs(
-      dir,
-      slice.map((blob) => blob.sha),
-    );
-    await Promise.all(
-      slice.map(async (blob) => {
-        const content = contents.get(blob.sha);
-        if (!content || !isScannable(blob.path, content)) return;
-        for (const hit of await scanner.scan(content.toString('utf8'), blob.path)) {
-          const key = `${blob.path}\0${hit.rule}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          findings.push(
-            finding(
-              'files.history.secret',
-              `git history: ${blob.path} (blob ${blob.sha.slice(0, 10)}) line ${hit.line}: ${hit.kind === 'entropy' ? 'high-entropy string' : hit.rule}`,
-              `${blob.path}@${blob.sha.slice(0, 10)}`,
-            ),
-          );
-        }
-      }),
-    );
-  }
-  return skipped > 0 ? `${skipped} history blobs over the size limits were not scanned` : undefined;
-}
-
 // ---------- orchestration ----------
 
 export interface FileAudit {
@@ -515,7 +463,10 @@ export interface FileAudit {
   notes: string[];
 }
 
-export async function auditFiles(dirArg: string, options: { history?: boolean } = {}): Promise<FileAudit> {
+export async function auditFiles(
+  dirArg: string,
+  options: { history?: boolean; app?: AppKind } = {},
+): Promise<FileAudit> {
   const dir = resolve(dirArg);
   const findings: Finding[] = [];
   const notes: string[] = [];
@@ -566,7 +517,8 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
     : existsSync(gitignorePath) && gitIgnoresWithoutGit(readFileSync(gitignorePath, 'utf8'), '.env');
   if (!envIgnored) findings.push(finding('files.gitignore.env', '.env is not ignored by .gitignore', '.gitignore'));
 
-  auditEnvExample(dir, findings);
+  // Another application's .env.example documents its own variables, not Ironclad's schema.
+  if (options.app !== 'other') auditEnvExample(dir, findings);
 
   if (repo) {
     for (const file of (await trackedFiles(dir)).filter(isEnvFile)) {
@@ -581,8 +533,9 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
   const scanner = await createScanner();
   await scanFiles(dir, files, scanner, findings);
   if (repo && options.history !== false) {
-    const note = await scanHistory(dir, scanner, findings);
-    if (note) notes.push(note);
+    const history = await scanHistory(dir, scanner, { fileScanBytes: LIMITS.fileBytes });
+    findings.push(...history.findings);
+    notes.push(...history.notes);
   }
   return { findings, notes };
 }

@@ -164,8 +164,8 @@ export const CHECKS = {
   'files.history.incomplete': {
     severity: 'warning',
     trigger:
-      'Some blobs reachable in git history could not be scanned (over the size bound, unreadable); the note names each one.',
-    fix: 'Scan them another way (git-secrets, gitleaks) or raise the bound; the audit never skips silently.',
+      'Part of git history could not be scanned: a blob over the 32 MiB bound or unreadable, or a shallow clone whose older commits are not there; a note names each.',
+    fix: 'Audit a full clone (`git fetch --unshallow`); scan a named blob another way (git-secrets, gitleaks); the audit never skips silently.',
   },
   'files.compose.development': {
     severity: 'info',

@@ -12,6 +12,7 @@
 
 import { isPlaceholderPassword } from '@ironclad/config/secrets';
 import { createEngine } from '@secretlint/node';
+import { silenceSecretlintProfiler } from './files/secretlint-profiler.js';
 
 export interface SecretHit {
   kind: 'pattern' | 'entropy' | 'hardcoded';
@@ -141,6 +142,8 @@ function isExampleConnectionString(text: string): boolean {
 }
 
 export async function createScanner(): Promise<Scanner> {
+  // Before the engine exists: its profiler's cost grows with every file scanned (see files/secretlint-profiler.ts).
+  silenceSecretlintProfiler();
   const engine = await createEngine({
     formatter: 'json',
     color: false,

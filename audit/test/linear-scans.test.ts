@@ -7,6 +7,7 @@
 import { patternToRegExp, reloadMode } from '@ironclad/audit/file-checks';
 import { namesServer } from '@ironclad/audit/live-checks';
 import { htmlTags } from '@ironclad/audit/observatory/html';
+import { createScanner } from '@ironclad/audit/secrets-scan';
 import { describe, expect, it } from 'vitest';
 
 const N = 64 * 1024;
@@ -82,4 +83,29 @@ describe('patternToRegExp: ignore-file patterns', () => {
     expect(patternToRegExp('**/.env').test('a\nb/.env')).toBe(true);
     expect(timed(() => patternToRegExp('**/.env').test(`${'/.env'.repeat(N / 5)}\n`))).toBeLessThan(50);
   });
+});
+
+describe('the secret scanner: the cost of a file does not grow with the files scanned before it', () => {
+  it('scans 4,000 small files with the fourth thousand no slower than the second', async () => {
+    const scanner = await createScanner();
+    const marksBefore = performance.getEntriesByType('mark').length;
+    const text = Array.from(
+      { length: 60 },
+      (_, i) => `const value${i} = compute(${i}); // a line of ordinary code`,
+    ).join('\n');
+    const perThousand: number[] = [];
+    for (let thousand = 0; thousand < 4; thousand += 1) {
+      const started = performance.now();
+      for (let i = 0; i < 1000; i += 1) {
+        await scanner.scan(text, `src/module_${thousand}_${i}.ts`);
+        // Let timers and observers run between files, as the audit's git and file reads do.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      perThousand.push(performance.now() - started);
+    }
+    console.log(`scanner: ms per thousand files ${perThousand.map((ms) => ms.toFixed(0)).join(', ')}`);
+    // secretlint's profiler kept every mark and searched them all for each new one (quadratic): none are made now.
+    expect(performance.getEntriesByType('mark').length).toBe(marksBefore);
+    expect(perThousand[3] as number).toBeLessThan(2 * (perThousand[1] as number) + 100);
+  }, 60_000);
 });
