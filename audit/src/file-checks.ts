@@ -8,7 +8,6 @@ import { basename, dirname, join, normalize, relative, resolve } from 'node:path
 import { settingNames, settings } from '@ironclad/config/schema';
 import type { Setting } from '@ironclad/config/types';
 import { LineCounter, parseDocument } from 'yaml';
-import type { AppKind } from './app-kind.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
 import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
@@ -516,10 +515,7 @@ export interface FileAudit {
   notes: string[];
 }
 
-export async function auditFiles(
-  dirArg: string,
-  options: { history?: boolean; app?: AppKind } = {},
-): Promise<FileAudit> {
+export async function auditFiles(dirArg: string, options: { history?: boolean } = {}): Promise<FileAudit> {
   const dir = resolve(dirArg);
   const findings: Finding[] = [];
   const notes: string[] = [];
@@ -570,8 +566,7 @@ export async function auditFiles(
     : existsSync(gitignorePath) && gitIgnoresWithoutGit(readFileSync(gitignorePath, 'utf8'), '.env');
   if (!envIgnored) findings.push(finding('files.gitignore.env', '.env is not ignored by .gitignore', '.gitignore'));
 
-  // Another application's .env.example documents its own variables, not Ironclad's schema.
-  if (options.app !== 'other') auditEnvExample(dir, findings);
+  auditEnvExample(dir, findings);
 
   if (repo) {
     for (const file of (await trackedFiles(dir)).filter(isEnvFile)) {
