@@ -1889,6 +1889,440 @@ function hashyBundle(g: SecretGen): string {
   return `const e=${`{${chunks.join(',')}}`};const t="data:image/png;base64,${g.chars(240, b64)}";export{e as integrity,t as logo};\n`;
 }
 
+// ---------- more variants: the same faults written the other ways real projects write them ----------
+
+const VARIANT_FAULTS: RepoSpec[] = [
+  node(
+    'node-compose-anchor-node-env',
+    'compose.yaml shares its environment through a YAML anchor that sets NODE_ENV: development',
+    () => ({
+      [COMPOSE]: null,
+      'compose.yaml': lines(
+        'x-app-env: &app-env',
+        '  NODE_ENV: development',
+        '  LOG_LEVEL: debug',
+        '',
+        replaced(
+          replaced(NODE_COMPOSE, 'services:\n', ''),
+          '    environment:\n      NODE_ENV: production\n',
+          '    environment:\n      <<: *app-env\n',
+        ),
+      ).replace('debug\n\n', 'debug\n\nservices:\n'),
+    }),
+    [{ id: 'config.debug', at: 'compose.yaml' }],
+  ),
+  djSettings(
+    'dj-settings-debug-getenv-truthy',
+    'settings.py: DEBUG = os.getenv("DEBUG", True) (a truthy default that is not even a string)',
+    () =>
+      djangoSettings([["DEBUG = os.environ.get('DJANGO_DEBUG', '') == 'True'", 'DEBUG = os.getenv("DEBUG", True)']]),
+    'files.django.debug',
+  ),
+  django(
+    'dj-cookiecutter-production-hosts',
+    'config/settings/production.py (cookiecutter layout): ALLOWED_HOSTS = ["*"] in double quotes',
+    () => ({
+      [SETTINGS]: null,
+      'config/__init__.py': '',
+      'config/settings/__init__.py': '',
+      'config/settings/base.py': djangoSettings([
+        ["ALLOWED_HOSTS = os.environ['DJANGO_ALLOWED_HOSTS'].split(',')", 'ALLOWED_HOSTS = []'],
+      ]),
+      'config/settings/production.py': lines(
+        'from .base import *  # noqa',
+        'from .base import env  # noqa',
+        '',
+        'DEBUG = False',
+        'ALLOWED_HOSTS = ["*"]',
+        'SECURE_SSL_REDIRECT = True',
+      ),
+    }),
+    [{ id: 'files.django.allowed-hosts', at: 'config/settings/production.py' }],
+  ),
+  django(
+    'dj-mysql-password-prod-settings',
+    'settings/prod.py: a MySQL DATABASES block with a literal password',
+    (g) => ({
+      'shopsite/settings_prod.py': lines(
+        'from .settings import *  # noqa',
+        '',
+        'DATABASES = {',
+        '    "default": {',
+        '        "ENGINE": "django.db.backends.mysql",',
+        '        "NAME": "shop",',
+        '        "USER": "shop",',
+        `        "PASSWORD": "${g.password()}",`,
+        '        "HOST": "mysql.internal",',
+        '    }',
+        '}',
+      ),
+    }),
+    [{ id: 'files.django.database-password', at: 'shopsite/settings_prod.py' }],
+  ),
+  nodeServer(
+    'node-express-cors-star-credentials',
+    "Express: cors({ origin: '*', credentials: true })",
+    () =>
+      lines(
+        "const cors = require('cors');",
+        "const express = require('express');",
+        '',
+        'const app = express();',
+        "app.use(cors({ credentials: true, origin: '*' }));",
+        'app.listen(process.env.PORT || 3000);',
+      ),
+    'files.node.cors-credentials',
+    'express',
+    'src/server.js',
+  ),
+  nodeServer(
+    'node-fastify-cors-callback',
+    'Fastify: an origin callback that allows every origin, with credentials',
+    () =>
+      lines(
+        "import cors from '@fastify/cors';",
+        "import Fastify from 'fastify';",
+        '',
+        'const app = Fastify();',
+        'await app.register(cors, {',
+        '  credentials: true,',
+        '  origin: (origin, cb) => {',
+        '    cb(null, true);',
+        '  },',
+        '});',
+        'await app.listen({ port: 3000 });',
+      ),
+    'files.node.cors-credentials',
+    'fastify',
+  ),
+  nodeServer(
+    'node-session-keyboard-cat-js',
+    "app.js (CommonJS): express-session's README secret, 'keyboard cat'",
+    () =>
+      lines(
+        "const express = require('express');",
+        "const session = require('express-session');",
+        '',
+        'const app = express();',
+        "app.use(session({ secret: 'keyboard cat', resave: false, saveUninitialized: true }));",
+        'module.exports = app;',
+      ),
+    'files.node.secret-literal',
+    'express',
+    'app.js',
+  ),
+  nodeServer(
+    'node-cookie-parser-literal',
+    'cookie-parser signed with a literal secret',
+    (g) =>
+      lines(
+        "import cookieParser from 'cookie-parser';",
+        "import express from 'express';",
+        '',
+        'const app = express();',
+        `app.use(cookieParser('${g.secret(24, 'cookie secret')}'));`,
+        'app.listen(3000);',
+      ),
+    'files.node.secret-literal',
+  ),
+  node(
+    'node-npmrc-token',
+    '.npmrc with an npm automation token is committed',
+    (g) => ({
+      '.npmrc': lines('@acme:registry=https://registry.npmjs.org/', `//registry.npmjs.org/:_authToken=${g.npmToken()}`),
+    }),
+    [{ id: 'files.secret.pattern', at: '.npmrc' }],
+  ),
+  node(
+    'node-compose-database-url-literal',
+    'compose gives the API a DATABASE_URL with a literal password',
+    (g) => ({
+      [COMPOSE]: replaced(
+        NODE_COMPOSE,
+        `      DATABASE_URL: postgres://notes:\${POSTGRES_PASSWORD}@db:5432/notes\n`,
+        `      DATABASE_URL: postgres://notes:${g.password()}@db:5432/notes\n`,
+      ),
+    }),
+    [{ id: ['files.compose.literal-secret', 'files.secret.pattern'], severity: 'critical', at: COMPOSE }],
+  ),
+  django(
+    'dj-workflow-aws-key',
+    'a GitHub Actions workflow sets AWS credentials inline',
+    (g) => ({
+      '.github/workflows/deploy.yml': lines(
+        'name: deploy',
+        'on:',
+        '  push:',
+        '    branches: [main]',
+        'jobs:',
+        '  deploy:',
+        '    runs-on: ubuntu-24.04',
+        '    env:',
+        `      AWS_ACCESS_KEY_ID: ${g.awsKeyId()}`,
+        `      AWS_SECRET_ACCESS_KEY: ${g.awsSecretKey()}`,
+        '      AWS_DEFAULT_REGION: eu-west-1',
+        '    steps:',
+        '      - uses: actions/checkout@v4',
+        '      - run: aws s3 sync staticfiles/ s3://shop-static/',
+      ),
+    }),
+    [{ id: 'files.secret.pattern', at: '.github/workflows/deploy.yml' }],
+  ),
+  django(
+    'dj-token-committed-then-removed',
+    'a GitHub token was committed in shop/github.py and replaced by an environment read a commit later',
+    () => ({}),
+    [{ id: 'files.history.secret', at: 'shop/github.py' }],
+    {
+      history: (g) => [
+        { op: 'filler', count: 4 },
+        { op: 'commit', write: { 'shop/github.py': lines(`GITHUB_TOKEN = "${g.github()}"`) }, message: 'Sync issues' },
+        {
+          op: 'commit',
+          write: { 'shop/github.py': lines('import os', '', "GITHUB_TOKEN = os.environ['GITHUB_TOKEN']") },
+          message: 'Token from env',
+        },
+        { op: 'filler', count: 3 },
+      ],
+    },
+  ),
+  node(
+    'node-env-production-in-history',
+    '.env.production was committed and later deleted',
+    () => ({}),
+    [{ id: 'files.git.env-in-history', at: '.env.production' }],
+    {
+      history: (g) => [
+        { op: 'commit', write: { '.env.production': nodeEnv(g) }, message: 'prod env' },
+        { op: 'filler', count: 2 },
+        { op: 'commit', remove: ['.env.production'], message: 'remove env file' },
+      ],
+    },
+  ),
+  django(
+    'dj-ipc-userns-host',
+    'a worker shares the host IPC namespace',
+    () => ({
+      [COMPOSE]: djangoComposeWith(
+        lines(
+          '  worker:',
+          '    build: .',
+          '    command: celery -A shopsite worker',
+          '    env_file: .env',
+          '    ipc: host',
+        ),
+      ),
+    }),
+    [{ id: 'files.container.host-namespace', at: COMPOSE }],
+  ),
+  node(
+    'node-cap-sys-admin',
+    'a backup sidecar adds SYS_ADMIN (to mount a FUSE bucket)',
+    () => ({
+      [COMPOSE]: nodeComposeWith(
+        lines(
+          '  backup:',
+          '    image: ghcr.io/acme/pg-backup:2.1.0',
+          '    cap_add:',
+          '      - SYS_ADMIN',
+          '    devices:',
+          '      - /dev/fuse',
+        ),
+      ),
+    }),
+    [{ id: 'files.container.capabilities', at: COMPOSE }],
+  ),
+  node(
+    'node-k8s-docker-socket-hostpath',
+    "k8s: a CI runner Deployment mounts the node's Docker socket through hostPath",
+    () => ({
+      'k8s/runner.yaml': lines(
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata:',
+        '  name: ci-runner',
+        'spec:',
+        '  selector:',
+        '    matchLabels: { app: ci-runner }',
+        '  template:',
+        '    metadata:',
+        '      labels: { app: ci-runner }',
+        '    spec:',
+        '      containers:',
+        '        - name: runner',
+        '          image: ghcr.io/acme/runner:3.2.0',
+        '          volumeMounts:',
+        '            - name: docker',
+        '              mountPath: /var/run/docker.sock',
+        '      volumes:',
+        '        - name: docker',
+        '          hostPath:',
+        '            path: /var/run/docker.sock',
+        '            type: Socket',
+      ),
+    }),
+    [{ id: 'files.container.docker-socket', at: 'k8s/runner.yaml' }],
+  ),
+  node(
+    'node-k8s-host-network',
+    'k8s: a Deployment runs with hostNetwork and hostPID',
+    () => ({
+      'k8s/agent.yaml': lines(
+        'apiVersion: apps/v1',
+        'kind: DaemonSet',
+        'metadata:',
+        '  name: log-agent',
+        'spec:',
+        '  selector:',
+        '    matchLabels: { app: log-agent }',
+        '  template:',
+        '    metadata:',
+        '      labels: { app: log-agent }',
+        '    spec:',
+        '      hostNetwork: true',
+        '      hostPID: true',
+        '      containers:',
+        '        - name: agent',
+        '          image: fluent/fluent-bit:3.0.7',
+      ),
+    }),
+    [{ id: 'files.container.host-namespace', at: 'k8s/agent.yaml' }],
+  ),
+  node(
+    'node-nginx-conf-http-block',
+    'nginx/nginx.conf (the main file): server_tokens on and SSLv3 in the http block',
+    () => ({
+      [COMPOSE]: replaced(
+        NODE_COMPOSE,
+        '      - ./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro\n',
+        '      - ./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n',
+      ),
+      'nginx/nginx.conf': lines(
+        'user nginx;',
+        'worker_processes auto;',
+        'events { worker_connections 1024; }',
+        'http {',
+        '    include /etc/nginx/mime.types;',
+        '    sendfile on;',
+        '    ssl_protocols SSLv3 TLSv1 TLSv1.2;',
+        '    include /etc/nginx/conf.d/*.conf;',
+        '}',
+      ),
+    }),
+    [{ id: 'files.nginx.tls-legacy', at: 'nginx/nginx.conf' }],
+  ),
+  django(
+    'dj-nginx-site-in-deploy',
+    'deploy/nginx/shop.conf: autoindex on for the whole site root',
+    () => ({
+      'deploy/nginx/shop.conf': replaced(
+        nginxConf('web:8000'),
+        '    location /static/ {\n        alias /srv/static/;\n',
+        '    location /static/ {\n        alias /srv/static/;\n        autoindex on;\n',
+      ),
+    }),
+    [{ id: 'files.nginx.autoindex', at: 'deploy/nginx/shop.conf' }],
+  ),
+];
+
+const CLEAN_VARIANTS: RepoSpec[] = [
+  django(
+    'clean-dj-ci-compose',
+    'docker-compose.ci.yml for the test job: postgres with a throwaway password and a published port',
+    () => ({
+      'docker-compose.ci.yml': lines(
+        'services:',
+        '  db:',
+        '    image: postgres:16.3-alpine',
+        '    environment:',
+        '      POSTGRES_PASSWORD: postgres',
+        '    ports:',
+        '      - "5432:5432"',
+        '  tests:',
+        '    build: .',
+        '    command: python manage.py test',
+        '    environment:',
+        '      DJANGO_SECRET_KEY: ci-only',
+        '      DJANGO_DEBUG: "True"',
+        '      DJANGO_ALLOWED_HOSTS: "*"',
+      ),
+    }),
+  ),
+  django(
+    'clean-dj-literal-safe-settings',
+    'settings with literal but safe values: DEBUG = False, exact hosts, an anchored origin regex',
+    () => ({
+      [SETTINGS]: djangoSettings([
+        ["DEBUG = os.environ.get('DJANGO_DEBUG', '') == 'True'", 'DEBUG = False'],
+        [
+          "ALLOWED_HOSTS = os.environ['DJANGO_ALLOWED_HOSTS'].split(',')",
+          "ALLOWED_HOSTS = ['shop.example.com', 'www.shop.example.com']",
+        ],
+        [
+          "CORS_ALLOWED_ORIGINS = [o for o in os.environ.get('CORS_ALLOWED_ORIGINS', '').split(',') if o]",
+          'CORS_ALLOWED_ORIGIN_REGEXES = [r"^https://[a-z0-9-]+\\.shop\\.example\\.com$"]',
+        ],
+      ]),
+    }),
+  ),
+  node(
+    'clean-node-secrets-from-env',
+    'jwt.sign and session with secrets from the environment; cookie-parser with a list from the environment',
+    () => ({
+      'src/server.ts': lines(
+        "import cookieParser from 'cookie-parser';",
+        "import express from 'express';",
+        "import session from 'express-session';",
+        "import jwt from 'jsonwebtoken';",
+        '',
+        'const { SESSION_SECRET, JWT_SECRET } = process.env;',
+        "if (!SESSION_SECRET || !JWT_SECRET) throw new Error('SESSION_SECRET and JWT_SECRET are required');",
+        'const app = express();',
+        "app.use(cookieParser(SESSION_SECRET.split(',')));",
+        'app.use(session({ secret: [SESSION_SECRET], resave: false, saveUninitialized: false, cookie: { secure: true } }));',
+        "app.post('/login', (req, res) => res.json({ token: jwt.sign({ sub: req.body.email }, JWT_SECRET, { expiresIn: '1h' }) }));",
+        'app.listen(3000);',
+      ),
+    }),
+  ),
+  django(
+    'clean-dj-env-example-django-placeholder',
+    ".env.example with Django-flavoured placeholders ('django-insecure-CHANGE-ME', 'replace-me')",
+    () => ({
+      '.env.example': lines(
+        'DJANGO_SECRET_KEY=django-insecure-CHANGE-ME',
+        'DJANGO_DEBUG=False',
+        'DJANGO_ALLOWED_HOSTS=shop.example.com',
+        'POSTGRES_PASSWORD=replace-me',
+        'EMAIL_HOST_PASSWORD=',
+        'SENTRY_DSN=https://<key>@o0.ingest.sentry.io/<project>',
+      ),
+    }),
+  ),
+  node(
+    'clean-node-history-placeholder-env',
+    'a .env.sample with placeholders moved around in history; a branch that only touched docs',
+    () => ({}),
+    undefined,
+    {
+      history: (): HistoryStep[] => [
+        {
+          op: 'commit',
+          write: { 'config/.env.sample': lines('SESSION_SECRET=', 'POSTGRES_PASSWORD=changeme') },
+          message: 'sample env',
+        },
+        { op: 'commit', remove: ['config/.env.sample'], message: 'move sample to .env.example' },
+        {
+          op: 'commit',
+          ref: 'docs/readme',
+          write: { 'README.md': lines('# Notes API', '', 'See docs/.') },
+          message: 'docs',
+        },
+      ],
+    },
+  ),
+];
+
 export const REPOS: readonly RepoSpec[] = [
   ...COMPOSE_SETTINGS,
   ...DB_PORTS,
@@ -1898,6 +2332,8 @@ export const REPOS: readonly RepoSpec[] = [
   ...CONTAINER_FAULTS,
   ...NGINX_FAULTS,
   ...HISTORY_FAULTS,
+  ...VARIANT_FAULTS,
   SEED_BEFORE,
   ...CLEAN,
+  ...CLEAN_VARIANTS,
 ];

@@ -161,15 +161,15 @@ export function renderScore(score: CorpusScore): string {
     for (const result of repo.expectations) {
       const status = result.met ? 'found ' : result.weak ? 'WEAK  ' : 'MISSED';
       const weak = result.weak ? `  (reported ${result.weak.severity} @${result.weak.location ?? '-'})` : '';
-      out.push(`  ${status} ${repo.name.padEnd(38)} ${idText(result.expectation)}${weak}`);
+      out.push(`  ${status} ${repo.name.padEnd(42)} ${idText(result.expectation)}${weak}`);
     }
-    for (const leak of repo.leaks) out.push(`  LEAK   ${repo.name.padEnd(38)} ${leak} printed`);
+    for (const leak of repo.leaks) out.push(`  LEAK   ${repo.name.padEnd(42)} ${leak} printed`);
   }
   out.push('', 'Clean repositories (any finding at warning or above is a false positive)');
   for (const repo of score.repos.filter((r) => r.kind === 'clean')) {
     if (repo.falsePositives.length === 0) out.push(`  clean  ${repo.name}`);
-    for (const f of repo.falsePositives) out.push(`  FP     ${repo.name.padEnd(38)} ${findingText(f)}`);
-    for (const leak of repo.leaks) out.push(`  LEAK   ${repo.name.padEnd(38)} ${leak} printed`);
+    for (const f of repo.falsePositives) out.push(`  FP     ${repo.name.padEnd(42)} ${findingText(f)}`);
+    for (const leak of repo.leaks) out.push(`  LEAK   ${repo.name.padEnd(42)} ${leak} printed`);
   }
   const fpIds = new Map<string, number>();
   for (const repo of score.repos) {
@@ -186,6 +186,11 @@ export function renderScore(score: CorpusScore): string {
     `false positives: ${score.falsePositiveRepos}/${score.cleanRepos} clean repositories with a warning or worse`,
     `secret leaks: ${score.leaks}`,
     `time: generate ${(score.generateMs / 1000).toFixed(1)} s, audit ${(score.auditMs / 1000).toFixed(1)} s (${CONCURRENCY} at a time; slowest repository ${Math.max(...score.repos.map((r) => r.ms))} ms)`,
+    `slowest: ${[...score.repos]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3)
+      .map((r) => `${r.name} ${r.ms} ms`)
+      .join(', ')}`,
     passed(score) ? 'PASS' : 'FAIL',
   );
   return `${out.join('\n')}\n`;

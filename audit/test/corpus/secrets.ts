@@ -106,6 +106,11 @@ export class SecretGen {
     return this.plant('GitHub token', 'gh' + 'p_', this.chars(36));
   }
 
+  /** npm's granular/automation token shape: `npm_` + 36. */
+  npmToken(): string {
+    return this.plant('npm token', 'np' + 'm_', this.chars(36));
+  }
+
   pypi(): string {
     return this.plant('PyPI token', 'pypi-' + 'AgEIcHlwaS5vcmc', this.chars(70, BASE64URL));
   }
