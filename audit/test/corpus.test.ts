@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../src/findings.js';
-import { generateRepo } from './corpus/generate.js';
+import { generateRepo, secretsOf } from './corpus/generate.js';
 import { REPOS } from './corpus/repos.js';
 import { type CorpusScore, leaksIn, RECALL_TARGET, renderScore, scoreCorpus } from './corpus/score.js';
 import { git, removeTempDirs, tempDir } from './fixtures.js';
@@ -42,8 +42,10 @@ describe('the corpus itself', () => {
     for (const name of names) {
       const spec = REPOS.find((r) => r.name === name);
       if (!spec) throw new Error(name);
-      generateRepo(a, spec);
+      const generated = generateRepo(a, spec);
       generateRepo(b, spec);
+      // The same secrets whether written or only computed (the source test below relies on it).
+      expect(secretsOf(spec).map((s) => s.value)).toEqual(generated.secrets.map((s) => s.value));
       expect(refsOf(a, name), name).toBe(refsOf(b, name));
     }
     expect(git(join(a, names[0] as string), 'rev-list', '--count', '--all').trim()).toBe('300');
@@ -52,12 +54,11 @@ describe('the corpus itself', () => {
   });
 
   it('holds no planted secret in its own source (every one is made at generation time)', () => {
-    const root = tempDir('corpus-src-');
     const source = readdirSync(join(import.meta.dirname, 'corpus'))
       .map((file) => readFileSync(join(import.meta.dirname, 'corpus', file), 'utf8'))
       .join('\n');
     for (const spec of REPOS) {
-      for (const secret of generateRepo(root, spec).secrets) {
+      for (const secret of secretsOf(spec)) {
         expect(source.includes(secret.random), `${spec.name}: ${secret.kind}`).toBe(false);
       }
     }
@@ -97,9 +98,10 @@ describe('the auditor on the corpus', () => {
     expect(score.repos.flatMap((r) => r.leaks.map((leak) => `${r.name}: ${leak}`))).toEqual([]);
   });
 
-  // About 35 s on an idle 2-core machine (generate 3 s, audit 31 s); the bound is doubled because test files run in
-  // parallel with others, and guards against a pathological slowdown, not a few seconds.
-  it('audits the whole corpus in about a minute at most', () => {
-    expect(score.generateMs + score.auditMs).toBeLessThan(120_000);
+  // Wall time is about 35 s for 93 repositories on an idle 2-core machine, and several times that when other test
+  // files load the machine, so the bound is on this process's CPU time (about 20 s): a guard against a pathological
+  // slowdown of the auditor, which load cannot trip.
+  it('audits the whole corpus within a minute of CPU time', () => {
+    expect(score.auditCpuMs).toBeLessThan(60_000);
   });
 });

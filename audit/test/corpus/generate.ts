@@ -146,6 +146,15 @@ export function generateRepo(root: string, spec: RepoSpec): GeneratedRepo {
   return { spec, dir, secrets: g.planted, commits: stream.commits };
 }
 
+/** The secrets a repository plants, without writing it (the same calls, in the same order, as generateRepo). */
+export function secretsOf(spec: RepoSpec): PlantedSecret[] {
+  const g = new SecretGen(spec.name);
+  spec.files(g);
+  spec.history?.(g);
+  spec.untracked?.(g);
+  return g.planted;
+}
+
 function writeTree(dir: string, files: Files): void {
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });

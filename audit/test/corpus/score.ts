@@ -52,6 +52,8 @@ export interface CorpusScore {
   leaks: number;
   generateMs: number;
   auditMs: number;
+  /** CPU time of this process while auditing (git's own processes excluded): what load on the machine cannot inflate. */
+  auditCpuMs: number;
 }
 
 function ids(expectation: Expectation): CheckId[] {
@@ -124,6 +126,7 @@ export async function scoreCorpus(root: string, specs: readonly RepoSpec[] = REP
   const generated = specs.map((spec) => generateRepo(root, spec));
   const generateMs = Date.now() - generateStarted;
   const auditStarted = Date.now();
+  const cpuBefore = process.cpuUsage();
   const repos: RepoResult[] = new Array(generated.length);
   let next = 0;
   const worker = async () => {
@@ -131,6 +134,8 @@ export async function scoreCorpus(root: string, specs: readonly RepoSpec[] = REP
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const auditMs = Date.now() - auditStarted;
+  const cpu = process.cpuUsage(cpuBefore);
+  const auditCpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const all = repos.flatMap((r) => r.expectations);
   const met = all.filter((e) => e.met).length;
   return {
@@ -144,6 +149,7 @@ export async function scoreCorpus(root: string, specs: readonly RepoSpec[] = REP
     leaks: repos.reduce((n, r) => n + r.leaks.length, 0),
     generateMs,
     auditMs,
+    auditCpuMs,
   };
 }
 
@@ -185,7 +191,7 @@ export function renderScore(score: CorpusScore): string {
     `recall ${score.met}/${score.expectations} = ${pct(score.recall)} (target ${pct(RECALL_TARGET)}) over ${score.faultRepos} fault repositories`,
     `false positives: ${score.falsePositiveRepos}/${score.cleanRepos} clean repositories with a warning or worse`,
     `secret leaks: ${score.leaks}`,
-    `time: generate ${(score.generateMs / 1000).toFixed(1)} s, audit ${(score.auditMs / 1000).toFixed(1)} s (${CONCURRENCY} at a time; slowest repository ${Math.max(...score.repos.map((r) => r.ms))} ms)`,
+    `time: generate ${(score.generateMs / 1000).toFixed(1)} s, audit ${(score.auditMs / 1000).toFixed(1)} s (CPU ${(score.auditCpuMs / 1000).toFixed(1)} s; ${CONCURRENCY} at a time; slowest repository ${Math.max(...score.repos.map((r) => r.ms))} ms)`,
     `slowest: ${[...score.repos]
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 3)
