@@ -1022,15 +1022,19 @@ const NGINX_FAULTS: RepoSpec[] = [
     replaced(nginxConf('web:8000'), 'ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_protocols TLSv1 TLSv1.1 TLSv1.2;'),
     'files.nginx.tls-legacy',
   ),
-  djNginx(
+  // Django's SECURE_HSTS_SECONDS is gone too: with it, the app's own answers carry HSTS for the host (not a fault).
+  django(
     'dj-nginx-no-hsts',
-    'nginx: the TLS server sends no Strict-Transport-Security',
-    replaced(
-      nginxConf('web:8000'),
-      '    add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;\n',
-      '',
-    ),
-    'files.nginx.hsts-missing',
+    'nginx: the TLS server sends no Strict-Transport-Security, and neither does the app',
+    () => ({
+      [NGINX]: replaced(
+        nginxConf('web:8000'),
+        '    add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;\n',
+        '',
+      ),
+      [SETTINGS]: replaced(DJANGO_SETTINGS, 'SECURE_HSTS_SECONDS = 63072000\n', ''),
+    }),
+    [{ id: 'files.nginx.hsts-missing', at: NGINX }],
   ),
   node(
     'node-nginx-root-is-checkout',
