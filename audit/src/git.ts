@@ -84,6 +84,9 @@ export async function historyBlobs(dir: string): Promise<HistoryListing> {
     },
   );
   revList.stdout.pipe(check.stdin);
+  // A failed spawn ends the stream; rev-list's exit code below says the listing is incomplete.
+  check.on('error', () => {});
+  check.stdin.on('error', () => {});
   let revError = '';
   revList.stderr.on('data', (chunk: Buffer) => {
     if (revError.length < 2000) revError += chunk.toString('utf8');
@@ -117,7 +120,9 @@ export async function historyBlobs(dir: string): Promise<HistoryListing> {
 export async function* readBlobs(dir: string, shas: string[]): AsyncGenerator<{ sha: string; content?: Buffer }> {
   if (shas.length === 0) return;
   const child = spawn('git', ['-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  child.stdin.on('error', () => {}); // git gone early: the missing blobs are reported by the caller
+  // git gone early (or never started): the blobs not answered are reported by the caller.
+  child.on('error', () => {});
+  child.stdin.on('error', () => {});
   child.stdin.end(`${shas.join('\n')}\n`);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
