@@ -189,10 +189,13 @@ async function* readAhead(stream: Readable, limit: number): AsyncGenerator<Buffe
     if (queued > limit) stream.pause();
     notify();
   });
-  stream.on('end', () => {
-    ended = true;
-    notify();
-  });
+  // 'close' as well: a stream destroyed without an 'end' (its process never started) must not leave us waiting.
+  for (const event of ['end', 'close']) {
+    stream.on(event, () => {
+      ended = true;
+      notify();
+    });
+  }
   stream.on('error', (error: Error) => {
     failure = error;
     notify();
