@@ -3,15 +3,23 @@
  * and credentials in files (secrets-scan.ts). Reads the directory as it is on disk; git answers what is
  * tracked, ignored and in history when the directory is a repository.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, normalize, relative, resolve } from 'node:path';
-import { settingNames, settings } from '@ironclad/config/schema';
-import type { Setting } from '@ironclad/config/types';
-import { LineCounter, parseDocument } from 'yaml';
+import { settingNames } from '@ironclad/config/schema';
+import type { AppKind } from './app-kind.js';
+import { auditComposeFiles } from './files/compose.js';
+import { auditFrameworks, withoutClaimedSecretHits } from './files/frameworks.js';
 import { scanHistory } from './files/history.js';
+import { auditKubernetesSecrets } from './files/k8s-secrets.js';
+import { auditKubernetesFiles } from './files/kubernetes.js';
+import { auditNginx } from './files/nginx.js';
+import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
-import { createScanner, isScannable, looksLikeRandomSecret, type Scanner, type SecretHit } from './secrets-scan.js';
+import { isSecretName, looksLikeRealSecretValue } from './secret-values.js';
+import { createScanner, isScannable, type Scanner, type SecretHit } from './secrets-scan.js';
+
+export { isSecretName };
 
 /** Bounds that keep the file scan fast on a big checkout. History has its own (files/history.ts). */
 export const LIMITS = {
@@ -20,18 +28,6 @@ export const LIMITS = {
 };
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', '.venv', 'venv', '__pycache__']);
-
-/** Secret-looking names: the schema's secret settings plus the usual suffixes. `*_FILE` names a path, not a value. */
-const SCHEMA_SECRETS = new Set(
-  settingNames.filter((name) => (settings[name] as Setting<unknown>).secret === true) as string[],
-);
-export function isSecretName(name: string): boolean {
-  if (/_FILE$/i.test(name)) return false;
-  return (
-    SCHEMA_SECRETS.has(name) ||
-    /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL)$/i.test(name)
-  );
-}
 
 const RELOAD =
   /(--reload\b|--watch\b|\bwatch\b\s|nodemon|\brunserver\b|npm run dev\b|\bvite\b(?!\s+build)|\btsx watch\b)/;
@@ -131,146 +127,6 @@ function gitIgnoresWithoutGit(ignoreText: string, path: string): boolean {
     if (patternToRegExp(anchored).test(path) || patternToRegExp(pattern).test(path)) excluded = !negate;
   }
   return excluded;
-}
-
-// ---------- compose ----------
-
-const COMPOSE_NAMES = /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/;
-const DATABASE_IMAGE = /(^|\/)(postgres|postgis|mysql|mariadb|mongo|redis|pgvector)(:|@|$)/;
-const DATABASE_NAME = /^(db|database|postgres|postgresql|pg|mysql|mariadb|mongo|redis)$/;
-const BACKEND_NAME = /^(backend|api|server|app|django|node)$/;
-
-interface BuildContext {
-  context: string;
-  dockerfile: string;
-}
-
-function publishedPorts(ports: unknown): { text: string; loopback: boolean }[] {
-  if (!Array.isArray(ports)) return [];
-  return ports.map((entry) => {
-    if (entry && typeof entry === 'object') {
-      const long = entry as { host_ip?: string; published?: unknown; target?: unknown };
-      const ip = long.host_ip ?? '';
-      return {
-        text: `${ip ? `${ip}:` : ''}${String(long.published ?? '')}:${String(long.target)}`,
-        loopback: isLoopback(ip),
-      };
-    }
-    const text = String(entry);
-    const ip = /^(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):\d/.exec(text)?.[1] ?? '';
-    return { text, loopback: isLoopback(ip) };
-  });
-}
-
-function isLoopback(ip: string): boolean {
-  return ip.startsWith('127.') || ip === '[::1]' || ip === '::1' || ip === 'localhost';
-}
-
-function environmentEntries(environment: unknown): [string, string | null][] {
-  if (Array.isArray(environment)) {
-    return environment.map((item) => {
-      const text = String(item);
-      const eq = text.indexOf('=');
-      return eq < 0 ? [text, null] : [text.slice(0, eq), text.slice(eq + 1)];
-    });
-  }
-  if (environment && typeof environment === 'object') {
-    return Object.entries(environment as Record<string, unknown>).map(([key, value]) => [
-      key,
-      value === null || value === undefined ? null : String(value),
-    ]);
-  }
-  return [];
-}
-
-function commandText(command: unknown): string {
-  if (Array.isArray(command)) return command.map(String).join(' ');
-  return typeof command === 'string' ? command : '';
-}
-
-function auditCompose(dir: string, file: string, findings: Finding[], contexts: BuildContext[]): void {
-  const text = readFileSync(join(dir, file), 'utf8');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true });
-  const lineOf = (path: (string | number)[]): string => {
-    const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-    return node?.range ? `${file}:${lines.linePos(node.range[0]).line}` : file;
-  };
-  const services = (doc.toJS() as { services?: Record<string, Record<string, unknown>> } | null)?.services ?? {};
-  for (const [name, service] of Object.entries(services)) {
-    if (!service || typeof service !== 'object') continue;
-    const image = typeof service.image === 'string' ? service.image : '';
-    const build = service.build;
-    const buildContext =
-      typeof build === 'string'
-        ? build
-        : build && typeof build === 'object'
-          ? String((build as { context?: string }).context ?? '.')
-          : undefined;
-    if (buildContext !== undefined) {
-      const dockerfile =
-        build && typeof build === 'object'
-          ? String((build as { dockerfile?: string }).dockerfile ?? 'Dockerfile')
-          : 'Dockerfile';
-      contexts.push({ context: normalize(buildContext), dockerfile: normalize(join(buildContext, dockerfile)) });
-    }
-    const isDatabase = DATABASE_IMAGE.test(image) || DATABASE_NAME.test(name);
-    const isBackend =
-      !isDatabase && (BACKEND_NAME.test(name) || /(^|\/)(server|backend|api)\/?$/.test(buildContext ?? ''));
-    if (isDatabase || isBackend) {
-      for (const port of publishedPorts(service.ports)) {
-        const where = lineOf(['services', name, 'ports']);
-        if (port.loopback) {
-          findings.push(
-            finding('files.compose.loopback-port', `service "${name}" publishes "${port.text}" on loopback`, where),
-          );
-        } else if (isDatabase) {
-          findings.push(
-            finding('files.compose.db-port', `database service "${name}" publishes port "${port.text}"`, where),
-          );
-        } else {
-          findings.push(
-            finding('files.compose.backend-port', `backend service "${name}" publishes port "${port.text}"`, where),
-          );
-        }
-      }
-      // The host's network: every port the service listens on is open on the host, as if published.
-      if (service.network_mode === 'host') {
-        const where = lineOf(['services', name, 'network_mode']);
-        findings.push(
-          isDatabase
-            ? finding('files.compose.db-port', `database service "${name}" uses network_mode: host`, where)
-            : finding('files.compose.backend-port', `backend service "${name}" uses network_mode: host`, where),
-        );
-      }
-    }
-    for (const [key, value] of environmentEntries(service.environment)) {
-      if (!isSecretName(key) || value === null || value.trim() === '') continue;
-      if (
-        /^\$\{[^}]+\}$/.test(value.trim()) ||
-        (key.endsWith('DATABASE_URL') && // `[^${}]`, not `[^}]`: each `${` scan stops at the next one (linear on `${${${...`).
-          !/:[^:@/]+@/.test(value.replace(/\$\{[^${}]*\}/g, '')))
-      ) {
-        continue;
-      }
-      findings.push(
-        finding(
-          'files.compose.literal-secret',
-          `service "${name}" sets ${key} to a literal value`,
-          lineOf(['services', name, 'environment']),
-        ),
-      );
-    }
-    for (const key of ['command', 'entrypoint'] as const) {
-      const command = commandText(service[key]);
-      const reload = reloadMode(command);
-      if (reload) {
-        findings.push(
-          finding('files.reload-mode', `service "${name}" ${key} runs "${reload}"`, lineOf(['services', name, key])),
-        );
-      }
-    }
-  }
 }
 
 // ---------- Dockerfiles ----------
@@ -406,10 +262,7 @@ function auditEnvExample(dir: string, findings: Finding[]): void {
       .trim()
       .replace(/^["']|["']$/g, '');
     if (!value) return;
-    // No `/` in the password: linear on many `://:` (see isExampleConnectionString in secrets-scan.ts).
-    const inUrl = /:\/\/[^:/@\s]*:([^/@\s]+)@/.exec(value)?.[1];
-    const candidates = inUrl ? [inUrl] : value.split(',');
-    if (candidates.some((candidate) => looksLikeRandomSecret(candidate.trim(), ''))) {
+    if (looksLikeRealSecretValue(value)) {
       findings.push(
         finding(
           'files.env-example.real-secret',
@@ -426,24 +279,29 @@ function auditEnvExample(dir: string, findings: Finding[]): void {
 function hitFinding(path: string, hit: SecretHit): Finding {
   const where = `${path}:${hit.line}`;
   if (hit.kind === 'pattern') return finding('files.secret.pattern', `${path} line ${hit.line}: ${hit.rule}`, where);
+  if (hit.kind === 'test-credential')
+    return finding('files.secret.test-credential', `${path} line ${hit.line}: ${hit.rule}`, where);
   if (hit.kind === 'hardcoded')
     return finding('files.secret.hardcoded', `${path} line ${hit.line} hard-codes ${hit.rule}`, where);
   return finding('files.secret.entropy', `${path} line ${hit.line} holds a high-entropy string`, where);
 }
 
-async function scanFiles(dir: string, files: string[], scanner: Scanner, findings: Finding[]): Promise<void> {
-  const queue = files.filter((file) => !isEnvFile(file));
+async function scanFiles(
+  dir: string,
+  files: string[],
+  scanner: Scanner,
+  findings: Finding[],
+  skipped: string[],
+): Promise<void> {
+  const queue = files.filter((file) => !isEnvFile(file) && isScannable(file));
   const worker = async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      const full = join(dir, file);
-      let content: Buffer;
-      try {
-        if (statSync(full).size > LIMITS.fileBytes) continue;
-        content = readFileSync(full);
-      } catch {
+      const content = readForSecretScan(join(dir, file), file, LIMITS.fileBytes);
+      if (content === undefined) continue;
+      if (!Buffer.isBuffer(content)) {
+        skipped.push(content.skipped);
         continue;
       }
-      if (!isScannable(file, content)) continue;
       const text = content.toString('utf8');
       for (const hit of await scanner.scan(text, file)) {
         // .env.example gets its own, more specific check.
@@ -462,7 +320,10 @@ export interface FileAudit {
   notes: string[];
 }
 
-export async function auditFiles(dirArg: string, options: { history?: boolean } = {}): Promise<FileAudit> {
+export async function auditFiles(
+  dirArg: string,
+  options: { history?: boolean; app?: AppKind } = {},
+): Promise<FileAudit> {
   const dir = resolve(dirArg);
   const findings: Finding[] = [];
   const notes: string[] = [];
@@ -476,9 +337,11 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
   }
   const files = await candidateFiles(dir, repo);
 
-  const contexts: BuildContext[] = [];
-  for (const file of files.filter((f) => !f.includes('/') && COMPOSE_NAMES.test(f)))
-    auditCompose(dir, file, findings, contexts);
+  // Compose files anywhere in the checkout (files/compose.ts) and Kubernetes workloads (files/kubernetes.ts).
+  const compose = auditComposeFiles(dir, files);
+  const { contexts } = compose;
+  findings.push(...compose.findings, ...auditKubernetesFiles(dir, files).findings);
+  notes.push(...compose.notes);
 
   const dockerfiles = files.filter(
     (file) =>
@@ -513,24 +376,38 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
     : existsSync(gitignorePath) && gitIgnoresWithoutGit(readFileSync(gitignorePath, 'utf8'), '.env');
   if (!envIgnored) findings.push(finding('files.gitignore.env', '.env is not ignored by .gitignore', '.gitignore'));
 
-  auditEnvExample(dir, findings);
+  // Another application's .env.example documents its own variables, not Ironclad's schema.
+  if (options.app !== 'other') auditEnvExample(dir, findings);
+  findings.push(...auditNginx(dir, files));
 
   if (repo) {
-    for (const file of (await trackedFiles(dir)).filter(isEnvFile)) {
+    // An env_file holding secrets (deploy/prod.env) counts like a .env.
+    const envLike = (file: string) => isEnvFile(file) || compose.secretEnvFiles.includes(file);
+    for (const file of (await trackedFiles(dir)).filter(envLike)) {
       findings.push(finding('files.git.env-tracked', `${file} is tracked by git`, file));
     }
-    const everAdded = [...new Set((await pathsEverAdded(dir)).filter(isEnvFile))];
+    const everAdded = [...new Set((await pathsEverAdded(dir)).filter(envLike))];
     for (const file of everAdded) {
       findings.push(finding('files.git.env-in-history', `${file} was committed to git history`, file));
     }
   }
 
+  findings.push(...auditKubernetesSecrets(dir, files));
+  const frameworks = auditFrameworks(dir, files, LIMITS.fileBytes);
+  findings.push(...frameworks.findings);
+
   const scanner = await createScanner();
-  await scanFiles(dir, files, scanner, findings);
+  const skipped: string[] = [];
+  await scanFiles(dir, files, scanner, findings, skipped);
+  if (skipped.length > 0) {
+    notes.push(
+      `${skipped.length} files over the secret scan's size bounds were not scanned: ${skipped.slice(0, 5).join(', ')}`,
+    );
+  }
   if (repo && options.history !== false) {
     const history = await scanHistory(dir, scanner, { fileScanBytes: LIMITS.fileBytes });
     findings.push(...history.findings);
     notes.push(...history.notes);
   }
-  return { findings, notes };
+  return { findings: withoutClaimedSecretHits(findings, frameworks), notes };
 }

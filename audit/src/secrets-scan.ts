@@ -1,23 +1,38 @@
 /**
  * Finds credentials in file contents. Known credential formats (private keys, AWS/GCP/GitHub/Slack/npm
  * tokens, database URLs with passwords, ...) are secretlint's job: its recommended preset runs
- * in-process through @secretlint/node. Written here by hand only what secretlint does not do:
+ * in-process through @secretlint/node; the formats it lacks (Stripe, GitLab, PyPI, Docker Hub, Google API keys, ...)
+ * are in secret-patterns.ts. Written here by hand besides:
  *  - generic high-entropy strings (an unknown vendor's key, a random SECRET_KEY), with an allowlist for
- *    what is random but not secret (lockfile integrity hashes, sha-prefixed digests, hex digests);
+ *    what is random but not secret (lockfile integrity hashes, sha-prefixed digests, hex digests), and keys
+ *    Django generated (no upper case, so the entropy rule alone misses them);
  *  - a string literal assigned to a secret-named setting in source code (the seed's
  *    hard-coded key and database password in settings.py), which no pattern rule catches because the
- *    value itself looks like anything.
- * A hit carries the rule and line, never the matched text.
+ *    value itself looks like anything; unquoted ones in env files, shell scripts and Dockerfiles
+ *    (files/env-files.ts).
+ * What is scanned how: text files get every rule; minified bundles and source maps (their `sourcesContent`) only the
+ * key-format rules (files/bundles.ts); binary files only the key-format rules, on their printable runs
+ * (files/binary-strings.ts). A hit carries the rule and line, never the matched text.
  */
 
 import { isPlaceholderPassword } from '@ironclad/config/secrets';
 import { createEngine } from '@secretlint/node';
+import { isBinaryText, printableRuns } from './files/binary-strings.js';
+import { isBundle, isSourceMap, sourceMapSources } from './files/bundles.js';
+import { assignmentRulesFor, onePerLine } from './files/env-files.js';
+import { LineIndex } from './files/lines.js';
 import { silenceSecretlintProfiler } from './files/secretlint-profiler.js';
+import { findCredentials } from './secret-patterns.js';
+import { looksLikeDjangoKey, looksLikeRandomSecret } from './secret-values.js';
+
+export { looksLikeRandomSecret, shannonEntropy } from './secret-values.js';
 
 export interface SecretHit {
-  kind: 'pattern' | 'entropy' | 'hardcoded';
+  /** `test-credential`: a vendor's test-mode key (files.secret.test-credential, a warning). */
+  kind: 'pattern' | 'test-credential' | 'entropy' | 'hardcoded';
   /** secretlint rule id, or a short name for the hand-written checks. */
   rule: string;
+  /** 1-based line; in a binary file, the line as `grep -a -n` counts it. */
   line: number;
 }
 
@@ -37,15 +52,17 @@ const SKIPPED_BASENAMES = new Set([
   'go.sum',
   'composer.lock',
 ]);
-const SKIPPED_EXTENSIONS = /\.(png|jpe?g|gif|ico|webp|woff2?|ttf|otf|eot|pdf|zip|gz|tgz|wasm|map|min\.js)$/i;
+/**
+ * Media, fonts and compressed archives: their bytes are encoded, so no credential is readable in them. Other binary
+ * files (databases, pickles, .pyc, executables) are scanned for key formats in their printable runs.
+ */
+const SKIPPED_EXTENSIONS =
+  /\.(png|jpe?g|gif|ico|webp|bmp|tiff?|avif|heic|woff2?|ttf|otf|eot|pdf|zip|gz|tgz|bz2|xz|zst|7z|rar|jar|war|whl|egg|wasm|mp[34]|mov|avi|webm|ogg|wav|flac|psd)$/i;
 
-export function isScannable(path: string, content: Buffer): boolean {
+export function isScannable(path: string, _content?: Buffer): boolean {
   const base = path.split('/').pop() ?? path;
-  if (SKIPPED_BASENAMES.has(base) || SKIPPED_EXTENSIONS.test(path)) return false;
-  // Binary files: a NUL byte in the first 8 KiB, as git decides.
-  return !content.subarray(0, 8192).includes(0);
+  return !SKIPPED_BASENAMES.has(base) && !SKIPPED_EXTENSIONS.test(path);
 }
-
 /**
  * Tests, benchmarks, examples and documentation hold fake credentials on purpose (a throwaway
  * account's password, a connection URL for a database the test creates). There the hand-written
@@ -59,93 +76,63 @@ export function isTestOrDoc(path: string): boolean {
   );
 }
 
-export function shannonEntropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
-  let entropy = 0;
-  for (const count of counts.values()) {
-    const p = count / text.length;
-    entropy -= p * Math.log2(p);
-  }
-  return entropy;
-}
-
-const ENTROPY_MIN_LENGTH = 32;
-// Random base64/base64url of 32+ characters scores about 4.7-5.5 bits per character; English-like
-// identifiers and paths stay well under 4.3.
-const ENTROPY_THRESHOLD = 4.3;
 // A candidate must be assigned (`=`, `:`) or quoted: bare words in prose are not keys.
 const CANDIDATE = /(?:[=:]\s*["'`]?|["'`])([A-Za-z0-9+/_-]{32,}={0,2})(?=["'`\s,;)]|$)/g;
+// A quoted string of 40+ characters without white space or quotes: a Django key's alphabet has symbols that end
+// CANDIDATE's runs. One pattern per quote character (no back-reference); each attempt starts at a quote and stops
+// at the next one.
+const DOUBLE_QUOTED = /"([^"\s\\]{40,120})"/g;
+const SINGLE_QUOTED = /'([^'\s\\]{40,120})'/g;
 
-export function looksLikeRandomSecret(token: string, before: string): boolean {
-  if (token.length < ENTROPY_MIN_LENGTH) return false;
-  if (/(sha(1|256|384|512)|md5)-$/i.test(before)) return false; // SRI / integrity digests
-  if (/^[0-9a-f]+$/i.test(token)) return false; // hex digests: commit ids, checksums
-  if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/[0-9]/.test(token)) return false;
-  if ((token.match(/\//g) ?? []).length > 3) return false; // a path or URL segment, not base64
-  return shannonEntropy(token) >= ENTROPY_THRESHOLD;
-}
+const BOOLEAN_WORDS = new Set(['yes', 'no', 'true', 'false', 'on', 'off', 'none', 'null', 'enabled', 'disabled']);
 
 const SECRET_NAME = '[A-Z0-9_]*(?:SECRET|SECRET_KEY|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY)';
 const HARDCODED = new RegExp(`["']?\\b(${SECRET_NAME})\\b["']?\\s*[:=]\\s*["']([^"'\\s]{3,})["']`, 'g');
 
-/**
- * Line starts of the content last asked about. lineAt is called once per hit; counting newlines from the top each
- * time was quadratic in hits (a 550 KB file of `API_TOKEN = "..."` lines took 8 s, and history blobs go up to 32 MiB).
- * Keyed on the string itself (the same string object is a pointer comparison), so interleaved scans stay correct.
- */
-let indexed: { content: string; starts: number[] } | undefined;
-
-function lineAt(content: string, index: number): number {
-  if (indexed?.content !== content) {
-    const starts = [0];
-    for (let i = content.indexOf('\n'); i !== -1; i = content.indexOf('\n', i + 1)) starts.push(i + 1);
-    indexed = { content, starts };
-  }
-  // The number of line starts at or before `index` (binary search).
-  const { starts } = indexed;
-  let low = 0;
-  let high = starts.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((starts[middle] as number) <= index) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-// An AWS access key id on its own (secretlint's AWS rule looks for it only beside its secret key). Scanned
-// everywhere, tests included, like secretlint's key rules; AWS's documented examples end in EXAMPLE.
-const AWS_ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g;
-
-function handWritten(content: string, path: string): SecretHit[] {
-  const keyIds: SecretHit[] = [];
-  for (const match of content.matchAll(AWS_ACCESS_KEY_ID)) {
-    if (match[0].endsWith('EXAMPLE')) continue;
-    keyIds.push({ kind: 'pattern', rule: 'aws-access-key-id', line: lineAt(content, match.index) });
-  }
-  if (isTestOrDoc(path)) return keyIds;
-  const hits: SecretHit[] = [...keyIds];
+/** The generic heuristics: secret-named string literals, generated-looking values. Not run on tests and docs. */
+function heuristics(content: string, path: string, lines: LineIndex): SecretHit[] {
+  if (isTestOrDoc(path)) return [];
+  const hits: SecretHit[] = [];
   for (const match of content.matchAll(HARDCODED)) {
     const value = match[2] ?? '';
     // An interpolation, a documented placeholder, or an elision like '...'.
     if (/^\$\{|^%\(|^<.*>$/.test(value) || !/[A-Za-z0-9]/.test(value)) continue;
-    hits.push({ kind: 'hardcoded', rule: match[1] ?? 'secret', line: lineAt(content, match.index) });
+    // A flag, not a secret: MYSQL_ALLOW_EMPTY_PASSWORD: "yes", USE_TOKEN = 'true'.
+    if (BOOLEAN_WORDS.has(value.toLowerCase())) continue;
+    hits.push({ kind: 'hardcoded', rule: match[1] ?? 'secret', line: lines.lineOf(match.index) });
   }
-  const hitLines = new Set(hits.map((hit) => hit.line));
+  hits.push(...(assignmentRulesFor(path)?.(content) ?? []));
+  // Encrypted secrets (Sealed Secrets, SOPS) are random by design; Kubernetes Secrets are files/k8s-secrets.ts's.
+  if (/kind:\s*["']?(Sealed)?Secret\b/.test(content) || content.includes('ENC[AES256_GCM')) return hits;
+  const seen = new Set(hits.map((hit) => hit.line));
   for (const match of content.matchAll(CANDIDATE)) {
     const token = match[1] ?? '';
     const start = match.index + match[0].length - token.length;
-    const line = lineAt(content, start);
-    // One finding per line: a hard-coded secret is not reported again as an entropy hit. (A set: `hits.some` per
-    // candidate was quadratic on a file of many hits.)
-    if (hitLines.has(line)) continue;
+    const line = lines.lineOf(start);
+    // One finding per line: a hard-coded secret is not reported again as an entropy hit.
+    if (seen.has(line)) continue;
     if (looksLikeRandomSecret(token, content.slice(Math.max(0, start - 8), start))) {
       hits.push({ kind: 'entropy', rule: 'high-entropy-string', line });
-      hitLines.add(line);
+      seen.add(line);
+    }
+  }
+  for (const quoted of [DOUBLE_QUOTED, SINGLE_QUOTED]) {
+    for (const match of content.matchAll(quoted)) {
+      const line = lines.lineOf(match.index);
+      if (seen.has(line) || !looksLikeDjangoKey(match[1] ?? '')) continue;
+      hits.push({ kind: 'entropy', rule: 'django-secret-key', line });
+      seen.add(line);
     }
   }
   return hits;
+}
+
+/** A key-format hit at an offset of the scanned text; the caller turns offsets into lines of the file. */
+interface KeyMatch {
+  kind: 'pattern' | 'test-credential';
+  rule: string;
+  index: number;
+  length: number;
 }
 
 interface SecretlintMessage {
@@ -163,6 +150,40 @@ function isExampleConnectionString(text: string): boolean {
   return password === '' || /^[$%{<]/.test(password) || isPlaceholderPassword(decodeURIComponent(password));
 }
 
+type Engine = Awaited<ReturnType<typeof createEngine>>;
+
+/**
+ * secretlint's findings and secret-patterns.ts's, as offsets. `strict`: connection strings and basic-auth URLs count
+ * only outside tests, docs and built bundles (libraries ship example URLs), and only with a real-looking password.
+ */
+async function keyMatches(engine: Engine, text: string, path: string, strict: boolean): Promise<KeyMatch[]> {
+  const found: KeyMatch[] = [];
+  const result = await engine.executeOnContent({ content: text, filePath: path });
+  if (!result.ok) {
+    // The JSON formatter echoes the source; only rule ids and ranges are taken from it.
+    const parsed = JSON.parse(result.output) as { messages: SecretlintMessage[] }[];
+    for (const message of parsed.flatMap((file) => file.messages)) {
+      const matched = text.slice(message.range[0], message.range[1]);
+      const url = message.ruleId.endsWith('database-connection-string') || message.ruleId.endsWith('basicauth');
+      if (url && (strict || isExampleConnectionString(matched))) continue;
+      found.push({
+        kind: 'pattern',
+        rule: message.ruleId.replace('@secretlint/secretlint-rule-', ''),
+        index: message.range[0],
+        length: message.range[1] - message.range[0],
+      });
+    }
+  }
+  for (const match of findCredentials(text)) {
+    found.push({ kind: match.class === 'test' ? 'test-credential' : 'pattern', ...match });
+  }
+  return found;
+}
+
+function toHits(matches: KeyMatch[], lineOf: (match: KeyMatch) => number): SecretHit[] {
+  return matches.map((match) => ({ kind: match.kind, rule: match.rule, line: lineOf(match) }));
+}
+
 export async function createScanner(): Promise<Scanner> {
   // Before the engine exists: its profiler's cost grows with every file scanned (see files/secretlint-profiler.ts).
   silenceSecretlintProfiler();
@@ -174,27 +195,33 @@ export async function createScanner(): Promise<Scanner> {
   });
   return {
     async scan(content, path) {
-      const result = await engine.executeOnContent({ content, filePath: path });
-      const hits: SecretHit[] = [];
-      if (!result.ok) {
-        // The JSON formatter echoes the source; only rule ids, ranges and lines are taken from it.
-        const parsed = JSON.parse(result.output) as { messages: SecretlintMessage[] }[];
-        for (const message of parsed.flatMap((file) => file.messages)) {
-          const text = content.slice(message.range[0], message.range[1]);
-          if (
-            message.ruleId.endsWith('database-connection-string') &&
-            (isTestOrDoc(path) || isExampleConnectionString(text))
-          ) {
-            continue;
-          }
-          hits.push({
-            kind: 'pattern',
-            rule: message.ruleId.replace('@secretlint/secretlint-rule-', ''),
-            line: message.loc.start.line,
-          });
+      if (isBinaryText(content)) {
+        const runs = printableRuns(content);
+        if (!runs.text) return [];
+        const lines = new LineIndex(content);
+        const matches = await keyMatches(engine, runs.text, path, false);
+        return onePerLine(toHits(matches, (match) => lines.lineOf(runs.origin(match.index))));
+      }
+      if (isSourceMap(path)) {
+        const sources = sourceMapSources(content);
+        if (sources !== undefined) {
+          // Lines of the map file: the token is found again in the JSON text (key formats need no JSON escaping).
+          const lines = new LineIndex(content);
+          const matches = await keyMatches(engine, sources, path, true);
+          return onePerLine(
+            toHits(matches, (match) => {
+              const at = content.indexOf(sources.slice(match.index, match.index + Math.min(match.length, 24)));
+              return at === -1 ? 1 : lines.lineOf(at);
+            }),
+          );
         }
       }
-      return [...hits, ...handWritten(content, path)];
+      const lines = new LineIndex(content);
+      if (isBundle(path, content)) {
+        return onePerLine(toHits(await keyMatches(engine, content, path, true), (m) => lines.lineOf(m.index)));
+      }
+      const keys = toHits(await keyMatches(engine, content, path, isTestOrDoc(path)), (m) => lines.lineOf(m.index));
+      return onePerLine([...keys, ...heuristics(content, path, lines)]);
     },
   };
 }
