@@ -60,22 +60,28 @@ export interface HistoryListing {
 
 /**
  * Every blob reachable in history, each once, with a path and a size: `rev-list --objects` over every ref (`--all`:
- * branches, tags, remote-tracking refs, refs/stash, custom refs such as an orphan commit under refs/backup/*), the
- * reflogs (`--reflog`: older stash entries live only in refs/stash's reflog, and an amended or reset commit stays
- * in the .git directory until the reflog expires) and the index (`--indexed-objects`: staged content), piped straight
- * into one `cat-file --batch-check` for the type and size. Streamed line by line: no buffer limit on a big repository.
- * Unreachable (dangling) objects are not listed: gc deletes them, no clone or push carries them, and finding them
- * means walking every object in the store (`git fsck --unreachable`).
+ * branches, tags, remote-tracking refs, refs/stash, custom refs such as an orphan commit under refs/backup/*), every
+ * stash entry (the older ones, stash@{1} on, live only in refs/stash's reflog: fed on stdin) and the index
+ * (`--indexed-objects`: staged content), piped straight into one `cat-file --batch-check` for the type and size.
+ * Streamed line by line: no buffer limit on a big repository. Not listed, as git-secrets, gitleaks and trufflehog do
+ * not: commits only the other reflogs reach (amended, rebased or reset away; not pushed, not cloned, expired by git in
+ * 90 days: in a shared or long-lived repository they are mostly superseded work, and `--reflog` reported those as
+ * leaks) and unreachable objects (gc deletes them; finding them means walking the whole store, `git fsck`).
  */
 export async function historyBlobs(dir: string): Promise<HistoryListing> {
   const problems: string[] = [];
-  const shallow = await git(dir, ['rev-parse', '--is-shallow-repository']);
+  const [shallow, stashes] = await Promise.all([
+    git(dir, ['rev-parse', '--is-shallow-repository']),
+    git(dir, ['reflog', 'show', '--format=%H', 'refs/stash', '--']),
+  ]);
   if (shallow.stdout.trim() === 'true') {
     problems.push('a shallow clone: commits before the fetched depth are not here (git fetch --unshallow)');
   }
-  const revList = spawn('git', ['-C', dir, 'rev-list', '--objects', '--all', '--reflog', '--indexed-objects'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const revList = spawn('git', ['-C', dir, 'rev-list', '--objects', '--all', '--indexed-objects', '--stdin'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  revList.stdin.on('error', () => {});
+  revList.stdin.end(stashes.ok ? stashes.stdout : '');
   const check = spawn(
     'git',
     ['-C', dir, 'cat-file', '--batch-check=%(objecttype) %(objectname) %(objectsize) %(rest)'],
@@ -84,6 +90,9 @@ export async function historyBlobs(dir: string): Promise<HistoryListing> {
     },
   );
   revList.stdout.pipe(check.stdin);
+  // A failed spawn ends the stream; rev-list's exit code below says the listing is incomplete.
+  check.on('error', () => {});
+  check.stdin.on('error', () => {});
   let revError = '';
   revList.stderr.on('data', (chunk: Buffer) => {
     if (revError.length < 2000) revError += chunk.toString('utf8');
@@ -117,7 +126,9 @@ export async function historyBlobs(dir: string): Promise<HistoryListing> {
 export async function* readBlobs(dir: string, shas: string[]): AsyncGenerator<{ sha: string; content?: Buffer }> {
   if (shas.length === 0) return;
   const child = spawn('git', ['-C', dir, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  child.stdin.on('error', () => {}); // git gone early: the missing blobs are reported by the caller
+  // git gone early (or never started): the blobs not answered are reported by the caller.
+  child.on('error', () => {});
+  child.stdin.on('error', () => {});
   child.stdin.end(`${shas.join('\n')}\n`);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -184,10 +195,13 @@ async function* readAhead(stream: Readable, limit: number): AsyncGenerator<Buffe
     if (queued > limit) stream.pause();
     notify();
   });
-  stream.on('end', () => {
-    ended = true;
-    notify();
-  });
+  // 'close' as well: a stream destroyed without an 'end' (its process never started) must not leave us waiting.
+  for (const event of ['end', 'close']) {
+    stream.on(event, () => {
+      ended = true;
+      notify();
+    });
+  }
   stream.on('error', (error: Error) => {
     failure = error;
     notify();

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderEnvExample } from '@ironclad/config/docs';
@@ -186,6 +187,15 @@ describe('file audit', () => {
   it('uses git check-ignore: a .gitignore that ignores .env through a glob passes', async () => {
     const dir = makeRepo([{ write: { '.gitignore': '.env*\n!.env.example\n' } }]);
     expect(await ids(dir)).not.toContain('files.gitignore.env');
+  });
+
+  it('a shallow clone: its history is cut, said as files.history.incomplete (a warning), not passed as clean', async () => {
+    const origin = makeRepo([{ write: { 'a.txt': '1\n' } }, { write: { 'a.txt': '2\n' } }]);
+    const clone = tempDir();
+    execFileSync('git', ['clone', '-q', '--depth', '1', `file://${origin}`, clone]);
+    const { findings } = await auditFiles(clone);
+    for (const f of findings) fired.add(f.id);
+    expect(findings.filter((f) => f.id === 'files.history.incomplete').map((f) => f.severity)).toEqual(['warning']);
   });
 
   it('a directory that is not a repository is still audited file by file', async () => {

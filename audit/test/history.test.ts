@@ -1,5 +1,5 @@
 /**
- * What the history scan covers (every ref, reflogs, the index), and that whatever it cannot scan is named and raises
+ * What the history scan covers (every ref, every stash entry, the index; not commits only other reflogs reach), and that whatever it cannot scan is named and raises
  * files.history.incomplete rather than being skipped silently.
  */
 import { execFileSync } from 'node:child_process';
@@ -57,6 +57,15 @@ describe('history scan: every place a blob can be reached from', () => {
     writeFiles(dir, { 'src/app.py': 'print(2)\n' });
     git(dir, 'stash', '-q');
     expect(await leakIn(dir)).toEqual([expect.stringMatching(/^files\.history\.secret src\/app\.py@/)]);
+  });
+
+  it('not a commit amended away before it was shared (only the branch reflog reaches it; as git-secrets, gitleaks)', async () => {
+    const dir = base();
+    writeFiles(dir, { 'src/app.py': `GITHUB = "${token()}"\n` });
+    git(dir, 'commit', '-qam', 'wip');
+    writeFiles(dir, { 'src/app.py': 'import os\nGITHUB = os.environ["GITHUB"]\n' });
+    git(dir, 'commit', '-q', '--amend', '-am', 'read the token from the environment');
+    expect(await leakIn(dir)).toEqual([]);
   });
 
   it('staged content the work tree has changed since', async () => {

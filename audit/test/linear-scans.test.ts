@@ -109,3 +109,17 @@ describe('the secret scanner: the cost of a file does not grow with the files sc
     expect(perThousand[3] as number).toBeLessThan(2 * (perThousand[1] as number) + 100);
   }, 60_000);
 });
+
+describe('the secret scanner on one file of many hits', () => {
+  it('numbers 20,000 hits correctly in linear time (counting lines from the top per hit took 8 s)', async () => {
+    const scanner = await createScanner();
+    const text = Array.from({ length: 20_000 }, (_, i) => `API_TOKEN = "value${i}abc"`).join('\n');
+    const started = performance.now();
+    const hits = await scanner.scan(text, 'src/settings.py');
+    const took = performance.now() - started;
+    expect(hits.filter((hit) => hit.kind === 'hardcoded').map((hit) => hit.line)).toEqual(
+      Array.from({ length: 20_000 }, (_, i) => i + 1),
+    );
+    expect(took).toBeLessThan(2000);
+  });
+});

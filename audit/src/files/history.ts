@@ -1,5 +1,5 @@
 /**
- * Credentials in git history: every blob reachable from any ref, the reflogs or the index (see historyBlobs in
+ * Credentials in git history: every blob reachable from any ref, any stash entry or the index (see historyBlobs in
  * git.ts), each read once through one streamed `git cat-file --batch` and scanned with the same scanner as the files.
  * There is no count or total-size cap: the cost is linear in the history's distinct content (a 3,000-commit, 22 MB
  * history scans in a few seconds, audit/test/large-history.test.ts). What is not scanned, and why:
