@@ -21,6 +21,7 @@ import { isBinaryText, printableRuns } from './files/binary-strings.js';
 import { isBundle, isSourceMap, sourceMapSources } from './files/bundles.js';
 import { assignmentRulesFor, onePerLine } from './files/env-files.js';
 import { LineIndex } from './files/lines.js';
+import { declaresKind } from './files/manifest-kind.js';
 import { findCredentials } from './secret-patterns.js';
 import { looksLikeDjangoKey, looksLikeRandomSecret } from './secret-values.js';
 
@@ -77,11 +78,11 @@ export function isTestOrDoc(path: string): boolean {
 
 // A candidate must be assigned (`=`, `:`) or quoted: bare words in prose are not keys.
 const CANDIDATE = /(?:[=:]\s*["'`]?|["'`])([A-Za-z0-9+/_-]{32,}={0,2})(?=["'`\s,;)]|$)/g;
-// A quoted string of 40+ characters without white space or quotes: a Django key's alphabet has symbols that end
-// CANDIDATE's runs. One pattern per quote character (no back-reference); each attempt starts at a quote and stops
-// at the next one.
-const DOUBLE_QUOTED = /"([^"\s\\]{40,120})"/g;
-const SINGLE_QUOTED = /'([^'\s\\]{40,120})'/g;
+// A quoted string without white space or quotes (its length is checked in code: a bounded repeat defeats the ReDoS
+// analyser): a Django key's alphabet has symbols that end CANDIDATE's runs. One pattern per quote character (no
+// back-reference); each attempt starts at a quote and stops at the next one.
+const DOUBLE_QUOTED = /"([^"\s\\]+)"/g;
+const SINGLE_QUOTED = /'([^'\s\\]+)'/g;
 
 const BOOLEAN_WORDS = new Set(['yes', 'no', 'true', 'false', 'on', 'off', 'none', 'null', 'enabled', 'disabled']);
 
@@ -102,7 +103,7 @@ function heuristics(content: string, path: string, lines: LineIndex): SecretHit[
   }
   hits.push(...(assignmentRulesFor(path)?.(content) ?? []));
   // Encrypted secrets (Sealed Secrets, SOPS) are random by design; Kubernetes Secrets are files/k8s-secrets.ts's.
-  if (/kind:\s*["']?(Sealed)?Secret\b/.test(content) || content.includes('ENC[AES256_GCM')) return hits;
+  if (declaresKind(content, ['Secret', 'SealedSecret']) || content.includes('ENC[AES256_GCM')) return hits;
   const seen = new Set(hits.map((hit) => hit.line));
   for (const match of content.matchAll(CANDIDATE)) {
     const token = match[1] ?? '';
