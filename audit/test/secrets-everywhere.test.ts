@@ -16,7 +16,7 @@ import { CHECKS, type Finding, severityRank } from '../src/findings.js';
 import { ANCHOR_PATTERN, ANCHORS, findCredentials, SECRET_PATTERNS } from '../src/secret-patterns.js';
 import { looksLikeDjangoKey, looksLikeRealSecretValue } from '../src/secret-values.js';
 import { createScanner } from '../src/secrets-scan.js';
-import { cleanRepo, git, makeRepo, removeTempDirs, writeFiles } from './fixtures.js';
+import { cleanRepo, git, removeTempDirs, writeFiles } from './fixtures.js';
 
 afterAll(removeTempDirs);
 
@@ -145,8 +145,8 @@ describe('env files (scanEnvFile)', () => {
       'REDIS_PASSWORD=changeme',
       'SMTP_PASSWORD=',
       'SENTRY_TOKEN=<your-sentry-token>',
-      'JWT_SECRET=${JWT_SECRET}',
-      'DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app',
+      `JWT_SECRET=\${JWT_SECRET}`,
+      `DATABASE_URL=postgres://app:\${DB_PASSWORD}@db:5432/app`,
       'DATABASE_URL=postgres://app:s3cr3t-Pr0d-pw@db:5432/app',
       `STRIPE_KEY=${TOKENS.stripeLive}`,
       `STRIPE_TEST_KEY=${TOKENS.stripeTest}`,
@@ -394,12 +394,12 @@ describe('a clean repository with everything a naive scanner would flag', () => 
         '',
       ].join('\n'),
       'README.md': `Run \`export STRIPE_SECRET_KEY=${['sk', 'test', '<your-key>'].join('_')}\`.\n`,
-      'deploy/app.env': 'DEBUG=false\nPOSTGRES_PASSWORD=${POSTGRES_PASSWORD}\nSECRET_KEY=\nAPI_TOKEN=<set me>\n',
+      'deploy/app.env': `DEBUG=false\nPOSTGRES_PASSWORD=\${POSTGRES_PASSWORD}\nSECRET_KEY=\nAPI_TOKEN=<set me>\n`,
       'scripts/entrypoint.sh': [
         '#!/bin/sh',
         'set -e',
         'export DB_PASSWORD="$(cat /run/secrets/db_password)"',
-        'export API_TOKEN="${API_TOKEN:?API_TOKEN must be set}"',
+        `export API_TOKEN="\${API_TOKEN:?API_TOKEN must be set}"`,
         'PGPASSWORD=$DB_PASSWORD pg_isready -h db',
         'exec "$@"',
         '',
