@@ -10,7 +10,7 @@
 
 import { HSTS_MIN_MAX_AGE, SECURITY_HEADERS } from '@ironclad/config/headers';
 import { inspectConfig, type LoadOptions, secretValues } from '@ironclad/config/load';
-import { PARSE_PROBLEM } from '@ironclad/config/rules';
+import { PARSE_PROBLEM, RULES } from '@ironclad/config/rules';
 import { type Finding, finding } from './findings.js';
 
 export interface ConfigAudit {
@@ -29,14 +29,28 @@ function hstsFindings(): Finding[] {
   ];
 }
 
-export function auditConfig(options: LoadOptions): ConfigAudit {
+export interface ConfigAuditOptions extends LoadOptions {
+  /**
+   * Another application than Ironclad Tasks (app-kind.ts): judge only the rules one of whose settings the
+   * configuration sets, since this server's defaults say nothing about that application, and leave out the check of
+   * this project's own build (HSTS).
+   */
+  onlySet?: boolean;
+}
+
+export function auditConfig(options: ConfigAuditOptions): ConfigAudit {
   const { config, parseProblems, findings: ruleFindings } = inspectConfig(options);
+  const settingsOf = new Map(RULES.map((rule) => [rule.id as string, rule.settings as readonly string[]]));
+  const set = (name: string) => (config.sources as Record<string, string>)[name] !== 'default';
+  const judged = options.onlySet
+    ? ruleFindings.filter((result) => (settingsOf.get(result.id) ?? []).some(set))
+    : ruleFindings;
   const findings: Finding[] = [
     ...parseProblems.map((problem) =>
       finding(PARSE_PROBLEM.id, `the server would refuse to start: ${problem.message}`, problem.setting),
     ),
-    ...ruleFindings.map((result) => finding(result.id, result.message, result.setting)),
-    ...hstsFindings(),
+    ...judged.map((result) => finding(result.id, result.message, result.setting)),
+    ...(options.onlySet ? [] : hstsFindings()),
   ];
   return { findings, secretValues: secretValues(config) };
 }

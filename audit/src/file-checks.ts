@@ -6,23 +6,25 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, normalize, relative, resolve } from 'node:path';
 import { settingNames } from '@ironclad/config/schema';
-import { LineCounter, parseDocument } from 'yaml';
+import type { AppKind } from './app-kind.js';
+import { auditComposeFiles } from './files/compose.js';
+import { auditFrameworks, withoutClaimedSecretHits } from './files/frameworks.js';
+import { scanHistory } from './files/history.js';
 import { auditKubernetesSecrets } from './files/k8s-secrets.js';
+import { auditKubernetesFiles } from './files/kubernetes.js';
+import { auditNginx } from './files/nginx.js';
 import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
-import { gitAvailable, historyBlobs, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
+import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
 import { isSecretName, looksLikeRealSecretValue } from './secret-values.js';
 import { createScanner, isScannable, type Scanner, type SecretHit } from './secrets-scan.js';
 
 export { isSecretName };
 
-/** Bounds that keep the audit fast on a big repository; what is skipped is said in an info line. */
+/** Bounds that keep the file scan fast on a big checkout. History has its own (files/history.ts). */
 export const LIMITS = {
   fileBytes: 1024 * 1024,
   files: 5000,
-  historyBlobBytes: 512 * 1024,
-  historyBlobs: 5000,
-  historyTotalBytes: 64 * 1024 * 1024,
 };
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', '.venv', 'venv', '__pycache__']);
@@ -125,146 +127,6 @@ function gitIgnoresWithoutGit(ignoreText: string, path: string): boolean {
     if (patternToRegExp(anchored).test(path) || patternToRegExp(pattern).test(path)) excluded = !negate;
   }
   return excluded;
-}
-
-// ---------- compose ----------
-
-const COMPOSE_NAMES = /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/;
-const DATABASE_IMAGE = /(^|\/)(postgres|postgis|mysql|mariadb|mongo|redis|pgvector)(:|@|$)/;
-const DATABASE_NAME = /^(db|database|postgres|postgresql|pg|mysql|mariadb|mongo|redis)$/;
-const BACKEND_NAME = /^(backend|api|server|app|django|node)$/;
-
-interface BuildContext {
-  context: string;
-  dockerfile: string;
-}
-
-function publishedPorts(ports: unknown): { text: string; loopback: boolean }[] {
-  if (!Array.isArray(ports)) return [];
-  return ports.map((entry) => {
-    if (entry && typeof entry === 'object') {
-      const long = entry as { host_ip?: string; published?: unknown; target?: unknown };
-      const ip = long.host_ip ?? '';
-      return {
-        text: `${ip ? `${ip}:` : ''}${String(long.published ?? '')}:${String(long.target)}`,
-        loopback: isLoopback(ip),
-      };
-    }
-    const text = String(entry);
-    const ip = /^(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):\d/.exec(text)?.[1] ?? '';
-    return { text, loopback: isLoopback(ip) };
-  });
-}
-
-function isLoopback(ip: string): boolean {
-  return ip.startsWith('127.') || ip === '[::1]' || ip === '::1' || ip === 'localhost';
-}
-
-function environmentEntries(environment: unknown): [string, string | null][] {
-  if (Array.isArray(environment)) {
-    return environment.map((item) => {
-      const text = String(item);
-      const eq = text.indexOf('=');
-      return eq < 0 ? [text, null] : [text.slice(0, eq), text.slice(eq + 1)];
-    });
-  }
-  if (environment && typeof environment === 'object') {
-    return Object.entries(environment as Record<string, unknown>).map(([key, value]) => [
-      key,
-      value === null || value === undefined ? null : String(value),
-    ]);
-  }
-  return [];
-}
-
-function commandText(command: unknown): string {
-  if (Array.isArray(command)) return command.map(String).join(' ');
-  return typeof command === 'string' ? command : '';
-}
-
-function auditCompose(dir: string, file: string, findings: Finding[], contexts: BuildContext[]): void {
-  const text = readFileSync(join(dir, file), 'utf8');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true });
-  const lineOf = (path: (string | number)[]): string => {
-    const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-    return node?.range ? `${file}:${lines.linePos(node.range[0]).line}` : file;
-  };
-  const services = (doc.toJS() as { services?: Record<string, Record<string, unknown>> } | null)?.services ?? {};
-  for (const [name, service] of Object.entries(services)) {
-    if (!service || typeof service !== 'object') continue;
-    const image = typeof service.image === 'string' ? service.image : '';
-    const build = service.build;
-    const buildContext =
-      typeof build === 'string'
-        ? build
-        : build && typeof build === 'object'
-          ? String((build as { context?: string }).context ?? '.')
-          : undefined;
-    if (buildContext !== undefined) {
-      const dockerfile =
-        build && typeof build === 'object'
-          ? String((build as { dockerfile?: string }).dockerfile ?? 'Dockerfile')
-          : 'Dockerfile';
-      contexts.push({ context: normalize(buildContext), dockerfile: normalize(join(buildContext, dockerfile)) });
-    }
-    const isDatabase = DATABASE_IMAGE.test(image) || DATABASE_NAME.test(name);
-    const isBackend =
-      !isDatabase && (BACKEND_NAME.test(name) || /(^|\/)(server|backend|api)\/?$/.test(buildContext ?? ''));
-    if (isDatabase || isBackend) {
-      for (const port of publishedPorts(service.ports)) {
-        const where = lineOf(['services', name, 'ports']);
-        if (port.loopback) {
-          findings.push(
-            finding('files.compose.loopback-port', `service "${name}" publishes "${port.text}" on loopback`, where),
-          );
-        } else if (isDatabase) {
-          findings.push(
-            finding('files.compose.db-port', `database service "${name}" publishes port "${port.text}"`, where),
-          );
-        } else {
-          findings.push(
-            finding('files.compose.backend-port', `backend service "${name}" publishes port "${port.text}"`, where),
-          );
-        }
-      }
-      // The host's network: every port the service listens on is open on the host, as if published.
-      if (service.network_mode === 'host') {
-        const where = lineOf(['services', name, 'network_mode']);
-        findings.push(
-          isDatabase
-            ? finding('files.compose.db-port', `database service "${name}" uses network_mode: host`, where)
-            : finding('files.compose.backend-port', `backend service "${name}" uses network_mode: host`, where),
-        );
-      }
-    }
-    for (const [key, value] of environmentEntries(service.environment)) {
-      if (!isSecretName(key) || value === null || value.trim() === '') continue;
-      if (
-        /^\$\{[^}]+\}$/.test(value.trim()) ||
-        (key.endsWith('DATABASE_URL') && // `[^${}]`, not `[^}]`: each `${` scan stops at the next one (linear on `${${${...`).
-          !/:[^:@/]+@/.test(value.replace(/\$\{[^${}]*\}/g, '')))
-      ) {
-        continue;
-      }
-      findings.push(
-        finding(
-          'files.compose.literal-secret',
-          `service "${name}" sets ${key} to a literal value`,
-          lineOf(['services', name, 'environment']),
-        ),
-      );
-    }
-    for (const key of ['command', 'entrypoint'] as const) {
-      const command = commandText(service[key]);
-      const reload = reloadMode(command);
-      if (reload) {
-        findings.push(
-          finding('files.reload-mode', `service "${name}" ${key} runs "${reload}"`, lineOf(['services', name, key])),
-        );
-      }
-    }
-  }
 }
 
 // ---------- Dockerfiles ----------
@@ -451,57 +313,6 @@ async function scanFiles(
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-async function scanHistory(dir: string, scanner: Scanner, findings: Finding[]): Promise<string | undefined> {
-  const current = new Set<string>();
-  const { execFile } = await import('node:child_process');
-  const staged = await new Promise<string>((done) =>
-    execFile('git', ['-C', dir, 'ls-files', '-s'], { maxBuffer: 64 << 20 }, (_e, out) => done(String(out ?? ''))),
-  );
-  for (const line of staged.split('\n')) {
-    const sha = line.split(/\s+/)[1];
-    if (sha) current.add(sha);
-  }
-  const all = await historyBlobs(dir);
-  // Blobs still in the index were scanned as files; the rest exist only in history.
-  const past = all.filter((blob) => !current.has(blob.sha));
-  let total = 0;
-  const chosen = past.filter((blob) => {
-    if (blob.size > LIMITS.historyBlobBytes || total + blob.size > LIMITS.historyTotalBytes) return false;
-    if (!isScannable(blob.path, Buffer.alloc(0))) return false;
-    total += blob.size;
-    return true;
-  });
-  const skipped = past.length - Math.min(chosen.length, LIMITS.historyBlobs);
-  const selected = chosen.slice(0, LIMITS.historyBlobs);
-  const seen = new Set<string>();
-  for (let i = 0; i < selected.length; i += 500) {
-    const slice = selected.slice(i, i + 500);
-    const contents = await readBlobs(
-      dir,
-      slice.map((blob) => blob.sha),
-    );
-    await Promise.all(
-      slice.map(async (blob) => {
-        const content = contents.get(blob.sha);
-        if (!content || !isScannable(blob.path, content)) return;
-        for (const hit of await scanner.scan(content.toString('utf8'), blob.path)) {
-          const key = `${blob.path}\0${hit.rule}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          findings.push(
-            finding(
-              'files.history.secret',
-              `git history: ${blob.path} (blob ${blob.sha.slice(0, 10)}) line ${hit.line}: ${hit.kind === 'entropy' ? 'high-entropy string' : hit.rule}`,
-              `${blob.path}@${blob.sha.slice(0, 10)}`,
-            ),
-          );
-        }
-      }),
-    );
-  }
-  return skipped > 0 ? `${skipped} history blobs over the size limits were not scanned` : undefined;
-}
-
 // ---------- orchestration ----------
 
 export interface FileAudit {
@@ -509,7 +320,10 @@ export interface FileAudit {
   notes: string[];
 }
 
-export async function auditFiles(dirArg: string, options: { history?: boolean } = {}): Promise<FileAudit> {
+export async function auditFiles(
+  dirArg: string,
+  options: { history?: boolean; app?: AppKind } = {},
+): Promise<FileAudit> {
   const dir = resolve(dirArg);
   const findings: Finding[] = [];
   const notes: string[] = [];
@@ -523,9 +337,11 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
   }
   const files = await candidateFiles(dir, repo);
 
-  const contexts: BuildContext[] = [];
-  for (const file of files.filter((f) => !f.includes('/') && COMPOSE_NAMES.test(f)))
-    auditCompose(dir, file, findings, contexts);
+  // Compose files anywhere in the checkout (files/compose.ts) and Kubernetes workloads (files/kubernetes.ts).
+  const compose = auditComposeFiles(dir, files);
+  const { contexts } = compose;
+  findings.push(...compose.findings, ...auditKubernetesFiles(dir, files).findings);
+  notes.push(...compose.notes);
 
   const dockerfiles = files.filter(
     (file) =>
@@ -560,19 +376,25 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
     : existsSync(gitignorePath) && gitIgnoresWithoutGit(readFileSync(gitignorePath, 'utf8'), '.env');
   if (!envIgnored) findings.push(finding('files.gitignore.env', '.env is not ignored by .gitignore', '.gitignore'));
 
-  auditEnvExample(dir, findings);
+  // Another application's .env.example documents its own variables, not Ironclad's schema.
+  if (options.app !== 'other') auditEnvExample(dir, findings);
+  findings.push(...auditNginx(dir, files));
 
   if (repo) {
-    for (const file of (await trackedFiles(dir)).filter(isEnvFile)) {
+    // An env_file holding secrets (deploy/prod.env) counts like a .env.
+    const envLike = (file: string) => isEnvFile(file) || compose.secretEnvFiles.includes(file);
+    for (const file of (await trackedFiles(dir)).filter(envLike)) {
       findings.push(finding('files.git.env-tracked', `${file} is tracked by git`, file));
     }
-    const everAdded = [...new Set((await pathsEverAdded(dir)).filter(isEnvFile))];
+    const everAdded = [...new Set((await pathsEverAdded(dir)).filter(envLike))];
     for (const file of everAdded) {
       findings.push(finding('files.git.env-in-history', `${file} was committed to git history`, file));
     }
   }
 
   findings.push(...auditKubernetesSecrets(dir, files));
+  const frameworks = auditFrameworks(dir, files, LIMITS.fileBytes);
+  findings.push(...frameworks.findings);
 
   const scanner = await createScanner();
   const skipped: string[] = [];
@@ -583,8 +405,9 @@ export async function auditFiles(dirArg: string, options: { history?: boolean } 
     );
   }
   if (repo && options.history !== false) {
-    const note = await scanHistory(dir, scanner, findings);
-    if (note) notes.push(note);
+    const history = await scanHistory(dir, scanner, { fileScanBytes: LIMITS.fileBytes });
+    findings.push(...history.findings);
+    notes.push(...history.notes);
   }
-  return { findings, notes };
+  return { findings: withoutClaimedSecretHits(findings, frameworks), notes };
 }

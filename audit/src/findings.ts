@@ -46,25 +46,24 @@ export const CHECKS = {
   // --- Repository and deployment files ---
   'files.compose.db-port': {
     severity: 'critical',
-    trigger:
-      'A database service in a compose file publishes a port (the seed\'s `"5433:5432"`) or runs with `network_mode: host`.',
+    trigger: `A datastore service in a compose file publishes a port on a non-loopback address (the seed's \`"5433:5432"\`; any spelling: \`"0.0.0.0:5432:5432"\`, \`"[::]:…"\`, ranges, \`"\${DB_PORT:-5432}:5432"\`, long syntax), or runs with \`network_mode: host\`. Datastores are recognised by image with any registry or vendor prefix (postgres, postgis, bitnami/postgresql, mysql, mariadb, redis, valkey, mongo, elasticsearch, opensearch, rabbitmq, memcached, cassandra, couchdb, neo4j, influxdb, clickhouse, minio, etcd, zookeeper, kafka, cockroachdb, timescaledb, mssql, ...), by a name such as \`db\`, or by publishing a well-known datastore port (5432, 3306, 6379, 27017, 9200, 5672, 11211, 9042, 7687, 2379, 26257, ...).`,
     fix: 'Remove `ports:` from the database service; the backend reaches it by service name on the compose network.',
   },
   'files.compose.backend-port': {
     severity: 'error',
     trigger:
-      'The backend service publishes a port (the seed\'s `"8000:8000"`) or runs with `network_mode: host`, bypassing the proxy and its TLS.',
+      'The backend service (named backend, api, server, app, django or node, or built from server/, backend/, api/; behind a proxy in the same file, any application service) publishes a port (the seed\'s `"8000:8000"`) or runs with `network_mode: host`, bypassing the proxy and its TLS.',
     fix: 'Remove `ports:` from the backend (use `expose:`); only the proxy publishes 80 and 443.',
   },
   'files.compose.loopback-port': {
     severity: 'info',
-    trigger: 'A database or backend port is published on 127.0.0.1 only (reachable from the host machine).',
+    trigger:
+      'A datastore or backend port is published on a loopback address only (`127.0.0.1:…`, `[::1]:…`, `host_ip: 127.0.0.1`): reachable from the host machine.',
     fix: 'Remove it unless a local tool needs it.',
   },
   'files.compose.literal-secret': {
     severity: 'critical',
-    trigger:
-      'A compose `environment:` entry gives a secret (PASSWORD, SECRET, TOKEN, KEY, DATABASE_URL) a literal value.',
+    trigger: `A compose file writes a secret's value itself: an \`environment:\` entry (map or \`KEY=VALUE\` list) giving a secret-named variable (PASSWORD, _PASS, SECRET, SECRET_KEY, TOKEN, API_KEY, DATABASE_URL with a password) a literal or an interpolation default (\`\${DB_PASSWORD:-…}\`), or a \`command:\`, \`entrypoint:\` or healthcheck test passing a literal password (\`--requirepass …\`, \`--password=…\`, mysql \`-p…\`, \`mongosh -p …\`, \`redis-cli -a …\`). \`$VAR\`/\`\${VAR}\` references and placeholders (\`<your-key>\`, \`changeme\`) pass.`,
     fix: 'Move the value to .env (env_file) or a Docker secret (`<NAME>_FILE=/run/secrets/...`); reference it as "$NAME" interpolation.',
   },
   'files.reload-mode': {
@@ -164,13 +163,13 @@ export const CHECKS = {
   'files.history.incomplete': {
     severity: 'warning',
     trigger:
-      'Some blobs reachable in git history could not be scanned (over the size bound, unreadable); the note names each one.',
-    fix: 'Scan them another way (git-secrets, gitleaks) or raise the bound; the audit never skips silently.',
+      'Part of git history could not be scanned: a blob over the 32 MiB bound or unreadable, or a shallow clone whose older commits are not there; a note names each.',
+    fix: 'Audit a full clone (`git fetch --unshallow`); scan a named blob another way (git-secrets, gitleaks); the audit never skips silently.',
   },
   'files.compose.development': {
     severity: 'info',
     trigger:
-      'A compose file named for development (`*.dev.yml`, `*.local.yml`, `*.test.yml`, `*.ci.yml`) holds settings that would be faults in production; listed, not judged as production.',
+      'A compose file named for development (`*.dev.yml`, `*.local.yml`, `*.test.yml`, `*.ci.yml`, `*-dev.yml`, `*.e2e.yml`, `docker-compose.override.yml`, or under `.devcontainer/`, `test/`, `e2e/`), or a service only started with a development profile, holds settings that would be faults in production; listed once per file with the IDs it would raise, not judged as production.',
     fix: 'Keep it out of production deployments (`docker compose -f compose.yaml` only).',
   },
   'files.container.privileged': {
@@ -181,19 +180,19 @@ export const CHECKS = {
   'files.container.docker-socket': {
     severity: 'error',
     trigger:
-      'A container mounts the Docker socket (`/var/run/docker.sock`, compose volume or Kubernetes hostPath): root on the host.',
+      "A container mounts the container runtime's socket (`/var/run/docker.sock`, `/run/docker.sock`, containerd/podman/cri-o sockets, or `/var/run` itself; compose volume in short or long syntax, read-only or not, or Kubernetes hostPath): root on the host. Socket-proxy images (tecnativa/docker-socket-proxy) are exempt.",
     fix: 'Do not mount the Docker socket; use a socket proxy with a read-only allowlist if a tool really needs it.',
   },
   'files.container.host-namespace': {
     severity: 'error',
     trigger:
-      'A container shares a host namespace: `pid: host`, `ipc: host`, `userns_mode: host` (Kubernetes `hostPID`, `hostIPC`, `hostNetwork`).',
+      'A container shares a host namespace: `pid: host`, `ipc: host`, `userns_mode: host`, `network_mode: host` on a service that is neither a datastore nor the backend (Kubernetes `hostPID`, `hostIPC`, `hostNetwork`).',
     fix: 'Remove the host namespace setting; containers keep their own.',
   },
   'files.container.capabilities': {
     severity: 'error',
     trigger:
-      'A container adds `ALL` or an escape-grade capability (`SYS_ADMIN`, `SYS_PTRACE`, `SYS_MODULE`, `DAC_READ_SEARCH`, ...), or turns seccomp/AppArmor off.',
+      "A container adds `ALL` or an escape-grade capability (`SYS_ADMIN`, `SYS_PTRACE`, `SYS_MODULE`, `DAC_READ_SEARCH`, `SYS_RAWIO`, `SYS_BOOT`, `BPF`; not NET_ADMIN/NET_RAW, which act on the container's own network), or turns seccomp/AppArmor/SELinux off (`seccomp:unconfined`, `apparmor:unconfined`, `label:disable`; Kubernetes `Unconfined` profiles).",
     fix: 'Drop `cap_add` (or add only the narrow capability needed) and keep the default seccomp and AppArmor profiles.',
   },
   'files.django.debug': {
@@ -244,12 +243,13 @@ export const CHECKS = {
   'files.nginx.server-tokens': {
     severity: 'warning',
     trigger:
-      'An nginx config sets `server_tokens on` (or never sets it off): every answer names nginx and its version.',
+      'An nginx config sets `server_tokens on` (or `build`), or no nginx file of the repository sets `server_tokens off` at all (the default is on): every answer names nginx and its version.',
     fix: '`server_tokens off;` in the http block.',
   },
   'files.nginx.autoindex': {
     severity: 'error',
-    trigger: 'An nginx config turns `autoindex on`: directory listings reveal every file.',
+    trigger:
+      'An nginx config turns `autoindex on` (outside a location closed by `internal` or `deny all`): directory listings reveal every file.',
     fix: 'Remove `autoindex on;`.',
   },
   'files.nginx.tls-legacy': {
@@ -260,12 +260,13 @@ export const CHECKS = {
   'files.nginx.root-exposes-repo': {
     severity: 'critical',
     trigger:
-      'An nginx `root`/`alias` serves a directory that holds the checkout (its `.git`, `.env`, sources), with no rule denying dotfiles.',
+      "An nginx `root`/`alias` serves a directory that holds the checkout (its `.git`, `.env`, sources), put there by a compose bind mount, a Dockerfile `COPY` or a deploy script's clone, with no location refusing dotfiles.",
     fix: 'Serve only the build output (e.g. client/dist) and deny dotfiles: `location ~ /\\. { return 404; }`.',
   },
   'files.nginx.hsts-missing': {
     severity: 'warning',
-    trigger: 'An nginx server block that terminates TLS sends no `Strict-Transport-Security` header.',
+    trigger:
+      'An nginx server block that terminates TLS sends no `Strict-Transport-Security` (not in the server, its http block or an included snippet, or `location /` has add_header of its own, which drops the inherited ones), and the proxied application does not send it either.',
     fix: 'add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;',
   },
   'files.nginx.default-server': {

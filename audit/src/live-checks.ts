@@ -14,7 +14,7 @@ import { isIP, Socket } from 'node:net';
 import tls from 'node:tls';
 import { HSTS_MIN_MAX_AGE } from '@ironclad/config/headers';
 import { type Finding, finding } from './findings.js';
-import { type ObservatoryInput, type ObservatoryResult, scoreHeaders } from './observatory.js';
+import { type ObservatoryResult, scoreHeaders } from './observatory.js';
 
 export interface LiveOptions {
   url: string;
@@ -121,6 +121,51 @@ async function attempt(promise: Promise<Answer>): Promise<Answer | Error> {
   } catch (error) {
     return error as Error;
   }
+}
+
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+// As many hops as the HTTP Observatory's retriever follows.
+const MAX_REDIRECTS = 10;
+
+/**
+ * Follows the redirects of `answer` (fetched from `start`) while they stay on the audited host: the connection goes to
+ * the audited address (--connect), so another host is recorded as the last hop, not fetched. Returns every URL
+ * visited, `start` first, and every answer received, last the one that did not redirect (or could not be followed).
+ */
+async function followRedirects(
+  target: Target,
+  options: LiveOptions,
+  start: URL,
+  answer: Answer,
+): Promise<{ route: string[]; answers: Answer[] }> {
+  const route = [start.href];
+  const answers = [answer];
+  let current = start;
+  let last = answer;
+  while (REDIRECT_STATUSES.includes(last.status) && last.headers.location && route.length <= MAX_REDIRECTS) {
+    let next: URL;
+    try {
+      next = new URL(last.headers.location, current);
+    } catch {
+      break;
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') break;
+    route.push(next.href);
+    if (stripBrackets(next.hostname) !== target.name) break;
+    const secure = next.protocol === 'https:';
+    const hop = await attempt(
+      request(target, options, {
+        path: `${next.pathname}${next.search}`,
+        secure,
+        port: next.port ? Number(next.port) : secure ? 443 : 80,
+      }),
+    );
+    if (hop instanceof Error) break;
+    answers.push(hop);
+    current = next;
+    last = hop;
+  }
+  return { route, answers };
 }
 
 /** Completes a TLS 1.0/1.1 handshake if the server allows one. SECLEVEL=0 so that our side really offers them. */
@@ -230,14 +275,22 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
   const answers: Answer[] = [main];
 
   // Plain HTTP must send the browser to HTTPS on the same host.
-  let redirect: ObservatoryInput['redirect'];
+  // The URLs plain HTTP goes through, for the Observatory's redirection test; null: nothing answers plain HTTP.
+  let httpRoute: string[] | null = null;
+  let httpChain: Awaited<ReturnType<typeof followRedirects>> | undefined;
+  const httpPort = secure ? (options.httpPort ?? 80) : target.port;
+  const httpStart = new URL(
+    secure ? '/' : `${url.pathname}${url.search}`,
+    `http://${hostHeader(target.name, httpPort, false)}`,
+  );
   const httpAnswer = secure
     ? await attempt(request(target, options, { path: '/', secure: false, port: options.httpPort ?? 80 }))
     : main;
   if (httpAnswer instanceof Error) {
-    redirect = 'no-http';
     notes.push(`nothing answers plain HTTP on port ${options.httpPort ?? 80} (${httpAnswer.message})`);
   } else {
+    httpChain = await followRedirects(target, options, httpStart, httpAnswer);
+    httpRoute = httpChain.route;
     const location = httpAnswer.headers.location ?? '';
     let to: URL | undefined;
     try {
@@ -245,10 +298,8 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
     } catch {
       to = undefined;
     }
-    if (![301, 302, 303, 307, 308].includes(httpAnswer.status) || !to) redirect = 'missing';
-    else if (to.protocol !== 'https:') redirect = 'not-to-https';
-    else redirect = stripBrackets(to.hostname) === target.name ? 'to-https' : 'off-host';
-    if (redirect === 'missing' || redirect === 'not-to-https') {
+    // The first hop has to be https: HSTS is only taken from an HTTPS answer.
+    if (!REDIRECT_STATUSES.includes(httpAnswer.status) || to?.protocol !== 'https:') {
       findings.push(
         finding('live.https-redirect', `plain HTTP answers ${httpAnswer.status} without a redirect to https://`, where),
       );
@@ -292,7 +343,6 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
   }
 
   const foreign = `https://audit-${random}.invalid`;
-  let corsUniversal = false;
   const probes: { method: string; path: string; headers: Record<string, string> }[] = [
     {
       method: 'OPTIONS',
@@ -321,7 +371,6 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
       );
     }
     if (credentials) {
-      corsUniversal = corsUniversal || Boolean(allowOrigin);
       findings.push(
         finding(
           'live.cors.credentials',
@@ -405,14 +454,33 @@ export async function auditLive(options: LiveOptions): Promise<LiveAudit> {
     findings.push(finding('live.x-powered-by', 'an answer carries X-Powered-By', where));
   }
 
+  // The Observatory scores the answer the URL ends at after its redirects, with the cookies of every hop, and sends
+  // the CORS preflight there from a foreign origin.
+  const startUrl = new URL(
+    `${url.pathname}${url.search}`,
+    `${url.protocol}//${hostHeader(target.name, target.port, secure)}`,
+  );
+  const chain = !secure && httpChain ? httpChain : await followRedirects(target, options, startUrl, main);
+  const scored = chain.answers[chain.answers.length - 1] as Answer;
+  const scoredUrl = new URL(chain.route[chain.answers.length - 1] as string);
+  const preflight = await attempt(
+    request(target, options, {
+      method: 'OPTIONS',
+      path: scored.path,
+      secure: scoredUrl.protocol === 'https:',
+      port: scoredUrl.port ? Number(scoredUrl.port) : scoredUrl.protocol === 'https:' ? 443 : 80,
+      headers: { origin: foreign, 'access-control-request-method': 'GET' },
+    }),
+  );
   const observatory = scoreHeaders({
-    https: secure,
-    headers: main.headers as ObservatoryInput['headers'],
-    body: main.body,
-    status: main.status,
-    redirect: redirect ?? 'missing',
-    corsUniversal,
+    https: scoredUrl.protocol === 'https:',
+    headers: { ...scored.headers, 'set-cookie': chain.answers.flatMap((answer) => answer.headers['set-cookie'] ?? []) },
+    body: scored.body,
+    status: scored.status,
     hostname: target.name,
+    path: scoredUrl.pathname,
+    httpRoute,
+    preflight: preflight instanceof Error ? undefined : { origin: foreign, headers: preflight.headers },
   });
   if (observatory.score < 90) {
     findings.push(

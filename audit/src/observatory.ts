@@ -1,14 +1,28 @@
 /**
- * Scores response headers the way the MDN HTTP Observatory does. Hand-written because the official
- * @mdn/mdn-http-observatory package pulls in pg-native and Sentry. The table followed is MDN's
- * published "Tests and scoring" (https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring,
- * successor of https://github.com/mozilla/http-observatory/blob/main/httpobs/docs/scoring.md):
- * start at 100; every test adds its modifier; bonuses (positive modifiers) count only when the score
- * without them is at least 90; the minimum is 0; grades A+ >= 100, A >= 90, A- >= 85, B+ >= 80,
- * B >= 70, B- >= 65, C+ >= 60, C >= 50, C- >= 45, D+ >= 40, D >= 30, D- >= 25, F below.
- * Not reproduced: the HSTS preload-list lookups (no network access to the list), and SRI is judged
- * from the one page fetched.
+ * Scores an answer the way the MDN HTTP Observatory does: @mdn/mdn-http-observatory 1.4.8, its pure analysis
+ * functions (src/analyzer/tests/*.js) and its table (src/grader/charts.js), ported test by test with the reference's
+ * quirks, because a score is only useful if it is the one https://developer.mozilla.org/en-US/observatory gives.
+ * Start at 100; every test adds its modifier; bonuses (positive modifiers) count only when the score without them is
+ * at least 90; grades by the score rounded down to a multiple of 5: A+ >= 100, A >= 90, A- 85, B+ 80, B >= 70, B- 65,
+ * C+ 60, C >= 50, C- 45, D+ 40, D >= 30, D- 25, F below.
+ *
+ * Why a port and not the package: the package is the Observatory's API server (Fastify, pg, pg-native, Sentry, jsdom,
+ * axios: some 230 packages) whose install scripts download the HSTS preload list and a CA bundle, and the auditor runs
+ * offline from a plain `npm ci`. So the package is a devDependency of this workspace that one test loads,
+ * audit/test/observatory-reference.test.ts: it scores a matrix of answers (every result implemented here) with both
+ * and asserts equal per-test results, scores and grades, and an equal table. Its install scripts are denied in the
+ * root package.json `allowScripts`; the test supplies the preload list they would download from a local file.
+ *
+ * Not reproduced: the HSTS preload list (none offline: hsts-preloaded and redirection-all-redirects-preloaded never
+ * come out), certificate errors (the auditor stops at an untrusted certificate unless --insecure), cookies of answers
+ * other than the URL and its redirects (the reference also keeps those of /robots.txt), redirects to another host
+ * (live-checks.ts records the hop but cannot connect there), and the reference's refusal to score an answer whose
+ * status is not 2xx, 3xx, 401 or 403 (scored here anyway).
  */
+import { parse as parseDomain } from 'tldts';
+import { cookiesResult } from './observatory/cookies.js';
+import { cspVerdict } from './observatory/csp.js';
+import { type HtmlTag, htmlTags } from './observatory/html.js';
 
 export interface ScoredTest {
   test: string;
@@ -16,19 +30,106 @@ export interface ScoredTest {
   modifier: number;
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
 export interface ObservatoryInput {
-  /** Was the audited answer fetched over HTTPS? */
+  /** Was the scored answer fetched over HTTPS? Its HSTS header counts only then. */
   https: boolean;
-  /** Headers of the main answer, names in lower case (set-cookie as an array). */
-  headers: Record<string, string | string[] | undefined>;
+  /** Headers of the scored answer as node:http gives them (names in lower case, set-cookie an array). */
+  headers: Headers;
   body: string;
   status: number;
-  /** What plain HTTP did: redirected to https on the same host, elsewhere, not at all, or nothing listens. */
-  redirect: 'to-https' | 'off-host' | 'not-to-https' | 'missing' | 'no-http';
-  /** An unlisted origin was granted CORS with credentials. */
-  corsUniversal: boolean;
+  /** Host name of the site (Host and SNI), without port. */
   hostname: string;
+  /** Path of the scored URL: the default path of its cookies. "/" when absent. */
+  path?: string;
+  /**
+   * The URLs a GET of http://<host>/ went through, that URL first and the answer that did not redirect last
+   * (a single entry: no redirect); null when nothing answers plain HTTP.
+   */
+  httpRoute: string[] | null;
+  /** The answer to a CORS preflight of the scored URL (OPTIONS, Access-Control-Request-Method GET) from `origin`. */
+  preflight?: { origin: string; headers: Headers };
 }
+
+export interface ObservatoryResult {
+  score: number;
+  grade: string;
+  tests: ScoredTest[];
+}
+
+/** Modifiers of @mdn/mdn-http-observatory 1.4.8, src/grader/charts.js SCORE_TABLE. */
+export const MODIFIERS: Readonly<Record<string, number>> = {
+  'csp-implemented-with-no-unsafe-default-src-none': 10,
+  'csp-implemented-with-no-unsafe': 5,
+  'csp-implemented-with-unsafe-inline-in-style-src-only': 0,
+  'csp-implemented-with-insecure-scheme-in-passive-content-only': -10,
+  'csp-implemented-with-unsafe-eval': -10,
+  'csp-implemented-with-unsafe-inline': -20,
+  'csp-implemented-with-insecure-scheme': -20,
+  'csp-header-invalid': -25,
+  'csp-not-implemented': -25,
+  'csp-not-implemented-but-reporting-enabled': -25,
+  'csp-implemented-but-duplicate-directives': 0,
+  'cookies-secure-with-httponly-sessions-and-samesite': 5,
+  'cookies-secure-with-httponly-sessions': 0,
+  'cookies-not-found': 0,
+  'cookies-without-secure-flag-but-protected-by-hsts': -5,
+  'cookies-session-without-secure-flag-but-protected-by-hsts': -10,
+  'cookies-without-secure-flag': -20,
+  'cookies-samesite-flag-invalid': -20,
+  'cookies-anticsrf-without-samesite-flag': -20,
+  'cookies-session-without-httponly-flag': -30,
+  'cookies-session-without-secure-flag': -40,
+  'cross-origin-resource-sharing-not-implemented': 0,
+  'cross-origin-resource-sharing-implemented-with-public-access': 0,
+  'cross-origin-resource-sharing-implemented-with-restricted-access': 0,
+  'cross-origin-resource-sharing-implemented-with-universal-access': -50,
+  'redirection-all-redirects-preloaded': 0,
+  'redirection-to-https': 0,
+  'redirection-not-needed-no-http': 0,
+  'redirection-off-host-from-http': -5,
+  'redirection-not-to-https-on-initial-redirection': -10,
+  'redirection-not-to-https': -20,
+  'redirection-missing': -20,
+  'redirection-invalid-cert': -20,
+  'referrer-policy-private': 5,
+  'referrer-policy-not-implemented': 0,
+  'referrer-policy-unsafe': -5,
+  'referrer-policy-header-invalid': -5,
+  'hsts-preloaded': 5,
+  'hsts-implemented-max-age-at-least-six-months': 0,
+  'hsts-implemented-max-age-less-than-six-months': -10,
+  'hsts-not-implemented': -20,
+  'hsts-header-invalid': -20,
+  'hsts-not-implemented-no-https': -20,
+  'hsts-invalid-cert': -20,
+  'sri-implemented-and-all-scripts-loaded-securely': 5,
+  'sri-implemented-and-external-scripts-loaded-securely': 5,
+  'sri-not-implemented-response-not-html': 0,
+  'sri-not-implemented-but-no-scripts-loaded': 0,
+  'sri-not-implemented-but-all-scripts-loaded-from-secure-origin': 0,
+  'sri-not-implemented-but-external-scripts-loaded-securely': -5,
+  'sri-implemented-but-external-scripts-not-loaded-securely': -20,
+  'sri-not-implemented-and-external-scripts-not-loaded-securely': -50,
+  'x-content-type-options-nosniff': 0,
+  'x-content-type-options-not-implemented': -5,
+  'x-content-type-options-header-invalid': -5,
+  'x-frame-options-implemented-via-csp': 5,
+  'x-frame-options-sameorigin-or-deny': 0,
+  'x-frame-options-allow-from-origin': 0,
+  'x-frame-options-not-implemented': -20,
+  'x-frame-options-header-invalid': -20,
+  'corp-header-invalid': -5,
+  'corp-implemented-with-cross-origin': 0,
+  'corp-implemented-with-same-origin': 10,
+  'corp-implemented-with-same-site': 10,
+  'corp-not-implemented': 0,
+  'html-not-parseable': -20,
+};
+
+/** Bonuses count only from this score (without them) up. */
+export const MINIMUM_SCORE_FOR_EXTRA_CREDIT = 90;
 
 const GRADES: [number, string][] = [
   [100, 'A+'],
@@ -50,252 +151,244 @@ export function gradeOf(score: number): string {
   return GRADES.find(([min]) => score >= min)?.[1] ?? 'F';
 }
 
-function header(input: ObservatoryInput, name: string): string | undefined {
-  const value = input.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
+/** Every value of a header (the reference's getHttpHeaders: set-cookie flattened). */
+function values(headers: Headers | undefined, name: string): string[] {
+  if (!headers) return [];
+  return Object.entries(headers)
+    .filter(([key]) => key.toLowerCase() === name)
+    .flatMap(([, value]) => (value === undefined ? [] : value));
 }
 
-export function parseCsp(value: string): Map<string, string[]> | undefined {
-  const directives = new Map<string, string[]>();
-  for (const part of value.split(';')) {
-    const tokens = part.trim().split(/\s+/).filter(Boolean);
-    const name = tokens.shift()?.toLowerCase();
-    if (!name) continue;
-    if (!/^[a-z-]+$/.test(name)) return undefined;
-    if (!directives.has(name)) directives.set(name, tokens);
-  }
-  return directives.size > 0 ? directives : undefined;
+const first = (headers: Headers | undefined, name: string): string | undefined => values(headers, name)[0];
+
+const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
+
+/** The reference reads the body as HTML only for these types, compared as sent (case-sensitive, no trim). */
+function isHtml(input: ObservatoryInput): boolean {
+  return HTML_TYPES.has((first(input.headers, 'content-type') ?? '').split(';')[0] ?? '');
 }
 
-function csp(input: ObservatoryInput): ScoredTest {
-  const test = 'content-security-policy';
-  const value = header(input, 'content-security-policy');
-  if (!value) return { test, result: 'csp-not-implemented', modifier: -25 };
-  const policy = parseCsp(value);
-  if (!policy) return { test, result: 'csp-header-invalid', modifier: -25 };
-  const defaults = policy.get('default-src');
-  const scripts = policy.get('script-src') ?? defaults;
-  const styles = policy.get('style-src') ?? defaults;
-  const hasNonceOrHash = (list: string[]) => list.some((s) => /^'(nonce-|sha(256|384|512)-|strict-dynamic)/.test(s));
-  if (!scripts || ((scripts.includes("'unsafe-inline'") || scripts.includes('*')) && !hasNonceOrHash(scripts))) {
-    return { test, result: 'csp-implemented-with-unsafe-inline', modifier: -20 };
-  }
-  const active = [...(scripts ?? []), ...(policy.get('object-src') ?? defaults ?? [])];
-  if (active.some((s) => s === 'http:' || s.startsWith('http://'))) {
-    return { test, result: 'csp-implemented-with-insecure-scheme', modifier: -20 };
-  }
-  if (scripts.includes("'unsafe-eval'")) return { test, result: 'csp-implemented-with-unsafe-eval', modifier: -10 };
-  const passive = ['img-src', 'media-src', 'font-src'].flatMap((d) => policy.get(d) ?? []);
-  if (passive.some((s) => s === 'http:' || s.startsWith('http://'))) {
-    return { test, result: 'csp-implemented-with-insecure-scheme-in-passive-content-only', modifier: -10 };
-  }
-  if (styles?.includes("'unsafe-inline'")) {
-    return { test, result: 'csp-implemented-with-unsafe-inline-in-style-src-only', modifier: 0 };
-  }
-  if (defaults?.length === 1 && defaults[0] === "'none'") {
-    return { test, result: 'csp-implemented-with-no-unsafe-default-src-none', modifier: 10 };
-  }
-  return { test, result: 'csp-implemented-with-no-unsafe', modifier: 5 };
+interface Page {
+  tags: HtmlTag[];
+  /** `<meta http-equiv="Content-Security-Policy">` contents. */
+  metaCsp: string[];
+  /** The last `<meta name="referrer">` content. */
+  metaReferrer?: string;
 }
 
-function hstsMaxAge(input: ObservatoryInput): number | undefined {
-  const value = header(input, 'strict-transport-security');
-  const match = value ? /(?:^|;)\s*max-age\s*=\s*"?(\d+)"?/i.exec(value) : null;
-  return match ? Number(match[1]) : undefined;
-}
-
-function hsts(input: ObservatoryInput): ScoredTest {
-  const test = 'strict-transport-security';
-  if (!input.https) return { test, result: 'hsts-not-implemented-no-https', modifier: -20 };
-  const value = header(input, 'strict-transport-security');
-  if (!value) return { test, result: 'hsts-not-implemented', modifier: -20 };
-  const maxAge = hstsMaxAge(input);
-  if (maxAge === undefined) return { test, result: 'hsts-header-invalid', modifier: -20 };
-  if (maxAge < 15_768_000) return { test, result: 'hsts-implemented-max-age-less-than-six-months', modifier: -10 };
-  return { test, result: 'hsts-implemented-max-age-at-least-six-months', modifier: 0 };
-}
-
-function cookies(input: ObservatoryInput): ScoredTest {
-  const test = 'cookies';
-  const raw = input.headers['set-cookie'];
-  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  if (list.length === 0) return { test, result: 'cookies-not-found', modifier: 0 };
-  const hstsOn = input.https && (hstsMaxAge(input) ?? 0) >= 15_768_000;
-  const results: ScoredTest[] = [];
-  let allSameSite = true;
-  for (const cookie of list) {
-    const [pair, ...attributes] = cookie.split(';').map((s) => s.trim());
-    const name = (pair ?? '').split('=')[0] ?? '';
-    const flags = new Map(
-      attributes.map((a) => [a.split('=')[0]?.toLowerCase() ?? '', a.split('=')[1]?.toLowerCase()]),
-    );
-    const session = /sess|sid|login|token|auth|csrf|xsrf/i.test(name);
-    const secure = input.https && flags.has('secure');
-    const sameSite = flags.get('samesite');
-    if (sameSite === undefined) allSameSite = false;
-    else if (!['strict', 'lax', 'none'].includes(sameSite)) {
-      results.push({ test, result: 'cookies-samesite-flag-invalid', modifier: -20 });
+function readPage(input: ObservatoryInput): Page {
+  const html = isHtml(input);
+  const tags = html ? htmlTags(input.body) : [];
+  const page: Page = { tags, metaCsp: [] };
+  if (!html || !input.body) return page;
+  for (const tag of tags) {
+    if (tag.name !== 'meta') continue;
+    const equiv = tag.attributes.get('http-equiv');
+    const content = tag.attributes.get('content');
+    if (equiv !== undefined && content !== undefined) {
+      if (content && equiv.trim().toLowerCase() === 'content-security-policy') page.metaCsp.push(content);
+    } else if (tag.attributes.get('name')?.trim().toLowerCase() === 'referrer' && content) {
+      page.metaReferrer = content;
     }
-    if (session && !secure) {
-      results.push(
-        hstsOn
-          ? { test, result: 'cookies-session-without-secure-flag-but-protected-by-hsts', modifier: -10 }
-          : { test, result: 'cookies-session-without-secure-flag', modifier: -40 },
-      );
-    } else if (!secure) {
-      results.push(
-        hstsOn
-          ? { test, result: 'cookies-without-secure-flag-but-protected-by-hsts', modifier: -5 }
-          : { test, result: 'cookies-without-secure-flag', modifier: -20 },
-      );
+  }
+  return page;
+}
+
+// 15768000 s is six months; the reference accepts 15552000 ("a lot of sites use it, so a white lie is in order").
+const SIX_MONTHS = 15_552_000;
+
+function hsts(input: ObservatoryInput): string {
+  if (!input.https) return 'hsts-not-implemented-no-https';
+  const header = first(input.headers, 'strict-transport-security');
+  if (header === undefined) return 'hsts-not-implemented';
+  const data = header.slice(0, 1024);
+  // A comma means the header came twice (node:http joins repeats with ", ").
+  if (data.includes(',')) return 'hsts-header-invalid';
+  let maxAge: number | undefined;
+  for (const parameter of data.split(';').map((p) => p.trim().toLowerCase())) {
+    // parseInt as the reference: 'max-age="63072000"' gives NaN, which is not below six months.
+    if (parameter.startsWith('max-age=')) maxAge = Number.parseInt(parameter.slice(8, 128), 10);
+  }
+  if (maxAge === undefined) return 'hsts-header-invalid';
+  return maxAge < SIX_MONTHS
+    ? 'hsts-implemented-max-age-less-than-six-months'
+    : 'hsts-implemented-max-age-at-least-six-months';
+}
+
+function cors(input: ObservatoryInput): string {
+  const allowOrigin = first(input.preflight?.headers, 'access-control-allow-origin');
+  if (!input.preflight || !allowOrigin) return 'cross-origin-resource-sharing-not-implemented';
+  if (allowOrigin.slice(0, 256).trim().toLowerCase() === '*') {
+    return 'cross-origin-resource-sharing-implemented-with-public-access';
+  }
+  const credentials = first(input.preflight.headers, 'access-control-allow-credentials');
+  if (allowOrigin === input.preflight.origin && credentials?.toLowerCase().trim() === 'true') {
+    return 'cross-origin-resource-sharing-implemented-with-universal-access';
+  }
+  return 'cross-origin-resource-sharing-implemented-with-restricted-access';
+}
+
+function redirection(input: ObservatoryInput): string {
+  const route = input.httpRoute;
+  if (!route) return 'redirection-not-needed-no-http';
+  if (route.length <= 1) return 'redirection-missing';
+  const urls = route.map((url) => new URL(url));
+  const [start, second] = urls as [URL, URL];
+  if ((urls[urls.length - 1] as URL).protocol !== 'https:') return 'redirection-not-to-https';
+  if (second.protocol === 'http:') return 'redirection-not-to-https-on-initial-redirection';
+  if (start.protocol === 'http:' && second.protocol === 'https:' && start.hostname !== second.hostname) {
+    return 'redirection-off-host-from-http';
+  }
+  return 'redirection-to-https';
+}
+
+const REFERRER_GOOD = ['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'];
+const REFERRER_BAD = ['origin', 'origin-when-cross-origin', 'unsafe-url', 'no-referrer-when-downgrade'];
+
+function referrer(input: ObservatoryInput, page: Page): string {
+  const all = [...values(input.headers, 'referrer-policy'), ...(page.metaReferrer ? [page.metaReferrer] : [])];
+  if (all.length === 0) return 'referrer-policy-not-implemented';
+  // Browsers apply the last value they understand; the meta tag comes after the header.
+  const known = all
+    .join(', ')
+    .split(',')
+    .map((token) => token.toLowerCase().trim())
+    .filter((token) => REFERRER_GOOD.includes(token) || REFERRER_BAD.includes(token));
+  const policy = known[known.length - 1] ?? '';
+  if (REFERRER_GOOD.includes(policy)) return 'referrer-policy-private';
+  if (REFERRER_BAD.includes(policy)) return 'referrer-policy-unsafe';
+  return 'referrer-policy-header-invalid';
+}
+
+/** A script's `src` as the DOM gives it: resolved against the document base URL, or as written when that fails. */
+function scriptUrl(src: string, base: URL | undefined): string {
+  try {
+    return new URL(src, base).href;
+  } catch {
+    return src;
+  }
+}
+
+const SRI_BADNESS = [
+  'sri-implemented-and-all-scripts-loaded-securely',
+  'sri-implemented-and-external-scripts-loaded-securely',
+  'sri-implemented-but-external-scripts-not-loaded-securely',
+  'sri-not-implemented-but-external-scripts-loaded-securely',
+  'sri-not-implemented-and-external-scripts-not-loaded-securely',
+  'sri-not-implemented-response-not-html',
+];
+
+function sri(input: ObservatoryInput, page: Page): string {
+  if (!isHtml(input)) return 'sri-not-implemented-response-not-html';
+  const scripts = page.tags.filter((tag) => tag.name === 'script');
+  if (scripts.length === 0) return 'sri-not-implemented-but-no-scripts-loaded';
+  // The reference's page has no URL (about:blank), so only an absolute <base href> makes relative sources absolute.
+  const baseHref = page.tags.find((tag) => tag.name === 'base' && tag.attributes.has('href'))?.attributes.get('href');
+  let base: URL | undefined;
+  try {
+    base = baseHref === undefined ? undefined : new URL(baseHref);
+  } catch {
+    base = undefined;
+  }
+  const siteDomain = parseDomain(input.hostname).domain;
+  let result: string | undefined;
+  const worse = (next: string) => {
+    if (result === undefined || SRI_BADNESS.indexOf(next) > SRI_BADNESS.indexOf(result)) result = next;
+  };
+  let foreign = false;
+  for (const script of scripts) {
+    const raw = script.attributes.get('src');
+    if (raw === undefined) continue;
+    const src = scriptUrl(raw, base);
+    if (!src) continue;
+    const integrity = Boolean(script.attributes.get('integrity'));
+    const relativeProtocol = src.startsWith('//') && src[2] !== '/' && src.length > 2;
+    const fullUrl = src.startsWith('http://') || src.startsWith('https://');
+    const relativeOrigin = !relativeProtocol && !fullUrl;
+    // Same site = same registrable domain; a protocol-relative URL counts as same site yet foreign (the reference).
+    const sameSite = relativeProtocol || relativeOrigin || parseDomain(src).domain === siteDomain;
+    const secureOrigin = relativeOrigin || (sameSite && !relativeProtocol);
+    if (!secureOrigin) foreign = true;
+    const scheme = fullUrl ? new URL(src).protocol : undefined;
+    const secureScheme = scheme === 'https:' || (relativeOrigin && input.https);
+    if (!secureOrigin) {
+      if (integrity && !secureScheme) worse('sri-implemented-but-external-scripts-not-loaded-securely');
+      else if (!integrity && secureScheme) worse('sri-not-implemented-but-external-scripts-loaded-securely');
+      else if (!integrity) worse('sri-not-implemented-and-external-scripts-not-loaded-securely');
+    } else if (integrity && secureScheme && result === undefined) {
+      // The bonus even for same-origin scripts, given by the first one that has integrity.
+      result = 'sri-implemented-and-all-scripts-loaded-securely';
     }
-    if (session && !flags.has('httponly'))
-      results.push({ test, result: 'cookies-session-without-httponly-flag', modifier: -30 });
   }
-  if (results.length > 0) return results.reduce((worst, r) => (r.modifier < worst.modifier ? r : worst));
-  return allSameSite
-    ? { test, result: 'cookies-secure-with-httponly-sessions-and-samesite', modifier: 5 }
-    : { test, result: 'cookies-secure-with-httponly-sessions', modifier: 0 };
+  return (
+    result ??
+    (foreign
+      ? 'sri-implemented-and-external-scripts-loaded-securely'
+      : 'sri-not-implemented-but-all-scripts-loaded-from-secure-origin')
+  );
 }
 
-function cors(input: ObservatoryInput): ScoredTest {
-  const test = 'cross-origin-resource-sharing';
-  if (input.corsUniversal)
-    return { test, result: 'cross-origin-resource-sharing-implemented-with-universal-access', modifier: -50 };
-  const value = header(input, 'access-control-allow-origin');
-  if (value === '*')
-    return { test, result: 'cross-origin-resource-sharing-implemented-with-public-access', modifier: 0 };
-  if (value) return { test, result: 'cross-origin-resource-sharing-implemented-with-restricted-access', modifier: 0 };
-  return { test, result: 'cross-origin-resource-sharing-not-implemented', modifier: 0 };
+function xcto(input: ObservatoryInput): string {
+  const header = first(input.headers, 'x-content-type-options');
+  if (!header) return 'x-content-type-options-not-implemented';
+  return header.slice(0, 256).trim().toLowerCase() === 'nosniff'
+    ? 'x-content-type-options-nosniff'
+    : 'x-content-type-options-header-invalid';
 }
 
-function redirection(input: ObservatoryInput): ScoredTest {
-  const test = 'redirection';
-  switch (input.redirect) {
-    case 'to-https':
-      return { test, result: 'redirection-to-https', modifier: 0 };
-    case 'no-http':
-      return { test, result: 'redirection-not-needed-no-http', modifier: 0 };
-    case 'off-host':
-      return { test, result: 'redirection-off-host-from-http', modifier: -5 };
-    case 'not-to-https':
-      return { test, result: 'redirection-not-to-https', modifier: -20 };
-    default:
-      return { test, result: 'redirection-missing', modifier: -20 };
-  }
+function xfo(input: ObservatoryInput, csp: ReturnType<typeof cspVerdict>): string {
+  // frame-ancestors supersedes X-Frame-Options in browsers.
+  if (csp.policy?.has('frame-ancestors')) return 'x-frame-options-implemented-via-csp';
+  const header = first(input.headers, 'x-frame-options');
+  if (!header) return 'x-frame-options-not-implemented';
+  const value = header.slice(0, 1024).trim().toLowerCase();
+  if (value === 'deny' || value === 'sameorigin') return 'x-frame-options-sameorigin-or-deny';
+  if (value.startsWith('allow-from')) return 'x-frame-options-allow-from-origin';
+  return 'x-frame-options-header-invalid';
 }
 
-function referrer(input: ObservatoryInput): ScoredTest {
-  const test = 'referrer-policy';
-  const value = header(input, 'referrer-policy');
-  if (!value) return { test, result: 'referrer-policy-not-implemented', modifier: 0 };
-  // Browsers use the last policy they understand.
-  const policy =
-    value
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean)
-      .pop() ?? '';
-  if (['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'].includes(policy)) {
-    return { test, result: 'referrer-policy-private', modifier: 5 };
-  }
-  if (policy === 'no-referrer-when-downgrade')
-    return { test, result: 'referrer-policy-no-referrer-when-downgrade', modifier: 0 };
-  if (['origin', 'origin-when-cross-origin', 'unsafe-url'].includes(policy)) {
-    return { test, result: 'referrer-policy-unsafe', modifier: -5 };
-  }
-  return { test, result: 'referrer-policy-header-invalid', modifier: -5 };
-}
-
-/**
- * Every `<script ...>` opening tag. A scan, not `/<script\b[^>]*>/gi`: with no `>` after them, that regex rescans
- * the rest of the page from each `<script` (quadratic in a hostile page the auditor fetched).
- */
-export function scriptTags(html: string): string[] {
-  const tags: string[] = [];
-  const open = /<script\b/gi;
-  for (let found = open.exec(html); found; found = open.exec(html)) {
-    const end = html.indexOf('>', found.index);
-    if (end === -1) break; // no tag closes after this one, nor after any later one
-    tags.push(html.slice(found.index, end + 1));
-    open.lastIndex = end + 1;
-  }
-  return tags;
-}
-
-function sri(input: ObservatoryInput): ScoredTest {
-  const test = 'subresource-integrity';
-  const type = header(input, 'content-type') ?? '';
-  if (!/text\/html/i.test(type)) return { test, result: 'sri-not-implemented-response-not-html', modifier: 0 };
-  const scripts = scriptTags(input.body);
-  const withSrc = scripts.filter((tag) => /\ssrc\s*=/.test(tag));
-  if (withSrc.length === 0) return { test, result: 'sri-not-implemented-but-no-scripts-loaded', modifier: 0 };
-  const external = withSrc.filter((tag) => {
-    const src = /\ssrc\s*=\s*["']?([^"'\s>]+)/i.exec(tag)?.[1] ?? '';
-    if (!/^(https?:)?\/\//i.test(src)) return false;
-    try {
-      return new URL(src, `https://${input.hostname}/`).hostname !== input.hostname;
-    } catch {
-      return true;
-    }
-  });
-  const integrity = (tag: string) => /\sintegrity\s*=/.test(tag);
-  const insecure = (tag: string) => /\ssrc\s*=\s*["']?http:/i.test(tag);
-  if (external.length === 0) {
-    return withSrc.every(integrity)
-      ? { test, result: 'sri-implemented-and-all-scripts-loaded-securely', modifier: 5 }
-      : { test, result: 'sri-not-implemented-but-all-scripts-loaded-from-secure-origin', modifier: 0 };
-  }
-  if (external.every(integrity)) {
-    return external.some(insecure)
-      ? { test, result: 'sri-implemented-but-external-scripts-not-loaded-securely', modifier: -20 }
-      : { test, result: 'sri-implemented-and-external-scripts-loaded-securely', modifier: 5 };
-  }
-  return external.some(insecure)
-    ? { test, result: 'sri-not-implemented-and-external-scripts-not-loaded-securely', modifier: -50 }
-    : { test, result: 'sri-not-implemented-but-external-scripts-loaded-securely', modifier: -5 };
-}
-
-function xcto(input: ObservatoryInput): ScoredTest {
-  const test = 'x-content-type-options';
-  const value = header(input, 'x-content-type-options');
-  if (!value) return { test, result: 'x-content-type-options-not-implemented', modifier: -5 };
-  if (value.trim().toLowerCase() === 'nosniff') return { test, result: 'x-content-type-options-nosniff', modifier: 0 };
-  return { test, result: 'x-content-type-options-header-invalid', modifier: -5 };
-}
-
-function xfo(input: ObservatoryInput): ScoredTest {
-  const test = 'x-frame-options';
-  const policy = parseCsp(header(input, 'content-security-policy') ?? '');
-  if (policy?.has('frame-ancestors')) return { test, result: 'x-frame-options-implemented-via-csp', modifier: 5 };
-  const value = header(input, 'x-frame-options')?.trim().toLowerCase();
-  if (!value) return { test, result: 'x-frame-options-not-implemented', modifier: -20 };
-  if (value === 'deny' || value === 'sameorigin')
-    return { test, result: 'x-frame-options-sameorigin-or-deny', modifier: 0 };
-  if (value.startsWith('allow-from ')) return { test, result: 'x-frame-options-allow-from-origin', modifier: 0 };
-  return { test, result: 'x-frame-options-header-invalid', modifier: -20 };
-}
-
-function corp(input: ObservatoryInput): ScoredTest {
-  const test = 'cross-origin-resource-policy';
-  const value = header(input, 'cross-origin-resource-policy')?.trim().toLowerCase();
-  if (!value) return { test, result: 'corp-not-implemented', modifier: 0 };
-  if (['same-origin', 'same-site', 'cross-origin'].includes(value)) {
-    return { test, result: `corp-implemented-with-${value}`, modifier: 0 };
-  }
-  return { test, result: 'corp-header-invalid', modifier: -5 };
-}
-
-export interface ObservatoryResult {
-  score: number;
-  grade: string;
-  tests: ScoredTest[];
+function corp(input: ObservatoryInput): string {
+  const header = first(input.headers, 'cross-origin-resource-policy');
+  if (!header) return 'corp-not-implemented';
+  const value = header.slice(0, 256).trim().toLowerCase();
+  if (value === 'same-site') return 'corp-implemented-with-same-site';
+  if (value === 'same-origin') return 'corp-implemented-with-same-origin';
+  if (value === 'cross-origin') return 'corp-implemented-with-cross-origin';
+  return 'corp-header-invalid';
 }
 
 export function scoreHeaders(input: ObservatoryInput): ObservatoryResult {
-  const tests = [csp, cookies, cors, redirection, referrer, hsts, sri, xcto, xfo, corp].map((test) => test(input));
+  const page = readPage(input);
+  const csp = cspVerdict(
+    values(input.headers, 'content-security-policy'),
+    page.metaCsp,
+    Boolean(first(input.headers, 'content-security-policy-report-only')),
+    input.https,
+  );
+  const hstsResult = hsts(input);
+  const results: [string, string][] = [
+    ['content-security-policy', csp.result],
+    [
+      'cookies',
+      cookiesResult(
+        values(input.headers, 'set-cookie'),
+        input.hostname,
+        input.path ?? '/',
+        hstsResult === 'hsts-implemented-max-age-at-least-six-months',
+      ),
+    ],
+    ['cross-origin-resource-sharing', cors(input)],
+    ['redirection', redirection(input)],
+    ['referrer-policy', referrer(input, page)],
+    ['strict-transport-security', hstsResult],
+    ['subresource-integrity', sri(input, page)],
+    ['x-content-type-options', xcto(input)],
+    ['x-frame-options', xfo(input, csp)],
+    ['cross-origin-resource-policy', corp(input)],
+  ];
+  const tests = results.map(([test, result]) => ({ test, result, modifier: MODIFIERS[result] ?? 0 }));
   const base = 100 + tests.reduce((sum, t) => sum + Math.min(0, t.modifier), 0);
-  const bonus = tests.reduce((sum, t) => sum + Math.max(0, t.modifier), 0);
-  const score = Math.max(0, base >= 90 ? base + bonus : base);
+  const withBonus = 100 + tests.reduce((sum, t) => sum + t.modifier, 0);
+  const score = Math.max(0, base >= MINIMUM_SCORE_FOR_EXTRA_CREDIT ? withBonus : base);
   return { score, grade: gradeOf(score), tests };
 }

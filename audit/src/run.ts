@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { APP_KINDS, type AppKind, detectAppKind } from './app-kind.js';
 import { auditConfig } from './config-checks.js';
 import { auditFiles } from './file-checks.js';
 import { type Area, CHECKS, type Finding, SEVERITIES, type Severity } from './findings.js';
@@ -28,6 +29,7 @@ export const USAGE = `usage: cli check --deploy [options]
   --skip LIST            leave out config, files, history and/or live
   --fail-level LEVEL     exit 1 when a finding is at or above info|warning|error|critical (default warning)
   --silence ID[,ID]      accept these findings (ID or ID@location); also read from ${SILENCE_FILE}
+  --app KIND             auto (default), ironclad or other: what the checkout deploys (see docs/audit.md)
   --json                 machine-readable output (schema ironclad-audit/1)
 `;
 
@@ -47,6 +49,8 @@ export interface AuditOptions {
   skip?: string[];
   failLevel?: Severity;
   silence?: string[];
+  /** What the directory deploys; `auto` (the default) guesses (app-kind.ts). */
+  app?: (typeof APP_KINDS)[number];
 }
 
 function portList(raw: string | undefined, fallback: number[]): number[] {
@@ -94,6 +98,8 @@ export function parseAuditArgs(argv: string[], cwd = process.cwd()): AuditOption
   for (const s of skip) {
     if (!['config', 'files', 'history', 'live'].includes(s)) throw new UsageError(`--skip: unknown area "${s}"`);
   }
+  const app = (v.app ?? 'auto') as (typeof APP_KINDS)[number];
+  if (!APP_KINDS.includes(app)) throw new UsageError(`--app must be one of ${APP_KINDS.join(', ')}`);
   const dir = resolve(cwd, v.dir ?? '.');
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new UsageError(`--dir: ${dir} is not a directory`);
@@ -113,6 +119,7 @@ export function parseAuditArgs(argv: string[], cwd = process.cwd()): AuditOption
       .flatMap((s) => s.split(','))
       .map((s) => s.trim())
       .filter(Boolean),
+    app,
     json: v.json ?? false,
   };
 }
@@ -131,6 +138,7 @@ const OPTIONS = {
   skip: { type: 'string', multiple: true },
   'fail-level': { type: 'string' },
   silence: { type: 'string', multiple: true },
+  app: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -172,16 +180,26 @@ export async function runAudit(options: AuditOptions): Promise<{ report: AuditRe
   const areas: Area[] = [];
   let secrets: string[] = [];
   let observatory: ObservatoryResult | undefined;
+  const env = options.env ?? process.env;
+  const detected: { kind: AppKind; reason: string } =
+    options.app === 'ironclad' || options.app === 'other'
+      ? { kind: options.app, reason: '--app' }
+      : detectAppKind(options.dir, env);
+  if (detected.kind === 'other') {
+    notes.push(
+      `audited as an application other than Ironclad Tasks (${detected.reason}; --app ironclad to change): settings are judged where the configuration sets them, and .env.example is not compared with Ironclad's schema`,
+    );
+  }
 
   if (!skip.has('config')) {
     areas.push('config');
-    const audit = auditConfig({ cwd: options.dir, env: options.env ?? process.env });
+    const audit = auditConfig({ cwd: options.dir, env, onlySet: detected.kind === 'other' });
     findings.push(...audit.findings);
     secrets = audit.secretValues;
   }
   if (!skip.has('files')) {
     areas.push('files');
-    const audit = await auditFiles(options.dir, { history: !skip.has('history') });
+    const audit = await auditFiles(options.dir, { history: !skip.has('history'), app: detected.kind });
     findings.push(...audit.findings);
     notes.push(...audit.notes);
   }

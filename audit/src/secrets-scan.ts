@@ -22,6 +22,7 @@ import { isBundle, isSourceMap, sourceMapSources } from './files/bundles.js';
 import { assignmentRulesFor, onePerLine } from './files/env-files.js';
 import { LineIndex } from './files/lines.js';
 import { declaresKind } from './files/manifest-kind.js';
+import { silenceSecretlintProfiler } from './files/secretlint-profiler.js';
 import { findCredentials } from './secret-patterns.js';
 import { looksLikeDjangoKey, looksLikeRandomSecret } from './secret-values.js';
 
@@ -185,6 +186,8 @@ function toHits(matches: KeyMatch[], lineOf: (match: KeyMatch) => number): Secre
 }
 
 export async function createScanner(): Promise<Scanner> {
+  // Before the engine exists: its profiler's cost grows with every file scanned (see files/secretlint-profiler.ts).
+  silenceSecretlintProfiler();
   const engine = await createEngine({
     formatter: 'json',
     color: false,

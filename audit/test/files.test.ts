@@ -43,7 +43,11 @@ describe('file audit', () => {
       'files.dockerfile.secret-build-arg',
       'files.dockerfile.latest',
       'files.secret.pattern',
-      'files.secret.hardcoded',
+      'files.django.secret-key',
+      'files.django.database-password',
+      'files.django.debug',
+      'files.django.allowed-hosts',
+      'files.django.cors-all',
       'files.secret.entropy',
       'files.history.secret',
     ]) {
@@ -54,10 +58,10 @@ describe('file audit', () => {
     expect(where('files.compose.backend-port')).toEqual(['docker-compose.yml:16']);
     expect(where('files.git.env-in-history')).toContain('.env');
     expect(where('files.git.env-tracked')).toEqual(['server/.env']);
-    expect(where('files.secret.hardcoded').sort()).toEqual([
-      'server/task_proj/settings.py:11',
-      'server/task_proj/settings.py:2',
-    ]);
+    // The settings' key and password are reported once, by the Django check (not again as files.secret.hardcoded).
+    expect(where('files.django.secret-key')).toEqual(['server/task_proj/settings.py:2']);
+    expect(where('files.django.database-password')).toEqual(['server/task_proj/settings.py:11']);
+    expect(where('files.secret.hardcoded')).toEqual([]);
     expect(where('files.secret.pattern')).toEqual(['deploy/server.pem:1']);
     expect(where('files.secret.entropy')).toEqual(['server/task_proj/signing.py:1']);
     // The deleted .env's key and token are found in history, by blob, not in the working tree.
@@ -79,6 +83,15 @@ describe('file audit', () => {
     const secrets = findings.filter((f) => f.id.startsWith('files.secret')).map((f) => `${f.id} ${f.message}`);
     expect(secrets).toEqual(['files.secret.pattern src/aws.ts line 1: aws-access-key-id']);
     expect(JSON.stringify(findings)).not.toContain(key.slice(4, 12));
+    for (const f of findings) fired.add(f.id);
+  });
+
+  it('a secret-named literal outside framework settings is files.secret.hardcoded', async () => {
+    const dir = makeRepo([{ write: { 'src/mailer.py': `SMTP_PASSWORD = "${'pw'}${randomKey(12)}"\n` } }]);
+    const { findings } = await auditFiles(dir, { history: false });
+    expect(findings.filter((f) => f.id === 'files.secret.hardcoded').map((f) => f.location)).toEqual([
+      'src/mailer.py:1',
+    ]);
     for (const f of findings) fired.add(f.id);
   });
 
@@ -207,6 +220,38 @@ describe('file audit', () => {
     expect(looksLikeRandomSecret(randomKey(40), 'sha512-')).toBe(false);
     expect(looksLikeRandomSecret('0123456789abcdef0123456789abcdef01234567', '')).toBe(false);
     expect(looksLikeRandomSecret('thisIsAVeryLongCamelCaseIdentifierName1', '')).toBe(false);
+  });
+
+  it('compose container escapes and development files (audit/test/compose.test.ts has the variants)', async () => {
+    const dir = makeRepo([
+      {
+        write: {
+          'deploy/compose.yaml': [
+            'services:',
+            '  agent:',
+            '    image: example/agent:1.2',
+            '    privileged: true',
+            '    pid: host',
+            '    cap_add: [SYS_ADMIN]',
+            '    volumes: ["/var/run/docker.sock:/var/run/docker.sock"]',
+            '',
+          ].join('\n'),
+          'docker-compose.dev.yml': 'services:\n  db:\n    image: postgres:16\n    ports: ["5432:5432"]\n',
+        },
+      },
+    ]);
+    const { findings } = await auditFiles(dir, { history: false });
+    const found = findings.map((f) => `${f.id} ${f.location}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'files.container.privileged deploy/compose.yaml:4',
+        'files.container.host-namespace deploy/compose.yaml:5',
+        'files.container.capabilities deploy/compose.yaml:6',
+        'files.container.docker-socket deploy/compose.yaml:7',
+        'files.compose.development docker-compose.dev.yml',
+      ]),
+    );
+    for (const f of findings) fired.add(f.id);
   });
 
   it('every file check ID fired on some fixture above', () => {

@@ -6,7 +6,8 @@
  */
 import { patternToRegExp, reloadMode } from '@ironclad/audit/file-checks';
 import { namesServer } from '@ironclad/audit/live-checks';
-import { scriptTags } from '@ironclad/audit/observatory';
+import { htmlTags } from '@ironclad/audit/observatory/html';
+import { createScanner } from '@ironclad/audit/secrets-scan';
 import { describe, expect, it } from 'vitest';
 
 const N = 64 * 1024;
@@ -32,19 +33,32 @@ describe('namesServer: an error page that names its server', () => {
   });
 });
 
-describe('scriptTags: the opening script tags of a page', () => {
-  it('finds them as the regex did', () => {
-    const html = '<SCRIPT src="a.js">x</script><scripts><script\nintegrity="sha384-x" src=b.js><script async>';
-    expect(scriptTags(html)).toEqual([
-      '<SCRIPT src="a.js">',
-      '<script\nintegrity="sha384-x" src=b.js>',
-      '<script async>',
-    ]);
-    expect(scriptTags('<script src=a.js')).toEqual([]);
+describe('htmlTags: the script, meta and base tags of a page', () => {
+  const names = (html: string) => htmlTags(html).map((tag) => `${tag.name} ${[...tag.attributes.keys()].join(',')}`);
+
+  it('finds them as an HTML parser does: not in comments, not in the text of a script or textarea', () => {
+    const html =
+      '<SCRIPT src="a.js">x = "<script src=no.js>"</script><scripts><script\nintegrity="sha384-x" src=b.js>' +
+      '</script><!-- <script src=c.js> --><textarea><meta name=x></textarea><meta http-equiv=a content=b><script async>';
+    expect(names(html)).toEqual(['script src', 'script integrity,src', 'meta http-equiv,content', 'script async']);
+    expect(htmlTags('<script src="a&amp;b.js">')[0]?.attributes.get('src')).toBe('a&b.js');
+    expect(names('<script src=a.js')).toEqual(['script src']);
   });
 
-  it('reads 64 KiB of unclosed "<script" once', () => {
-    expect(timed(() => scriptTags('<script'.repeat(N / 7)))).toBeLessThan(50);
+  it('reads 64 KiB of unclosed "<script", "<!--", quotes and "&" once', () => {
+    // Best of three: a quadratic scan takes seconds here, a linear one a few milliseconds even on a busy machine.
+    const best = (html: string) => Math.min(...[1, 2, 3].map(() => timed(() => htmlTags(html))));
+    for (const html of [
+      '<script'.repeat(N / 7),
+      '<script src="'.repeat(N / 13),
+      '<!--<a'.repeat(N / 6),
+      '<textarea></textare'.repeat(N / 19),
+      '<a b=&#'.repeat(N / 7),
+      `<a b="${'&'.repeat(N)}">`,
+      '<'.repeat(N),
+    ]) {
+      expect(best(html), html.slice(0, 20)).toBeLessThan(50);
+    }
   });
 });
 
@@ -69,4 +83,29 @@ describe('patternToRegExp: ignore-file patterns', () => {
     expect(patternToRegExp('**/.env').test('a\nb/.env')).toBe(true);
     expect(timed(() => patternToRegExp('**/.env').test(`${'/.env'.repeat(N / 5)}\n`))).toBeLessThan(50);
   });
+});
+
+describe('the secret scanner: the cost of a file does not grow with the files scanned before it', () => {
+  it('scans 4,000 small files with the fourth thousand no slower than the second', async () => {
+    const scanner = await createScanner();
+    const marksBefore = performance.getEntriesByType('mark').length;
+    const text = Array.from(
+      { length: 60 },
+      (_, i) => `const value${i} = compute(${i}); // a line of ordinary code`,
+    ).join('\n');
+    const perThousand: number[] = [];
+    for (let thousand = 0; thousand < 4; thousand += 1) {
+      const started = performance.now();
+      for (let i = 0; i < 1000; i += 1) {
+        await scanner.scan(text, `src/module_${thousand}_${i}.ts`);
+        // Let timers and observers run between files, as the audit's git and file reads do.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      perThousand.push(performance.now() - started);
+    }
+    console.log(`scanner: ms per thousand files ${perThousand.map((ms) => ms.toFixed(0)).join(', ')}`);
+    // secretlint's profiler kept every mark and searched them all for each new one (quadratic): none are made now.
+    expect(performance.getEntriesByType('mark').length).toBe(marksBefore);
+    expect(perThousand[3] as number).toBeLessThan(2 * (perThousand[1] as number) + 100);
+  }, 60_000);
 });

@@ -242,9 +242,8 @@ describe('HTTP Observatory scoring', () => {
     https: true,
     body: '{}',
     status: 200,
-    redirect: 'to-https' as const,
-    corsUniversal: false,
     hostname: 'tasks.example.com',
+    httpRoute: ['http://tasks.example.com/', 'https://tasks.example.com/'],
   };
 
   it("scores the API's own headers A+ (CSP default-src 'none' +10, frame-ancestors +5, no-referrer +5)", () => {
@@ -263,7 +262,7 @@ describe('HTTP Observatory scoring', () => {
   });
 
   it('bare headers over HTTP score 0 (F); bonuses do not lift a site below 90', () => {
-    const bare = scoreHeaders({ ...input, https: false, redirect: 'missing', headers: {} });
+    const bare = scoreHeaders({ ...input, https: false, httpRoute: ['http://tasks.example.com/'], headers: {} });
     // -25 CSP, -20 redirect, -20 HSTS, -5 XCTO, -20 XFO = 10
     expect(bare).toMatchObject({ score: 10, grade: 'F' });
     const partial = scoreHeaders({
@@ -289,6 +288,62 @@ describe('HTTP Observatory scoring', () => {
     });
     expect(good.tests.find((t) => t.test === 'cookies')).toMatchObject({ modifier: 5 });
     expect(gradeOf(good.score)).toBe('A+');
+  });
+
+  it('a live site is scored on the answer its URL redirects to, with the cookies of every hop, its plain-HTTP route and a CORS preflight', async () => {
+    const { key, cert } = selfSigned('obs.test');
+    const token = () => Math.random().toString(36).slice(2);
+    const site = https.createServer({ key, cert }, (req, res) => {
+      if (req.headers.origin) {
+        // Reflects any origin with credentials: the Observatory's universal access (-50).
+        res.setHeader('Access-Control-Allow-Origin', req.headers.origin);
+        res.setHeader('Access-Control-Allow-Credentials', 'true');
+      }
+      if (req.method === 'OPTIONS') return res.writeHead(204).end();
+      if (req.url === '/') {
+        // The hop's anti-CSRF cookie has no SameSite (-20): it counts although the hop is not the scored answer.
+        res.setHeader('Set-Cookie', `csrftoken=${token()}; Secure; Path=/`);
+        return res.writeHead(302, { location: '/login/' }).end();
+      }
+      res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+      res.setHeader('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+      res.setHeader('Set-Cookie', `sessionid=${token()}; Secure; HttpOnly; SameSite=Lax; Path=/`);
+      res.setHeader('Content-Type', 'text/html');
+      res.end('<html><body><script src="/static/app.js"></script></body></html>');
+    });
+    const httpsPort = await listen(site);
+    const plain = http.createServer((_req, res) => {
+      res.writeHead(301, { location: `https://obs.test:${httpsPort}/` }).end();
+    });
+    const httpPort = await listen(plain);
+    try {
+      const { findings, observatory } = await auditLive({
+        url: `https://obs.test:${httpsPort}/`,
+        connect: '127.0.0.1',
+        ca: Buffer.from(cert),
+        httpPort,
+        ...(await base()),
+      });
+      expect(findings.map((f) => f.id)).not.toContain('live.https-redirect');
+      const results = Object.fromEntries(observatory?.tests.map((t) => [t.test, t.result]) ?? []);
+      expect(results).toMatchObject({
+        'content-security-policy': 'csp-implemented-with-no-unsafe-default-src-none',
+        cookies: 'cookies-anticsrf-without-samesite-flag',
+        'cross-origin-resource-sharing': 'cross-origin-resource-sharing-implemented-with-universal-access',
+        redirection: 'redirection-to-https',
+        'subresource-integrity': 'sri-not-implemented-but-all-scripts-loaded-from-secure-origin',
+        'x-frame-options': 'x-frame-options-implemented-via-csp',
+        'cross-origin-resource-policy': 'corp-implemented-with-same-origin',
+      });
+      // 100 - 50 - 20 = 30: below 90, so the bonuses (+10 CSP, +5 frame-ancestors, +5 referrer, +10 CORP) do not count.
+      expect(observatory).toMatchObject({ score: 30, grade: 'D' });
+    } finally {
+      site.close();
+      plain.close();
+    }
   });
 
   it('HSTS of a year but without includeSubDomains is an info finding (live.hsts.recommended)', async () => {
