@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderEnvExample } from '@ironclad/config/docs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditFiles, dockerIgnores } from '../src/file-checks.js';
 import { CHECKS, type CheckId } from '../src/findings.js';
 import { looksLikeRandomSecret } from '../src/secrets-scan.js';
+import { REPOS } from './corpus/repos.js';
 import {
   cleanRepo,
   git,
@@ -254,8 +255,16 @@ describe('file audit', () => {
     for (const f of findings) fired.add(f.id);
   });
 
-  it('every file check ID fired on some fixture above', () => {
-    expect(FILE_IDS.filter((id) => !fired.has(id))).toEqual([]);
+  // The topic suites (compose, frameworks, nginx, secrets, history) and the corpus fire the rest: an ID must fire
+  // here, be a corpus fault's expected check, or be asserted by name in another suite of this folder.
+  it('every file check ID fires on some fixture: here, in the corpus, or asserted in a topic suite', () => {
+    const corpus = new Set(REPOS.flatMap((repo) => (repo.expect ?? []).flatMap((e) => [e.id].flat())));
+    const suites = readdirSync(import.meta.dirname)
+      .filter((name) => name.endsWith('.test.ts') && name !== 'files.test.ts')
+      .map((name) => readFileSync(join(import.meta.dirname, name), 'utf8'))
+      .join('\n');
+    const unfired = FILE_IDS.filter((id) => !fired.has(id) && !corpus.has(id) && !suites.includes(id));
+    expect(unfired).toEqual([]);
   });
 });
 

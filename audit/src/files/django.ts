@@ -485,7 +485,7 @@ function judgeModule(module: SettingsModule, overridden: Set<string>, out: Setti
     }
   }
   if (!production) {
-    // A development module's other secret-named literals (EMAIL_HOST_PASSWORD = 'dev') are development values too.
+    // A development module's other secret-named literals (a mail password for a local catcher) are development values.
     for (const [name, assigned] of module.assigned) {
       const upper = name.toUpperCase();
       const secretNamed = ['SECRET', 'PASSWORD', 'PASSWD', 'TOKEN', 'API_KEY'].some((word) => upper.includes(word));

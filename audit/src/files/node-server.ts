@@ -361,6 +361,48 @@ class NodeFile {
   }
 }
 
+const DEV_WORDS = new Set(['development', 'dev', 'test', 'local']);
+
+/**
+ * Inside `if (process.env.NODE_ENV === 'development') { ... }` (or `!== 'production'`, `if (isDev)`): a development
+ * branch, not what production runs.
+ */
+function inDevelopmentBlock(file: NodeFile, at: number): boolean {
+  for (let open = file.parent[at] ?? -1; open >= 0; open = file.parent[open] ?? -1) {
+    if (file.isOp(open, '{') && file.isOp(open - 1, ')') && isDevelopmentCondition(file, file.opener[open - 1] ?? -1))
+      return true;
+  }
+  // `if (dev) app.use(cors(...));` without braces: from the outermost call around `at`, back over `app.use`.
+  let outer = at;
+  for (let open = file.parent[at] ?? -1; open >= 0 && !file.isOp(open, '{'); open = file.parent[open] ?? -1)
+    outer = open;
+  let start = outer;
+  while (start > 0 && (file.isId(start - 1) || file.isOp(start - 1, '.') || file.isOp(start - 1, '?.'))) start -= 1;
+  return file.isOp(start - 1, ')') && isDevelopmentCondition(file, file.opener[start - 1] ?? -1);
+}
+
+/** `if (` at `condition` (its opening parenthesis), testing for a development environment. */
+function isDevelopmentCondition(file: NodeFile, condition: number): boolean {
+  if (condition < 1 || !file.isId(condition - 1, 'if')) return false;
+  const close = file.match[condition] ?? -1;
+  let equals = false;
+  let differs = false;
+  let dev = false;
+  let production = false;
+  let devName = false;
+  for (let i = condition + 1; i < close; i += 1) {
+    const token = file.t(i) as JsToken;
+    if (token.kind === 'op' && (token.text === '===' || token.text === '==')) equals = true;
+    if (token.kind === 'op' && (token.text === '!==' || token.text === '!=')) differs = true;
+    if (token.kind === 'str' && DEV_WORDS.has((token.value ?? '').toLowerCase())) dev = true;
+    if (token.kind === 'str' && (token.value ?? '').toLowerCase() === 'production') production = true;
+    if (token.kind === 'id' && DEV_NAMES.has(token.text)) devName = true;
+  }
+  return (equals && dev) || (differs && production) || (devName && !differs && !file.isOp(condition + 1, '!'));
+}
+
+const DEV_NAMES = new Set(['isDev', 'isDevelopment', 'isTest', 'isLocal', 'IS_DEV', 'DEV']);
+
 /** `/.*\/`, `/^.*$/`, `/.+/`: a regex literal that matches every origin. */
 function matchesAll(literal: string): boolean {
   const close = literal.lastIndexOf('/');
@@ -471,7 +513,7 @@ function corsFindings(file: NodeFile, out: Finding[]): void {
     } else if (isCorsOptionsPosition(file, open) || passed.has(open)) {
       how = "no origin option, so it defaults to '*'";
     }
-    if (!how || reported.has(line)) return;
+    if (!how || reported.has(line) || inDevelopmentBlock(file, open)) return;
     reported.add(line);
     out.push(
       finding(
@@ -512,7 +554,7 @@ function manualHeaders(file: NodeFile, out: Finding[], reported: Set<number>): v
     let how: string | undefined;
     if (value.kind === 'star') how = "'*'";
     else if (value.kind === 'echo' && !file.guardedBefore(i)) how = "the request's Origin, unchecked";
-    if (!how || reported.has(token.line)) return;
+    if (!how || reported.has(token.line) || inDevelopmentBlock(file, i)) return;
     reported.add(token.line);
     out.push(
       finding(
@@ -573,7 +615,7 @@ function secretFindings(file: NodeFile, out: Finding[]): void {
   const report = (what: string, start: number, end: number) => {
     const value = file.value(start, end);
     const literal = literalOf(file, value);
-    if (!literal || seen.has(literal.line)) return;
+    if (!literal || seen.has(literal.line) || inDevelopmentBlock(file, start)) return;
     // The literal's own tokens, wherever the value was declared.
     const range = literalRange(file, start, end);
     if (!isRealLiteral(file, value, range[0], range[1])) return;

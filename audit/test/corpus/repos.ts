@@ -36,7 +36,7 @@ function after(text: string, marker: string, insertion: string): string {
 }
 function replaced(text: string, from: string, to: string): string {
   if (text.split(from).length !== 2) throw new Error(`corpus template: "${from.trim()}" is not there exactly once`);
-  return text.replace(from, to);
+  return text.replace(from, () => to);
 }
 /** The Django compose with more services before the top-level volumes. */
 const djangoComposeWith = (services: string): string => after(DJANGO_COMPOSE, '      - web\n', services);

@@ -164,7 +164,7 @@ export function djangoSettings(replacements: [from: string, to: string][]): stri
   let text = DJANGO_SETTINGS;
   for (const [from, to] of replacements) {
     if (text.split(from).length !== 2) throw new Error(`settings template: "${from}" is not there exactly once`);
-    text = text.replace(from, to);
+    text = text.replace(from, () => to);
   }
   return text;
 }
