@@ -112,6 +112,21 @@ function isReference(value: string): boolean {
   );
 }
 
+/**
+ * Text that says it is not the value (`change-me`, `<your-key>`, `${VAR}`, `your-secret-here`, `xxxxxx`), as opposed
+ * to a weak but real value (`password`, `postgres`), which isPlaceholderValue also accepts in templates.
+ */
+export function isPlaceholderText(raw: string): boolean {
+  const value = raw.trim();
+  const lower = value.toLowerCase();
+  return (
+    isReference(value) ||
+    hasPlaceholderWord(value) ||
+    lower.startsWith('your') ||
+    (value.length > 0 && new Set(value).size <= 2)
+  );
+}
+
 /** Values an operator is meant to replace, or that point elsewhere: never a leaked secret. */
 export function isPlaceholderValue(raw: string): boolean {
   const value = raw.trim();

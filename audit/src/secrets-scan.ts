@@ -21,9 +21,10 @@ import { isBinaryText, printableRuns } from './files/binary-strings.js';
 import { isBundle, isSourceMap, sourceMapSources } from './files/bundles.js';
 import { assignmentRulesFor, onePerLine } from './files/env-files.js';
 import { LineIndex } from './files/lines.js';
+import { declaresKind } from './files/manifest-kind.js';
 import { silenceSecretlintProfiler } from './files/secretlint-profiler.js';
-import { findCredentials } from './secret-patterns.js';
-import { looksLikeDjangoKey, looksLikeRandomSecret } from './secret-values.js';
+import { findCredentials, isPlaceholderToken } from './secret-patterns.js';
+import { isPlaceholderText, looksLikeDjangoKey, looksLikeRandomSecret } from './secret-values.js';
 
 export { looksLikeRandomSecret, shannonEntropy } from './secret-values.js';
 
@@ -78,11 +79,13 @@ export function isTestOrDoc(path: string): boolean {
 
 // A candidate must be assigned (`=`, `:`) or quoted: bare words in prose are not keys.
 const CANDIDATE = /(?:[=:]\s*["'`]?|["'`])([A-Za-z0-9+/_-]{32,}={0,2})(?=["'`\s,;)]|$)/g;
-// A quoted string of 40+ characters without white space or quotes: a Django key's alphabet has symbols that end
-// CANDIDATE's runs. One pattern per quote character (no back-reference); each attempt starts at a quote and stops
-// at the next one.
-const DOUBLE_QUOTED = /"([^"\s\\]{40,120})"/g;
-const SINGLE_QUOTED = /'([^'\s\\]{40,120})'/g;
+// A quoted string without white space or quotes (its length is checked in code: a bounded repeat defeats the ReDoS
+// analyser): a Django key's alphabet has symbols that end CANDIDATE's runs. One pattern per quote character (no
+// back-reference); each attempt starts at a quote and stops at the next one.
+const DOUBLE_QUOTED = /"([^"\s\\]+)"/g;
+const SINGLE_QUOTED = /'([^'\s\\]+)'/g;
+
+const TEMPLATE_FILE = /\.(example|sample|template|dist|tmpl|tpl)$/i;
 
 const BOOLEAN_WORDS = new Set(['yes', 'no', 'true', 'false', 'on', 'off', 'none', 'null', 'enabled', 'disabled']);
 
@@ -91,19 +94,20 @@ const HARDCODED = new RegExp(`["']?\\b(${SECRET_NAME})\\b["']?\\s*[:=]\\s*["']([
 
 /** The generic heuristics: secret-named string literals, generated-looking values. Not run on tests and docs. */
 function heuristics(content: string, path: string, lines: LineIndex): SecretHit[] {
-  if (isTestOrDoc(path)) return [];
+  // Templates (.env.example, settings.sample) document variables; auditEnvExample judges .env.example's values.
+  if (isTestOrDoc(path) || TEMPLATE_FILE.test(path)) return [];
   const hits: SecretHit[] = [];
   for (const match of content.matchAll(HARDCODED)) {
     const value = match[2] ?? '';
     // An interpolation, a documented placeholder, or an elision like '...'.
     if (/^\$\{|^%\(|^<.*>$/.test(value) || !/[A-Za-z0-9]/.test(value)) continue;
-    // A flag, not a secret: MYSQL_ALLOW_EMPTY_PASSWORD: "yes", USE_TOKEN = 'true'.
-    if (BOOLEAN_WORDS.has(value.toLowerCase())) continue;
+    // A flag, not a secret: MYSQL_ALLOW_EMPTY_PASSWORD: "yes", USE_TOKEN = 'true'; or a placeholder: 'change-me'.
+    if (BOOLEAN_WORDS.has(value.toLowerCase()) || isPlaceholderText(value)) continue;
     hits.push({ kind: 'hardcoded', rule: match[1] ?? 'secret', line: lines.lineOf(match.index) });
   }
   hits.push(...(assignmentRulesFor(path)?.(content) ?? []));
   // Encrypted secrets (Sealed Secrets, SOPS) are random by design; Kubernetes Secrets are files/k8s-secrets.ts's.
-  if (/kind:\s*["']?(Sealed)?Secret\b/.test(content) || content.includes('ENC[AES256_GCM')) return hits;
+  if (declaresKind(content, ['Secret', 'SealedSecret']) || content.includes('ENC[AES256_GCM')) return hits;
   const seen = new Set(hits.map((hit) => hit.line));
   for (const match of content.matchAll(CANDIDATE)) {
     const token = match[1] ?? '';
@@ -166,6 +170,9 @@ async function keyMatches(engine: Engine, text: string, path: string, strict: bo
       const matched = text.slice(message.range[0], message.range[1]);
       const url = message.ruleId.endsWith('database-connection-string') || message.ruleId.endsWith('basicauth');
       if (url && (strict || isExampleConnectionString(matched))) continue;
+      // A key's shape filled with a placeholder (40 x's for an AWS secret key). Private keys are validated by
+      // secretlint itself (a well-formed PEM body).
+      if (!message.ruleId.endsWith('privatekey') && isPlaceholderToken(matched)) continue;
       found.push({
         kind: 'pattern',
         rule: message.ruleId.replace('@secretlint/secretlint-rule-', ''),

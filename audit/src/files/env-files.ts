@@ -120,20 +120,48 @@ export function scanEnvFile(text: string, _path: string): SecretHit[] {
 export function shellAssignmentHits(text: string): SecretHit[] {
   const hits: SecretHit[] = [];
   text.split('\n').forEach((line, index) => {
-    if (line.trimStart().startsWith('#') || !line.includes('=')) return;
-    for (const match of line.matchAll(/(?:^|[^A-Za-z0-9_$])([A-Za-z_][A-Za-z0-9_]*)=/g)) {
-      const name = match[1] as string;
-      if (!isSecretName(name)) continue;
-      const start = match.index + match[0].length;
-      const raw = line.slice(start);
-      const quote = raw[0];
-      // Unquoted, the value ends at white space or a shell operator.
-      const value =
-        quote === '"' || quote === "'" ? unquote(raw) : (raw.split(/[\s;&|)]/, 1)[0] ?? '').replace(/["']+$/, '');
-      if (isLiteralSecret(name, value)) hits.push({ kind: 'hardcoded', rule: name, line: index + 1 });
+    if (line.trimStart().startsWith('#')) return;
+    for (const { name, value } of assignments(line)) {
+      if (isSecretName(name) && isLiteralSecret(name, value))
+        hits.push({ kind: 'hardcoded', rule: name, line: index + 1 });
     }
   });
   return hits;
+}
+
+/** `sh -c "A=b"`: the closing quote of an outer string is not part of the value. A loop (`/["']+$/` is quadratic). */
+function withoutTrailingQuotes(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '"' || text[end - 1] === "'")) end -= 1;
+  return text.slice(0, end);
+}
+
+const MAX_VALUE = 1024;
+
+const isNameChar = (char: string | undefined) => char !== undefined && /[A-Za-z0-9_]/.test(char);
+
+/**
+ * The `NAME=value` assignments on a shell line, by hand: from each `=`, the name is read backwards (it must start a
+ * word: not after `$` or another name character), the value forwards (quoted, or up to white space or a shell
+ * operator). Each name is read once: the backward read stops at the previous `=` or separator.
+ */
+export function assignments(line: string): { name: string; value: string }[] {
+  const found: { name: string; value: string }[] = [];
+  for (let eq = line.indexOf('='); eq !== -1; eq = line.indexOf('=', eq + 1)) {
+    let start = eq;
+    while (start > 0 && isNameChar(line[start - 1])) start -= 1;
+    const name = line.slice(start, eq);
+    if (!name || /^[0-9]/.test(name) || line[start - 1] === '$') continue;
+    const raw = line.slice(eq + 1, eq + 1 + MAX_VALUE);
+    const quote = raw[0];
+    let end = 0;
+    // The read also stops at the next `=` (a value cut there is still judged literal or not): each character is read
+    // by one value at most, where reading to the end of the line from every `=` of `a=a=a=…` is quadratic.
+    while (end < raw.length && !' \t;&|)='.includes(raw[end] as string)) end += 1;
+    const value = quote === '"' || quote === "'" ? unquote(raw) : raw.slice(0, end);
+    found.push({ name, value: withoutTrailingQuotes(value) });
+  }
+  return found;
 }
 
 /**

@@ -12,6 +12,7 @@ import { type Finding, finding } from '../findings.js';
 import { findCredentials } from '../secret-patterns.js';
 import { isPlaceholderValue } from '../secret-values.js';
 import { isTestOrDoc } from '../secrets-scan.js';
+import { declaresKind } from './manifest-kind.js';
 
 const MAX_BYTES = 1024 * 1024;
 const TEMPLATED = '__TEMPLATED__';
@@ -47,7 +48,7 @@ function isEmptyOrPlaceholder(value: string): boolean {
 }
 
 function isSecretManifest(text: string): boolean {
-  return text.includes('Secret') && /kind:\s*["']?Secret\b/.test(text);
+  return text.includes('Secret') && declaresKind(text, ['Secret']);
 }
 
 /** Findings for the Secrets in one YAML file's documents. */
