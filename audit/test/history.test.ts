@@ -26,6 +26,18 @@ function base(): string {
 }
 
 describe('history scan: every place a blob can be reached from', () => {
+  it('a test-mode key deleted since is a warning (files.secret.test-credential), not a critical history leak', async () => {
+    const dir = base();
+    const testKey = ['sk', 'test', randomBytes(18).toString('base64url').replace(/[-_]/g, 'a')].join('_');
+    writeFiles(dir, { 'src/pay.js': `const stripe = require('stripe')('${testKey}');\n` });
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'pay');
+    writeFiles(dir, { 'src/pay.js': "const stripe = require('stripe')(process.env.STRIPE_KEY);\n" });
+    git(dir, 'commit', '-qam', 'from env');
+    const found = (await auditFiles(dir)).findings.filter((f) => f.location?.startsWith('src/pay.js@'));
+    expect(found.map((f) => `${f.id} ${f.severity}`)).toEqual(['files.secret.test-credential warning']);
+  });
+
   it('an orphan commit under a custom ref (refs/backup/*)', async () => {
     const dir = base();
     git(dir, 'checkout', '-q', '--orphan', 'scratch');
