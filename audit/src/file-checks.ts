@@ -17,7 +17,7 @@ import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
 import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
 import { isSecretName, looksLikeRealSecretValue } from './secret-values.js';
-import { createScanner, isScannable, type Scanner, type SecretHit } from './secrets-scan.js';
+import { createScanner, isScannable, isTestOrDoc, type Scanner, type SecretHit } from './secrets-scan.js';
 
 export { isSecretName };
 
@@ -235,25 +235,42 @@ function stageName(from: Instruction): string | undefined {
 
 // ---------- .env.example ----------
 
-function auditEnvExample(dir: string, findings: Finding[]): void {
+/** Committed templates of an env file, in any folder: `.env.example`, `.env.sample`, `prod.env.template`, `env.example`. */
+export function isEnvTemplate(path: string): boolean {
+  const base = basename(path);
+  return /^(\.env|env|[\w-]+\.env)(\.[\w-]+)?\.(example|sample|template|dist)$/.test(base) || base === '.env.defaults';
+}
+
+// A line `NAME=...` or `# NAME=...`. One pass over the lines (a multi-line `^\s*` per name rescanned every blank line
+// for every name: quadratic); `(?:#\s*)?` rather than `#?\s*`, which backtracks over a long run of spaces.
+const ENV_ENTRY = /^\s*(?:#\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+
+/** Ironclad's own `.env.example` must exist and document every setting of its schema. */
+function auditEnvExampleAgainstSchema(dir: string, findings: Finding[]): void {
   const path = join(dir, '.env.example');
   if (!existsSync(path)) {
     findings.push(finding('files.env-example.missing', 'there is no .env.example', '.env.example'));
     return;
   }
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split(/\r?\n/);
-  // A line `NAME=...` or `# NAME=...`. One pass over the lines (a multi-line `^\s*` per name rescanned every blank line
-  // for every name: quadratic); `(?:#\s*)?` rather than `#?\s*`, which backtracks over a long run of spaces.
-  const ENTRY = /^\s*(?:#\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
-  const mentioned = new Set(lines.map((line) => ENTRY.exec(line)?.[1]));
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  const mentioned = new Set(lines.map((line) => ENV_ENTRY.exec(line)?.[1]));
   const missing = settingNames.filter((name) => !mentioned.has(name));
   if (missing.length > 0) {
     const shown = missing.slice(0, 8).join(', ') + (missing.length > 8 ? `, and ${missing.length - 8} more` : '');
     findings.push(finding('files.env-example.incomplete', `.env.example does not mention ${shown}`, '.env.example'));
   }
-  lines.forEach((line, index) => {
-    const match = ENTRY.exec(line);
+}
+
+/** Any application's env templates must hold placeholders, not a real secret (a Django key, a token, a password). */
+function auditEnvTemplateValues(dir: string, file: string, findings: Finding[]): void {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, file), 'utf8');
+  } catch {
+    return;
+  }
+  text.split(/\r?\n/).forEach((line, index) => {
+    const match = ENV_ENTRY.exec(line);
     if (!match || !isSecretName(match[1] as string)) return;
     const value = (match[2] as string)
       // An inline comment: from the first `#` after white space (`\s#`, fixed width, so each start costs O(1); the
@@ -266,8 +283,8 @@ function auditEnvExample(dir: string, findings: Finding[]): void {
       findings.push(
         finding(
           'files.env-example.real-secret',
-          `${match[1]} holds a value that looks like a real secret`,
-          `.env.example:${index + 1}`,
+          `${file}: ${match[1]} holds a value that looks like a real secret`,
+          `${file}:${index + 1}`,
         ),
       );
     }
@@ -377,7 +394,14 @@ export async function auditFiles(
   if (!envIgnored) findings.push(finding('files.gitignore.env', '.env is not ignored by .gitignore', '.gitignore'));
 
   // Another application's .env.example documents its own variables, not Ironclad's schema.
-  if (options.app !== 'other') auditEnvExample(dir, findings);
+  if (options.app !== 'other') auditEnvExampleAgainstSchema(dir, findings);
+  // Templates under tests and docs hold fake values on purpose, as everywhere else in the secret scan.
+  const templates = files.filter(
+    (f) => isEnvTemplate(f) && !isTestOrDoc(f) && !f.split('/').some((part) => SKIP_DIRS.has(part)),
+  );
+  for (const file of templates) {
+    auditEnvTemplateValues(dir, file, findings);
+  }
   findings.push(...auditNginx(dir, files));
 
   if (repo) {

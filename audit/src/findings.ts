@@ -116,7 +116,7 @@ export const CHECKS = {
   'files.env-example.real-secret': {
     severity: 'critical',
     trigger:
-      'A secret in `.env.example` holds a value that looks real (high entropy or a known credential pattern), not a placeholder.',
+      'A secret in an env template (`.env.example`, `.env.sample`, `prod.env.template`, ... in any folder but tests and docs) holds a value that looks real (high entropy, a Django key, a known credential pattern), not a placeholder.',
     fix: 'Replace it with an empty value or a placeholder, and rotate the secret.',
   },
   'files.dockerfile.root': {

@@ -3,6 +3,7 @@
  * fault; this project's own defaults and schema must not raise findings on the others (a clean Django repository got
  * two warnings from them before).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectAppKind } from '../src/app-kind.js';
 import { runAudit } from '../src/run.js';
@@ -61,6 +62,21 @@ describe('what the audited directory deploys', () => {
     expect(report.findings.map((f) => f.id).sort()).toEqual(
       ['config.allowed-hosts.wildcard', 'config.debug', 'config.secret-key.weak'].sort(),
     );
+  });
+
+  it("another application's env templates are still judged for real secrets, in any folder", async () => {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
+    const djangoKey = Array.from(randomBytes(50), (byte) => alphabet[byte % alphabet.length]).join('');
+    const dir = djangoRepo(`DEBUG=False\nSECRET_KEY=${randomKey(64)}\nALLOWED_HOSTS=tasks.example.com\n`);
+    writeFiles(dir, {
+      '.env.example': `DEBUG=False\nDJANGO_SECRET_KEY=${djangoKey}\n`,
+      'deploy/prod.env.sample': `POSTGRES_PASSWORD=changeme\nAPI_TOKEN=<your-token>\n`,
+      'tests/fixtures/.env.example': `DJANGO_SECRET_KEY=${djangoKey}\n`,
+    });
+    const { report } = await runAudit({ dir, env: {}, skip: ['live', 'history'] });
+    const found = report.findings.filter((f) => f.id === 'files.env-example.real-secret');
+    expect(found.map((f) => `${f.severity} ${f.location}`)).toEqual(['critical .env.example:2']);
+    expect(JSON.stringify(report)).not.toContain(djangoKey.slice(10, 18));
   });
 
   it('--app ironclad judges everything, defaults included', async () => {
