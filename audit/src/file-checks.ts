@@ -8,6 +8,7 @@ import { basename, dirname, join, normalize, relative, resolve } from 'node:path
 import { settingNames } from '@ironclad/config/schema';
 import type { AppKind } from './app-kind.js';
 import { auditComposeFiles } from './files/compose.js';
+import { scanEnvFile } from './files/env-files.js';
 import { auditFrameworks, withoutClaimedSecretHits } from './files/frameworks.js';
 import { scanHistory } from './files/history.js';
 import { auditKubernetesSecrets } from './files/k8s-secrets.js';
@@ -309,8 +310,12 @@ async function scanFiles(
   scanner: Scanner,
   findings: Finding[],
   skipped: string[],
+  developmentFiles: readonly string[] = [],
+  composeFileList: readonly string[] = [],
 ): Promise<void> {
+  const composeFiles = new Set(composeFileList);
   const queue = files.filter((file) => !isEnvFile(file) && isScannable(file));
+  const development = new Set(developmentFiles);
   const worker = async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
       const content = readForSecretScan(join(dir, file), file, LIMITS.fileBytes);
@@ -323,11 +328,61 @@ async function scanFiles(
       for (const hit of await scanner.scan(text, file)) {
         // .env.example gets its own, more specific check.
         if (file === '.env.example' && hit.kind === 'entropy') continue;
+        // A development compose file's literals (a connection URL with the local password) are its local setup, like
+        // a test fixture's: only the key and token formats count there, as everywhere.
+        if (development.has(file) && (hit.kind !== 'pattern' || isUrlCredentialRule(hit.rule))) continue;
+        // Compose files' literals are files.compose.literal-secret's, judged with the service's context.
+        if (composeFiles.has(file) && hit.rule.startsWith('literal ') && hit.rule !== 'literal url-credentials')
+          continue;
         findings.push(hitFinding(file, hit));
       }
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+/**
+ * Whether a committed env file is a secret leak. A `.env` always is (that is where secrets go). A mode file
+ * (`.env.production`, `.env.development`) is committed on purpose by Next.js and Vite projects when it holds only
+ * public settings (`NEXT_PUBLIC_API_URL=…`), so it counts when it (or, for history, any version of it) holds a
+ * secret-named literal or a credential.
+ */
+async function envFileHoldsSecrets(dir: string, file: string, history: boolean): Promise<boolean> {
+  if (basename(file) === '.env') return true;
+  const versions: string[] = [];
+  if (history) {
+    const { execFileSync } = await import('node:child_process');
+    const git = (args: string[]) =>
+      execFileSync('git', ['-C', dir, ...args], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    try {
+      const raw = git(['log', '--all', '--format=', '--raw', '--no-abbrev', '--', file]);
+      const blobs = new Set(
+        raw
+          .split('\n')
+          .map((line) => line.split(' ')[3])
+          .filter((sha) => sha && !/^0+$/.test(sha)),
+      );
+      for (const sha of blobs) versions.push(git(['cat-file', 'blob', sha as string]));
+    } catch {
+      return true; // cannot tell: report it, as before
+    }
+  } else {
+    try {
+      versions.push(readFileSync(join(dir, file), 'utf8'));
+    } catch {
+      return true;
+    }
+  }
+  return versions.some((text) => scanEnvFile(text, file).length > 0);
+}
+
+/** secretlint's rules for credentials inside URLs, which a local setup writes on purpose. */
+function isUrlCredentialRule(rule: string): boolean {
+  return rule.endsWith('database-connection-string') || rule.endsWith('basicauth') || rule === 'url-credentials';
 }
 
 // ---------- orchestration ----------
@@ -367,8 +422,16 @@ export async function auditFiles(
   for (const file of dockerfiles) auditDockerfile(dir, file, findings);
 
   // Build contexts: those compose names, else each Dockerfile's own directory.
+  // Without a compose file naming the contexts, a Dockerfile's context is its folder, or the repository root when the
+  // folder has no .dockerignore and the root has one: `docker build -f compose/production/django/Dockerfile .`, the
+  // cookiecutter-django and CI layout.
+  const guessedContext = (file: string): string => {
+    const folder = dirname(file);
+    const ownIgnore = existsSync(join(dir, folder, '.dockerignore')) || existsSync(join(dir, `${file}.dockerignore`));
+    return !ownIgnore && folder !== '.' && existsSync(join(dir, '.dockerignore')) ? '.' : folder;
+  };
   const wanted =
-    contexts.length > 0 ? contexts : dockerfiles.map((file) => ({ context: dirname(file), dockerfile: file }));
+    contexts.length > 0 ? contexts : dockerfiles.map((file) => ({ context: guessedContext(file), dockerfile: file }));
   const seenContexts = new Set<string>();
   for (const { context, dockerfile } of wanted) {
     const perDockerfile = join(dir, `${dockerfile}.dockerignore`);
@@ -408,10 +471,12 @@ export async function auditFiles(
     // An env_file holding secrets (deploy/prod.env) counts like a .env.
     const envLike = (file: string) => isEnvFile(file) || compose.secretEnvFiles.includes(file);
     for (const file of (await trackedFiles(dir)).filter(envLike)) {
+      if (!(await envFileHoldsSecrets(dir, file, false))) continue;
       findings.push(finding('files.git.env-tracked', `${file} is tracked by git`, file));
     }
     const everAdded = [...new Set((await pathsEverAdded(dir)).filter(envLike))];
     for (const file of everAdded) {
+      if (!(await envFileHoldsSecrets(dir, file, true))) continue;
       findings.push(finding('files.git.env-in-history', `${file} was committed to git history`, file));
     }
   }
@@ -422,7 +487,7 @@ export async function auditFiles(
 
   const scanner = await createScanner();
   const skipped: string[] = [];
-  await scanFiles(dir, files, scanner, findings, skipped);
+  await scanFiles(dir, files, scanner, findings, skipped, compose.developmentFiles, compose.composeFiles);
   if (skipped.length > 0) {
     notes.push(
       `${skipped.length} files over the secret scan's size bounds were not scanned: ${skipped.slice(0, 5).join(', ')}`,

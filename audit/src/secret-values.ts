@@ -46,6 +46,8 @@ export function looksLikeRandomSecret(token: string, before: string): boolean {
   if (/(sha(1|256|384|512)|md5)-$/i.test(before)) return false; // SRI / integrity digests
   if (/^[0-9a-f]+$/i.test(token)) return false; // hex digests: commit ids, checksums
   if (token.includes('EXAMPLE')) return false; // AWS's documented example keys
+  // Publishable keys are public by design (Stripe.js in the browser): `pk_live_…`, `pk_test_…`.
+  if (token.startsWith('pk_live_') || token.startsWith('pk_test_')) return false;
   if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/[0-9]/.test(token)) return false;
   if ((token.match(/\//g) ?? []).length > 3) return false; // a path or URL segment, not base64
   return shannonEntropy(token) >= ENTROPY_THRESHOLD;
@@ -85,6 +87,14 @@ const PLACEHOLDER_WORDS = [
   'placeholder',
   'example',
   'dummy',
+  // Build-time stand-ins: `RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic`.
+  'collectstatic',
+  'build-only',
+  'build-time',
+  'buildtime',
+  'not-a-secret',
+  'notasecret',
+  'unused',
   'redacted',
   'your-',
   'your_',

@@ -19,6 +19,7 @@ import { isPlaceholderPassword } from '@ironclad/config/secrets';
 import { createEngine } from '@secretlint/node';
 import { isBinaryText, printableRuns } from './files/binary-strings.js';
 import { isBundle, isSourceMap, sourceMapSources } from './files/bundles.js';
+import { configLiteralHits } from './files/config-literals.js';
 import { assignmentRulesFor, onePerLine } from './files/env-files.js';
 import { LineIndex } from './files/lines.js';
 import { declaresKind } from './files/manifest-kind.js';
@@ -51,6 +52,7 @@ const SKIPPED_BASENAMES = new Set([
   'Pipfile.lock',
   'Cargo.lock',
   'go.sum',
+  '.terraform.lock.hcl',
   'composer.lock',
 ]);
 /**
@@ -109,6 +111,11 @@ function heuristics(content: string, path: string, lines: LineIndex): SecretHit[
   // Encrypted secrets (Sealed Secrets, SOPS) are random by design; Kubernetes Secrets are files/k8s-secrets.ts's.
   if (declaresKind(content, ['Secret', 'SealedSecret']) || content.includes('ENC[AES256_GCM')) return hits;
   const seen = new Set(hits.map((hit) => hit.line));
+  for (const hit of configLiteralHits(content, path, lines)) {
+    if (seen.has(hit.line)) continue;
+    hits.push(hit);
+    seen.add(hit.line);
+  }
   for (const match of content.matchAll(CANDIDATE)) {
     const token = match[1] ?? '';
     const start = match.index + match[0].length - token.length;

@@ -207,7 +207,7 @@ export function findComposeFiles(dir: string, files: string[], notes: string[] =
     }
     if (!mentionsServices(text)) continue;
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false });
+    const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false, logLevel: 'error' });
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
@@ -562,15 +562,22 @@ export function auditComposeFiles(dir: string, files: string[]): ComposeAudit {
     developmentFiles: [],
     notes,
   };
+  const productionEnvFiles: string[] = [];
   for (const compose of findComposeFiles(dir, files, notes)) {
     const result = auditComposeDocument(dir, compose);
     audit.findings.push(...result.findings);
     audit.contexts.push(...result.contexts);
     audit.composeFiles.push(compose.file);
-    if (developmentReason(compose.file)) audit.developmentFiles.push(compose.file);
-    for (const envFile of result.envFiles) if (!audit.envFiles.includes(envFile)) audit.envFiles.push(envFile);
+    const development = developmentReason(compose.file) !== undefined;
+    if (development) audit.developmentFiles.push(compose.file);
+    for (const envFile of result.envFiles) {
+      if (!audit.envFiles.includes(envFile)) audit.envFiles.push(envFile);
+      if (!development && !productionEnvFiles.includes(envFile)) productionEnvFiles.push(envFile);
+    }
   }
-  for (const envFile of audit.envFiles) {
+  // Only env files a production compose file loads are secrets that must stay out of git: cookiecutter-django commits
+  // `.envs/.local/*` (debug/debug passwords for `docker-compose.local.yml`) by design.
+  for (const envFile of productionEnvFiles) {
     const read = readEnvFile(join(dir, envFile), LIMITS.fileBytes);
     if (read && [...read.vars].some(([name, value]) => isLiteralSecret(name, value))) {
       audit.secretEnvFiles.push(envFile);

@@ -36,16 +36,16 @@ export function unquote(raw: string): string {
 
 /** Whether a literal value for a secret-named variable gives the secret away. */
 export function isLiteralSecret(name: string, value: string): boolean {
-  if (isPlaceholderValue(value)) return false;
   // Shell command substitution and references read the value from elsewhere.
   if (value.startsWith('`') || value.includes('$(') || value.startsWith('/run/secrets/')) return false;
-  if (value.includes('://')) {
+  // A URL is judged by its password alone: `db.internal.example.com` in its host says nothing about it.
+  if (value.includes('://') && !value.startsWith('$')) {
     // A URL: only its password is secret (`postgres://app@db/app` and `${DB_PASSWORD}` in it are fine).
     const password = urlPassword(value);
     return password !== undefined && !isPlaceholderValue(decodeURIComponentSafe(password));
   }
   if (/(^|_)URL$/i.test(name)) return false; // a secret-named URL without a password in it
-  return true;
+  return !isPlaceholderValue(value);
 }
 
 function decodeURIComponentSafe(text: string): string {

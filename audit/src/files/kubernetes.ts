@@ -143,7 +143,7 @@ export function auditKubernetesFiles(dir: string, files: string[]): { findings: 
     const lines = new LineCounter();
     let documents: Document.Parsed[];
     try {
-      documents = parseAllDocuments(text, { lineCounter: lines }) as Document.Parsed[];
+      documents = parseAllDocuments(text, { lineCounter: lines, logLevel: 'error' }) as Document.Parsed[];
     } catch {
       continue;
     }

@@ -443,7 +443,7 @@ export function deployFacts(dir: string, files: readonly string[], nginxFiles: R
     const lines = new LineCounter();
     let doc: ReturnType<typeof parseDocument>;
     try {
-      doc = parseDocument(readText(dir, file), { lineCounter: lines, merge: true });
+      doc = parseDocument(readText(dir, file), { lineCounter: lines, merge: true, logLevel: 'error' });
     } catch {
       continue;
     }
