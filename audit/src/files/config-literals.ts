@@ -55,6 +55,19 @@ function isKeyChar(char: string | undefined): boolean {
   return char !== undefined && /[A-Za-z0-9_.-]/.test(char);
 }
 
+function caseFlips(value: string): number {
+  let flips = 0;
+  let previousUpper: boolean | undefined;
+  for (const char of value) {
+    const isUpper = char >= 'A' && char <= 'Z';
+    const isLower = char >= 'a' && char <= 'z';
+    if (!isUpper && !isLower) continue;
+    if (previousUpper !== undefined && previousUpper !== isUpper) flips += 1;
+    previousUpper = isUpper;
+  }
+  return flips;
+}
+
 /** Whether a literal looks like a credential rather than a word, a name, a path or a placeholder. */
 export function looksLikeLiteralSecret(raw: string): boolean {
   const value = raw.trim();
@@ -76,8 +89,9 @@ export function looksLikeLiteralSecret(raw: string): boolean {
     else if (char !== '_' && char !== '-' && char !== '.') symbol = true;
   }
   // An environment variable's name (DB_PASSWORD), a word or identifier (passwordHash, reset-password-form,
-  // auth.token): letters and separators only.
-  if (!digit && !symbol) return false;
+  // auth.token): letters and separators only, unless the case flips like random text does (a generated password
+  // of letters only: identifiers flip case a few times, 20 random letters about ten).
+  if (!digit && !symbol) return value.length >= 12 && caseFlips(value) >= 6;
   return [lower, upper, digit, symbol].filter(Boolean).length >= 2;
 }
 

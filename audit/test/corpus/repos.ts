@@ -8,6 +8,7 @@ import type { Expectation, HistoryStep, RepoSpec } from './generate.js';
 import { PUBLIC_EXAMPLES, type SecretGen } from './secrets.js';
 import {
   DJANGO_COMPOSE,
+  DJANGO_DOCKERFILE,
   DJANGO_SETTINGS,
   djangoApp,
   djangoEnv,
@@ -2327,6 +2328,188 @@ const CLEAN_VARIANTS: RepoSpec[] = [
   ),
 ];
 
+// ---------- found by red teams on repositories the auditor had never seen (issue 14's review) ----------
+
+const RED_TEAM_FAULTS: RepoSpec[] = [
+  node(
+    'node-config-json-password',
+    'node-config: config/production.json holds the database password under a lower-case key',
+    (g) => ({
+      'config/production.json': `{\n  "db": {\n    "host": "db",\n    "user": "orders_app",\n    "password": "${g.password()}"\n  }\n}\n`,
+    }),
+    [{ id: 'files.secret.hardcoded', at: 'config/production.json' }],
+  ),
+  node(
+    'node-pg-pool-literal',
+    'a pg Pool built with a literal password',
+    (g) => ({
+      'src/db.js': lines(
+        "const { Pool } = require('pg');",
+        `const pool = new Pool({ user: 'orders', password: '${g.password()}', host: 'db', database: 'orders' });`,
+        'module.exports = pool;',
+      ),
+    }),
+    [{ id: 'files.secret.hardcoded', at: 'src/db.js' }],
+  ),
+  django(
+    'dj-helm-values-password',
+    'Helm values for production hold the chart database password',
+    (g) => ({
+      'deploy/helm/values-production.yaml': lines(
+        'image:',
+        '  repository: ghcr.io/acme/shop',
+        '  tag: "1.4.2"',
+        'postgresql:',
+        '  auth:',
+        '    username: shop',
+        `    password: "${g.password()}"`,
+      ),
+    }),
+    [{ id: 'files.secret.hardcoded', at: 'deploy/helm/values-production.yaml' }],
+  ),
+  django(
+    'dj-tfvars-password',
+    'Terraform variables for production hold the RDS password',
+    (g) => ({
+      'infra/production.tfvars': lines(
+        'region      = "eu-west-1"',
+        'db_username = "shop"',
+        `db_password = "${g.password()}"`,
+      ),
+    }),
+    [{ id: 'files.secret.hardcoded', at: 'infra/production.tfvars' }],
+  ),
+  node(
+    'node-k8s-env-literal',
+    'a Kubernetes Deployment gives DB_PASSWORD a literal value in the container env',
+    (g) => ({
+      'k8s/deployment.yaml': lines(
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata:',
+        '  name: api',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: api',
+        '          image: ghcr.io/acme/notes:2.1.0',
+        '          env:',
+        '            - name: DB_PASSWORD',
+        `              value: "${g.password()}"`,
+      ),
+    }),
+    [{ id: 'files.secret.hardcoded', at: 'k8s/deployment.yaml' }],
+  ),
+  django(
+    'dj-celery-amqp-url',
+    'the Celery broker URL carries the RabbitMQ password in settings.py',
+    (g) => ({
+      [SETTINGS]: `${DJANGO_SETTINGS}\nCELERY_BROKER_URL = "amqp://shop:${g.password()}@rabbitmq:5672/shop"\n`,
+    }),
+    [{ id: ['files.secret.hardcoded', 'files.secret.pattern'], at: SETTINGS }],
+  ),
+  django(
+    'dj-gunicorn-raw-env',
+    'gunicorn.conf.py passes the Django key in raw_env',
+    (g) => ({
+      'gunicorn.conf.py': lines(
+        'bind = "0.0.0.0:8000"',
+        'workers = 3',
+        `raw_env = ["DJANGO_SECRET_KEY=${g.djangoKey(false)}"]`,
+      ),
+    }),
+    [{ id: ['files.secret.hardcoded', 'files.secret.pattern'], at: 'gunicorn.conf.py' }],
+  ),
+  node(
+    'node-env-production-database-url',
+    '.env.production is committed with a DATABASE_URL whose host is under example.com',
+    (g) => ({
+      '.env.production': lines(
+        'NODE_ENV=production',
+        `DATABASE_URL=postgres://notes:${g.password()}@db.internal.example.com:5432/notes`,
+      ),
+    }),
+    [{ id: 'files.git.env-tracked', at: '.env.production' }],
+  ),
+];
+
+const RED_TEAM_CLEAN: RepoSpec[] = [
+  node(
+    'clean-node-next-env-public',
+    'Next.js-style .env.production and .env.development with public settings only',
+    () => ({
+      '.env.production': lines(
+        'NEXT_PUBLIC_API_URL=https://api.example.com',
+        'NEXT_PUBLIC_SENTRY_ENVIRONMENT=production',
+      ),
+      '.env.development': lines('NEXT_PUBLIC_API_URL=http://localhost:3000'),
+    }),
+  ),
+  django(
+    'clean-dj-cookiecutter-envs-local',
+    "cookiecutter's committed .envs/.local for the local compose file",
+    () => ({
+      '.envs/.local/.postgres': lines(
+        'POSTGRES_HOST=postgres',
+        'POSTGRES_DB=shop',
+        'POSTGRES_USER=debug',
+        'POSTGRES_PASSWORD=debug',
+      ),
+      'docker-compose.local.yml': lines(
+        'services:',
+        '  postgres:',
+        '    image: postgres:16.3',
+        '    env_file:',
+        '      - ./.envs/.local/.postgres',
+        '  django:',
+        '    build: .',
+        '    environment:',
+        '      DATABASE_URL: postgres://debug:debug@postgres:5432/shop',
+      ),
+    }),
+  ),
+  django('clean-dj-sops-secret', 'a SOPS-encrypted Kubernetes Secret', (g) => ({
+    'deploy/k8s/secret.enc.yaml': lines(
+      'apiVersion: v1',
+      'kind: Secret',
+      'metadata:',
+      '  name: shop',
+      'stringData:',
+      `  DJANGO_SECRET_KEY: ENC[AES256_GCM,data:${g.chars(40)},iv:${g.chars(22)},tag:${g.chars(22)},type:str]`,
+      'sops:',
+      '  version: 3.8.1',
+    ),
+  })),
+  django('clean-dj-terraform-lock', "Terraform's provider lock file (hashes)", (g) => ({
+    'infra/.terraform.lock.hcl': lines(
+      'provider "registry.terraform.io/hashicorp/aws" {',
+      '  version = "5.54.1"',
+      '  hashes = [',
+      `    "h1:${g.chars(43)}=",`,
+      '  ]',
+      '}',
+    ),
+  })),
+  node('clean-node-publishable-key', 'a Stripe publishable key in a built bundle (public by design)', (g) => ({
+    'public/assets/checkout-1a2b3c.js': `const stripe=Stripe("${['pk', 'live', g.chars(24)].join('_')}");stripe.redirectToCheckout({sessionId:s});\n`,
+  })),
+  django('clean-dj-collectstatic-key', 'a build-time stand-in key for collectstatic in the Dockerfile', () => ({
+    Dockerfile: DJANGO_DOCKERFILE.replace(
+      'python manage.py collectstatic --noinput',
+      'DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput',
+    ),
+  })),
+  node('clean-node-password-labels', 'i18n labels and config reads that name passwords without holding one', () => ({
+    'src/locales/en.json': `{\n  "password": "Password",\n  "passwordHint": "At least 12 characters",\n  "resetToken": "reset-password-token"\n}\n`,
+    'src/db.js': lines(
+      "const { Pool } = require('pg');",
+      "const pool = new Pool({ user: 'orders', password: process.env.DB_PASSWORD, host: 'db' });",
+      'module.exports = pool;',
+    ),
+  })),
+];
+
 export const REPOS: readonly RepoSpec[] = [
   ...COMPOSE_SETTINGS,
   ...DB_PORTS,
@@ -2337,7 +2520,9 @@ export const REPOS: readonly RepoSpec[] = [
   ...NGINX_FAULTS,
   ...HISTORY_FAULTS,
   ...VARIANT_FAULTS,
+  ...RED_TEAM_FAULTS,
   SEED_BEFORE,
   ...CLEAN,
+  ...RED_TEAM_CLEAN,
   ...CLEAN_VARIANTS,
 ];
