@@ -124,6 +124,8 @@ export interface ServiceContext {
   datastore: string | boolean;
   /** `--dir`, for the loader's relative paths (never read: `dotEnv: false`). */
   dir: string;
+  /** How messages name the environment's owner, when not a compose service (`ConfigMap "web"`). */
+  label?: string;
 }
 
 interface Source {
@@ -404,7 +406,7 @@ export function judgeEnvironment(context: ServiceContext, env: Map<string, EnvEn
       findings.push(
         finding(
           result.id,
-          `service "${context.service}" in ${context.composeFile}: ${result.message} (${named}, ${source.entry.how})`,
+          `${context.label ?? `service "${context.service}"`} in ${context.composeFile}: ${result.message} (${named}, ${source.entry.how})`,
           source.entry.where,
         ),
       );

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { type Document, LineCounter, parseAllDocuments } from 'yaml';
 import { LIMITS } from '../file-checks.js';
 import { type Finding, finding } from '../findings.js';
+import { developmentReason } from './compose.js';
+import type { EnvEntry } from './compose-env.js';
+import { judgeEnvironment } from './compose-settings.js';
 import { escapeCapabilities, isTrue, runtimeSocket } from './container-escapes.js';
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', 'vendor', 'bower_components', 'third_party', '.venv', 'venv']);
@@ -101,6 +104,25 @@ function auditWorkload(context: Context, workload: Json, base: Path): void {
       push('files.container.capabilities', `turns confinement off (annotation ${key}: unconfined)`, at());
     }
   }
+  for (const group of ['containers', 'initContainers'] as const) {
+    list(spec[group]).forEach((container, index) => {
+      const env = new Map<string, EnvEntry>();
+      list((container as Json | undefined)?.env).forEach((item, position) => {
+        const entry = item as { name?: unknown; value?: unknown } | undefined;
+        if (typeof entry?.name !== 'string' || entry.value === undefined || entry.value === null) return;
+        env.set(entry.name, {
+          name: entry.name,
+          value: String(entry.value),
+          owned: true,
+          where: at(group, index, 'env', position),
+          how: 'container env',
+        });
+      });
+      const containerName = String((container as Json | undefined)?.name ?? index);
+      if (env.size > 0)
+        context.findings.push(...judgeManifestEnvironment(context, `${what} container "${containerName}"`, env));
+    });
+  }
   for (const group of ['containers', 'initContainers', 'ephemeralContainers'] as const) {
     list(spec[group]).forEach((container, index) => {
       const security = objectAt(container, ['securityContext']);
@@ -119,10 +141,38 @@ function auditWorkload(context: Context, workload: Json, base: Path): void {
   }
 }
 
-/** A cheap test before parsing: a workload kind is named. */
+/** A cheap test before parsing: a workload kind (or a ConfigMap, whose data is an environment) is named. */
 function mentionsWorkload(text: string): boolean {
   if (!text.includes('kind:')) return false;
-  return Object.keys(POD_SPEC_PATHS).some((kind) => text.includes(kind));
+  return text.includes('ConfigMap') || Object.keys(POD_SPEC_PATHS).some((kind) => text.includes(kind));
+}
+
+/**
+ * A container's env and a ConfigMap's data are the application's environment, as a compose service's
+ * `environment:` is: judged by the same settings rules, with the same Django/Node names (compose-settings.ts).
+ */
+function judgeManifestEnvironment(context: Context, what: string, env: Map<string, EnvEntry>): Finding[] {
+  // A development overlay (overlays/dev, *.local.yaml) may turn DEBUG on: that is what it is for.
+  if (developmentReason(context.file)) return [];
+  return judgeEnvironment({ service: what, label: what, composeFile: context.file, datastore: false, dir: '.' }, env);
+}
+
+function auditConfigMap(context: Context, configMap: Json, base: Path): void {
+  const data = objectAt(configMap, ['data']);
+  if (!data) return;
+  const name = String(objectAt(configMap, ['metadata'])?.name ?? '?');
+  const env = new Map<string, EnvEntry>();
+  for (const [key, value] of Object.entries(data)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+    env.set(key, {
+      name: key,
+      value: String(value),
+      owned: true,
+      where: lineOf(context, [...base, 'data', key]),
+      how: 'ConfigMap data',
+    });
+  }
+  if (env.size > 0) context.findings.push(...judgeManifestEnvironment(context, `ConfigMap "${name}"`, env));
 }
 
 export function auditKubernetesFiles(dir: string, files: string[]): { findings: Finding[]; manifests: string[] } {
@@ -165,6 +215,9 @@ export function auditKubernetesFiles(dir: string, files: string[]): { findings: 
           ? list(top.items).map((item, index) => [item, ['items', index]] as const)
           : [[top, []] as const];
       for (const [item, base] of items) {
+        if (item && typeof item === 'object' && (item as Json).kind === 'ConfigMap') {
+          auditConfigMap(context, item as Json, [...base]);
+        }
         if (item && typeof item === 'object' && POD_SPEC_PATHS[String((item as Json).kind)]) {
           workloads += 1;
           auditWorkload(context, item as Json, [...base]);

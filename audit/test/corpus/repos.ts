@@ -2432,6 +2432,44 @@ const RED_TEAM_FAULTS: RepoSpec[] = [
     }),
     [{ id: 'files.git.env-tracked', at: '.env.production' }],
   ),
+  django(
+    'dj-k8s-configmap-debug',
+    'a Kubernetes ConfigMap turns DJANGO_DEBUG on',
+    () => ({
+      'deploy/k8s/configmap.yaml': lines(
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: shop',
+        'data:',
+        '  DJANGO_DEBUG: "True"',
+        '  DJANGO_ALLOWED_HOSTS: shop.example.com',
+      ),
+    }),
+    [{ id: 'config.debug', at: 'deploy/k8s/configmap.yaml' }],
+  ),
+  django(
+    'dj-k8s-env-allowed-hosts',
+    'a Deployment sets DJANGO_ALLOWED_HOSTS to * in its container env',
+    () => ({
+      'deploy/k8s/deployment.yaml': lines(
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata:',
+        '  name: web',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: web',
+        '          image: ghcr.io/acme/shop:1.4.2',
+        '          env:',
+        '            - name: DJANGO_ALLOWED_HOSTS',
+        '              value: "*"',
+      ),
+    }),
+    [{ id: 'config.allowed-hosts.wildcard', at: 'deploy/k8s/deployment.yaml' }],
+  ),
 ];
 
 const RED_TEAM_CLEAN: RepoSpec[] = [
@@ -2506,6 +2544,26 @@ const RED_TEAM_CLEAN: RepoSpec[] = [
       "const { Pool } = require('pg');",
       "const pool = new Pool({ user: 'orders', password: process.env.DB_PASSWORD, host: 'db' });",
       'module.exports = pool;',
+    ),
+  })),
+  django('clean-dj-kustomize-dev-overlay', 'DEBUG on only in the dev overlay of a kustomize layout', () => ({
+    'deploy/k8s/base/configmap.yaml': lines(
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: shop',
+      'data:',
+      '  DJANGO_DEBUG: "False"',
+      '  DJANGO_ALLOWED_HOSTS: shop.example.com',
+    ),
+    'deploy/k8s/overlays/dev/configmap.yaml': lines(
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: shop',
+      'data:',
+      '  DJANGO_DEBUG: "True"',
+      '  DJANGO_ALLOWED_HOSTS: "*"',
     ),
   })),
 ];
