@@ -34,6 +34,7 @@ import {
   type DeployFacts,
   deployFacts,
   type Holding,
+  interpolate,
   isDevelopmentPath,
   isTestPath,
   SELF,
@@ -362,7 +363,7 @@ export function deniesDotfiles(server: Directive): boolean {
 
 // ---------- presence checks: written on, in any file ----------
 
-function presenceChecks(parsed: readonly Parsed[], findings: Finding[]): void {
+function presenceChecks(parsed: readonly Parsed[], findings: Finding[], env: ReadonlyMap<string, string>): void {
   for (const { file, tree } of parsed) {
     if (isDevelopmentPath(file)) continue;
     for (const { directive, parents } of walk(tree)) {
@@ -386,7 +387,9 @@ function presenceChecks(parsed: readonly Parsed[], findings: Finding[]): void {
           ),
         );
       } else if (directive.name === 'ssl_protocols') {
-        const legacy = directive.args.filter((a) => ['sslv2', 'sslv3', 'tlsv1', 'tlsv1.1'].includes(a.toLowerCase()));
+        // A template's `ssl_protocols ${NGINX_SSL_PROTOCOLS};` takes its words from the environment nginx runs with.
+        const words = directive.args.flatMap((a) => interpolate(a, env).split(/\s+/));
+        const legacy = words.filter((a) => ['sslv2', 'sslv3', 'tlsv1', 'tlsv1.1'].includes(a.toLowerCase()));
         if (legacy.length > 0) {
           findings.push(
             finding(
@@ -817,7 +820,7 @@ export function auditNginx(dir: string, files: readonly string[]): Finding[] {
     rootExposure(dir, files, [], facts, findings);
     return findings;
   }
-  presenceChecks(parsed, findings);
+  presenceChecks(parsed, findings, facts.env);
   const names = pathsOf(parsed, facts);
   // Main files are those no other file includes; only they are expanded and judged (a conf.d site is judged inside
   // the nginx.conf that includes it, with that http block's settings).

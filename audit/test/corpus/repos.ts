@@ -2470,6 +2470,28 @@ const RED_TEAM_FAULTS: RepoSpec[] = [
     }),
     [{ id: 'config.allowed-hosts.wildcard', at: 'deploy/k8s/deployment.yaml' }],
   ),
+  django(
+    'dj-nginx-template-tls-var',
+    "nginx's official-image template takes ssl_protocols from the compose environment, which lists TLSv1",
+    () => ({
+      [COMPOSE]: replaced(
+        replaced(
+          DJANGO_COMPOSE,
+          '      - ./nginx/default.conf:/etc/nginx/conf.d/default.conf:ro\n',
+          '      - ./nginx/templates:/etc/nginx/templates:ro\n',
+        ),
+        '    image: nginx:1.27.0-alpine\n',
+        '    image: nginx:1.27.0-alpine\n    environment:\n      NGINX_SSL_PROTOCOLS: "TLSv1 TLSv1.1 TLSv1.2"\n',
+      ),
+      [NGINX]: null,
+      'nginx/templates/default.conf.template': replaced(
+        nginxConf('web:8000'),
+        'ssl_protocols TLSv1.2 TLSv1.3;',
+        ['ssl_protocols $', '{NGINX_SSL_PROTOCOLS};'].join(''),
+      ),
+    }),
+    [{ id: 'files.nginx.tls-legacy', at: 'nginx/templates/default.conf.template' }],
+  ),
 ];
 
 const RED_TEAM_CLEAN: RepoSpec[] = [
