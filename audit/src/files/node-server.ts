@@ -611,6 +611,9 @@ function isRealLiteral(file: NodeFile, value: Value, start: number, end: number)
 
 function secretFindings(file: NodeFile, out: Finding[]): void {
   const { tokens } = file;
+  const usesCookieSession = tokens.some(
+    (token) => token.kind === 'str' && (token.value === 'cookie-session' || token.value === 'cookie-session/index.js'),
+  );
   const seen = new Set<number>();
   const report = (what: string, start: number, end: number) => {
     const value = file.value(start, end);
@@ -639,7 +642,10 @@ function secretFindings(file: NodeFile, out: Finding[]): void {
       file.isOp(file.parent[i] ?? -1, '{')
     ) {
       const key = token.value ?? token.text;
-      if (isSecretName(key)) report(`the ${key} option`, i + 2, file.exprEnd(i + 2));
+      // cookie-session signs with `keys: ['…', '…']`; `keys` means that only in a file that uses it.
+      if (isSecretName(key) || (key === 'keys' && usesCookieSession)) {
+        report(`the ${key} option`, i + 2, file.exprEnd(i + 2));
+      }
       return;
     }
     if (token.kind !== 'id') return;
@@ -706,7 +712,18 @@ export interface NodeJudgement {
 }
 
 /** Words one of the checks needs in a file (`sign(` alone counts only beside jsonwebtoken or jose). */
-const PREFILTER = ['cors', 'access-control', 'secret', 'jwt', 'jose', 'cookieparser', 'hmac', 'keys =', 'keys='];
+const PREFILTER = [
+  'cors',
+  'access-control',
+  'secret',
+  'jwt',
+  'jose',
+  'cookieparser',
+  'hmac',
+  'keys =',
+  'keys=',
+  'cookie-session',
+];
 
 export function auditNodeServer(files: string[], read: (path: string) => string | undefined): NodeJudgement {
   const out: NodeJudgement = { findings: [], claimed: new Set() };

@@ -2492,6 +2492,17 @@ const RED_TEAM_FAULTS: RepoSpec[] = [
     }),
     [{ id: 'files.nginx.tls-legacy', at: 'nginx/templates/default.conf.template' }],
   ),
+  node(
+    'node-cookie-session-keys',
+    'cookie-session signs with literal keys',
+    (g) => ({
+      'src/session.js': lines(
+        "const cookieSession = require('cookie-session');",
+        `module.exports = cookieSession({ name: 'sess', keys: ['${g.password()}', '${g.password()}'], maxAge: 86400000 });`,
+      ),
+    }),
+    [{ id: 'files.node.secret-literal', at: 'src/session.js' }],
+  ),
 ];
 
 const RED_TEAM_CLEAN: RepoSpec[] = [
@@ -2586,6 +2597,12 @@ const RED_TEAM_CLEAN: RepoSpec[] = [
       'data:',
       '  DJANGO_DEBUG: "True"',
       '  DJANGO_ALLOWED_HOSTS: "*"',
+    ),
+  })),
+  node('clean-node-cookie-session-env-keys', 'cookie-session with keys from the environment', () => ({
+    'src/session.js': lines(
+      "const cookieSession = require('cookie-session');",
+      "module.exports = cookieSession({ name: 'sess', keys: process.env.SESSION_KEYS.split(','), maxAge: 86400000 });",
     ),
   })),
 ];
