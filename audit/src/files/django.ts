@@ -28,6 +28,7 @@
 import { basename, dirname } from 'node:path';
 import { type Finding, finding } from '../findings.js';
 import { isTestOrDoc } from '../secrets-scan.js';
+import { developmentReason } from './compose.js';
 import { Evaluator, MAX_ITEMS, MAX_SIZE, Scope, truthy, UNKNOWN, type V } from './python-eval.js';
 import { type Expr, HOLE, type LogicalLine, logicalLines, parseExpr, type Token } from './python-source.js';
 
@@ -369,6 +370,56 @@ class ModuleRunner {
   }
 }
 
+/** The dotted module names a file sets DJANGO_SETTINGS_MODULE to (`ENV …=x`, `…: x`, `setdefault('…', 'x')`). */
+export function settingsModuleNames(text: string): string[] {
+  const names: string[] = [];
+  const word = 'DJANGO_SETTINGS_MODULE';
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + word.length)) {
+    let i = at + word.length;
+    // Separators and quotes between the name and its value: `=`, `:`, `,`, spaces, quotes.
+    while (i < text.length && i < at + word.length + 8 && ' \t=:,"\''.includes(text[i] as string)) i += 1;
+    let end = i;
+    while (end < text.length && /[A-Za-z0-9_.]/.test(text[end] as string)) end += 1;
+    const name = text.slice(i, end);
+    if (name.includes('.') && !name.startsWith('.')) names.push(name);
+  }
+  return names;
+}
+
+/** Where production starts the app: files whose DJANGO_SETTINGS_MODULE is production's choice. */
+function isProductionEntry(path: string): boolean {
+  if (isTestOrDoc(path) || settingsRole(path) === 'development' || developmentReason(path)) return false;
+  const base = basename(path).toLowerCase();
+  return (
+    base === 'wsgi.py' ||
+    base === 'asgi.py' ||
+    base.startsWith('dockerfile') ||
+    base.endsWith('.dockerfile') ||
+    base === 'procfile' ||
+    base.endsWith('.service') ||
+    ((base.endsWith('.yml') || base.endsWith('.yaml')) && !base.includes('override'))
+  );
+}
+
+function productionSettingsModules(
+  files: string[],
+  read: (path: string) => string | undefined,
+  modulePaths: string[],
+): Set<string> {
+  const used = new Set<string>();
+  for (const file of files.filter(isProductionEntry)) {
+    const text = read(file);
+    if (!text?.includes('DJANGO_SETTINGS_MODULE')) continue;
+    for (const name of settingsModuleNames(text)) {
+      const tail = name.split('.').join('/');
+      for (const path of modulePaths) {
+        if (path === `${tail}.py` || path.endsWith(`/${tail}.py`)) used.add(path);
+      }
+    }
+  }
+  return used;
+}
+
 /** Reads one module. `inherited`: the modules it star-imports, already read. */
 export function readSettingsModule(path: string, text: string, inherited: SettingsModule[] = []): SettingsModule {
   const lines = logicalLines(text);
@@ -591,6 +642,20 @@ export function auditDjangoSettings(files: string[], read: (path: string) => str
     return module;
   };
   for (const file of texts.keys()) readModule(file);
+
+  // A development module that production runs is production: named by DJANGO_SETTINGS_MODULE where production
+  // starts (a Dockerfile, a production compose file or manifest, wsgi.py/asgi.py), or star-imported by a base or
+  // production module (`settings/__init__.py`: `from .dev import *`).
+  const used = productionSettingsModules(files, read, [...modules.keys()]);
+  for (const module of modules.values()) {
+    if (module.role === 'development') continue;
+    for (const stem of module.starImports)
+      used.add(`${dirname(module.path) === '.' ? '' : `${dirname(module.path)}/`}${stem}.py`);
+  }
+  for (const [path, module] of modules) {
+    if (module.role === 'development' && used.has(path) && !isTestOrDoc(path))
+      modules.set(path, { ...module, role: 'production' });
+  }
 
   const settings = [...modules.values()].filter((module) => {
     if (isNamedSettings(module.path)) return true;

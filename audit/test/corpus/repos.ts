@@ -2503,6 +2503,18 @@ const RED_TEAM_FAULTS: RepoSpec[] = [
     }),
     [{ id: 'files.node.secret-literal', at: 'src/session.js' }],
   ),
+  django(
+    'dj-dev-settings-in-production-image',
+    'the production image runs the development settings module (ENV DJANGO_SETTINGS_MODULE=shopsite.settings_dev)',
+    () => ({
+      'shopsite/settings_dev.py': lines('from .settings import *  # noqa', '', 'DEBUG = True'),
+      Dockerfile: DJANGO_DOCKERFILE.replace(
+        'ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1',
+        'ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=shopsite.settings_dev',
+      ),
+    }),
+    [{ id: 'files.django.debug', at: 'shopsite/settings_dev.py' }],
+  ),
 ];
 
 const RED_TEAM_CLEAN: RepoSpec[] = [
@@ -2605,6 +2617,25 @@ const RED_TEAM_CLEAN: RepoSpec[] = [
       "module.exports = cookieSession({ name: 'sess', keys: process.env.SESSION_KEYS.split(','), maxAge: 86400000 });",
     ),
   })),
+  django(
+    'clean-dj-dev-settings-for-manage-py',
+    'manage.py defaults to the dev settings; wsgi.py and the image to production',
+    () => ({
+      'shopsite/settings_dev.py': lines('from .settings import *  # noqa', '', 'DEBUG = True'),
+      'manage.py': lines(
+        'import os, sys',
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shopsite.settings_dev')",
+        'from django.core.management import execute_from_command_line',
+        'execute_from_command_line(sys.argv)',
+      ),
+      'shopsite/wsgi.py': lines(
+        'import os',
+        'from django.core.wsgi import get_wsgi_application',
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shopsite.settings')",
+        'application = get_wsgi_application()',
+      ),
+    }),
+  ),
 ];
 
 export const REPOS: readonly RepoSpec[] = [
