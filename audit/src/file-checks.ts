@@ -16,7 +16,7 @@ import { auditKubernetesFiles } from './files/kubernetes.js';
 import { auditNginx } from './files/nginx.js';
 import { readForSecretScan } from './files/read-limits.js';
 import { type Finding, finding } from './findings.js';
-import { gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, trackedFiles } from './git.js';
+import { blobsOfPath, gitAvailable, isIgnored, isRepoRoot, pathsEverAdded, readBlobs, trackedFiles } from './git.js';
 import { isSecretName, looksLikeRealSecretValue } from './secret-values.js';
 import { createScanner, isScannable, isTestOrDoc, type Scanner, type SecretHit } from './secrets-scan.js';
 
@@ -349,35 +349,20 @@ async function scanFiles(
  */
 async function envFileHoldsSecrets(dir: string, file: string, history: boolean): Promise<boolean> {
   if (basename(file) === '.env') return true;
-  const versions: string[] = [];
-  if (history) {
-    const { execFileSync } = await import('node:child_process');
-    const git = (args: string[]) =>
-      execFileSync('git', ['-C', dir, ...args], {
-        encoding: 'utf8',
-        maxBuffer: 64 << 20,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+  const holds = (text: string) => scanEnvFile(text, file).length > 0;
+  if (!history) {
     try {
-      const raw = git(['log', '--all', '--format=', '--raw', '--no-abbrev', '--', file]);
-      const blobs = new Set(
-        raw
-          .split('\n')
-          .map((line) => line.split(' ')[3])
-          .filter((sha) => sha && !/^0+$/.test(sha)),
-      );
-      for (const sha of blobs) versions.push(git(['cat-file', 'blob', sha as string]));
+      return holds(readFileSync(join(dir, file), 'utf8'));
     } catch {
-      return true; // cannot tell: report it, as before
-    }
-  } else {
-    try {
-      versions.push(readFileSync(join(dir, file), 'utf8'));
-    } catch {
-      return true;
+      return true; // cannot tell: report it
     }
   }
-  return versions.some((text) => scanEnvFile(text, file).length > 0);
+  const blobs = await blobsOfPath(dir, file);
+  if (blobs === undefined) return true;
+  for await (const blob of readBlobs(dir, blobs)) {
+    if (blob.content === undefined || holds(blob.content.toString('utf8'))) return true;
+  }
+  return false;
 }
 
 /** secretlint's rules for credentials inside URLs, which a local setup writes on purpose. */

@@ -39,6 +39,15 @@ export async function pathsEverAdded(dir: string): Promise<string[]> {
   return [...new Set(result.stdout.split(/[\0\n]/).filter(Boolean))];
 }
 
+/** Every blob a path has held in any commit reachable from any ref (undefined: git could not say). */
+export async function blobsOfPath(dir: string, path: string): Promise<string[] | undefined> {
+  const result = await git(dir, ['log', '--all', '--format=', '--raw', '--no-abbrev', '--', path]);
+  if (!result.ok) return undefined;
+  // `:100644 100644 <old> <new> M\tpath`: the new blob of each change; all zeros when the path was deleted.
+  const blobs = result.stdout.split('\n').map((line) => line.split(' ')[3] ?? '');
+  return [...new Set(blobs.filter((sha) => sha !== '' && !/^0+$/.test(sha)))];
+}
+
 /** gitignore semantics from git itself; --no-index so that a tracked file is still judged by the rules. */
 export async function isIgnored(dir: string, path: string): Promise<boolean> {
   const result = await git(dir, ['check-ignore', '--no-index', '-q', path]);

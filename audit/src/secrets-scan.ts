@@ -20,7 +20,7 @@ import { createEngine } from '@secretlint/node';
 import { isBinaryText, printableRuns } from './files/binary-strings.js';
 import { isBundle, isSourceMap, sourceMapSources } from './files/bundles.js';
 import { configLiteralHits } from './files/config-literals.js';
-import { assignmentRulesFor, onePerLine } from './files/env-files.js';
+import { assignmentRulesFor, onePerLine, TEMPLATE_FILE } from './files/env-files.js';
 import { LineIndex } from './files/lines.js';
 import { declaresKind } from './files/manifest-kind.js';
 import { silenceSecretlintProfiler } from './files/secretlint-profiler.js';
@@ -86,8 +86,6 @@ const CANDIDATE = /(?:[=:]\s*["'`]?|["'`])([A-Za-z0-9+/_-]{32,}={0,2})(?=["'`\s,
 // back-reference); each attempt starts at a quote and stops at the next one.
 const DOUBLE_QUOTED = /"([^"\s\\]+)"/g;
 const SINGLE_QUOTED = /'([^'\s\\]+)'/g;
-
-const TEMPLATE_FILE = /\.(example|sample|template|dist|tmpl|tpl)$/i;
 
 const BOOLEAN_WORDS = new Set(['yes', 'no', 'true', 'false', 'on', 'off', 'none', 'null', 'enabled', 'disabled']);
 

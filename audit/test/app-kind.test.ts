@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectAppKind } from '../src/app-kind.js';
-import { runAudit } from '../src/run.js';
+import { parseAuditArgs, runAudit, UsageError } from '../src/run.js';
 import { cleanRepo, makeRepo, randomKey, removeTempDirs, writeFiles } from './fixtures.js';
 
 afterAll(removeTempDirs);
@@ -36,6 +36,13 @@ function djangoRepo(dotEnv: string): string {
 }
 
 describe('what the audited directory deploys', () => {
+  it('--app takes auto, ironclad or other, and refuses anything else with a usage error', () => {
+    expect(parseAuditArgs([]).app).toBe('auto');
+    expect(parseAuditArgs(['--app', 'other']).app).toBe('other');
+    expect(() => parseAuditArgs(['--app', 'django'])).toThrow(UsageError);
+    expect(() => parseAuditArgs(['--app', 'django'])).toThrow(/--app must be one of auto, ironclad, other/);
+  });
+
   it('this checkout is Ironclad; a Django repository is another application', () => {
     expect(detectAppKind(process.cwd(), {}).kind).toBe('ironclad');
     expect(detectAppKind(djangoRepo('DEBUG=False\n'), {}).kind).toBe('other');

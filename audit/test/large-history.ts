@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mulberry32 } from './corpus/secrets.js';
 import { git, tempDir } from './fixtures.js';
 
 export interface LargeHistory {
@@ -18,18 +19,6 @@ export interface LargeHistory {
   /** Where the key was: the path it lived at, only in commit `keyCommit`. */
   keyPath: string;
   keyCommit: number;
-}
-
-/** mulberry32: small, fast, seeded; the same history every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = [
@@ -83,7 +72,7 @@ function awsKeyId(): string {
 export function largeHistory(options: { commits?: number; keyCommit?: number } = {}): LargeHistory {
   const commits = options.commits ?? 3000;
   const keyCommit = options.keyCommit ?? 100;
-  const random = prng(14);
+  const random = mulberry32(14); // seeded: the same history every run
   const dir = tempDir('ironclad-large-history-');
   git(dir, 'init', '-q', '-b', 'main');
 

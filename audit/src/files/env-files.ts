@@ -202,12 +202,13 @@ export function dockerfileValueHits(text: string): SecretHit[] {
   return hits;
 }
 
-const TEMPLATE = /\.(example|sample|template|dist|tmpl|tpl)$/i;
+/** Committed templates of a file (`.env.example`, `settings.py.tpl`): they document values, they do not hold them. */
+export const TEMPLATE_FILE = /\.(example|sample|template|dist|tmpl|tpl)$/i;
 
 /** Which assignment rules a path gets in the content scan: env files, shell scripts, Dockerfiles. */
 export function assignmentRulesFor(path: string): ((text: string) => SecretHit[]) | undefined {
   const base = path.split('/').pop() ?? path;
-  if (TEMPLATE.test(base)) return undefined; // .env.example is judged by auditEnvExample
+  if (TEMPLATE_FILE.test(base)) return undefined; // .env.example is judged by auditEnvExample
   if (/^\.env(\..+)?$/.test(base) || /\.env$/.test(base)) return envAssignmentHits;
   if (/\.(sh|bash|zsh|ksh)$/.test(base) || /^(docker-)?entrypoint$/.test(base)) return shellAssignmentHits;
   if (/^(Dockerfile|Containerfile)(\.[\w.-]+)?$/.test(base) || base.endsWith('.Dockerfile')) return dockerfileValueHits;

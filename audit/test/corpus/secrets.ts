@@ -27,7 +27,7 @@ function seedOf(text: string): number {
 }
 
 /** mulberry32: small, fast and good enough to make keys look random; not for real keys. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
