@@ -119,6 +119,8 @@ export function secretValues(config: Config): string[] {
     else if (Array.isArray(value)) found.push(...value.filter((v): v is string => typeof v === 'string'));
   }
   if (config.values.DATABASE_URL) found.push(config.values.DATABASE_URL.url);
+  const smtp = config.values.SMTP_URL;
+  if (smtp) found.push(smtp.url, ...(smtp.password ? [smtp.password] : []));
   const target = config.databaseTarget;
   if (target.kind === 'postgres' && target.password) found.push(target.password);
   return [...new Set(found)].filter((value) => value.length > 0);

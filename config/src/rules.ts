@@ -14,6 +14,7 @@
 
 import { isIP } from 'node:net';
 import type { DatabaseTarget } from './database.js';
+import { isLoopbackHost } from './email.js';
 import { createHostMatcher, hostPatternProblem } from './hosts.js';
 import { isLocalOrigin, originProblem } from './origins.js';
 import type { SettingName, SettingValues } from './schema.js';
@@ -443,6 +444,78 @@ export const RULES = [
           ]
         : [];
     },
+  }),
+  // --- Email: links never come from the request, mail never travels in clear ---
+  rule({
+    id: 'config.email.public-url-missing',
+    severity: 'error',
+    effect: 'refuse-unless-debug',
+    settings: ['PUBLIC_URL', 'SMTP_URL'],
+    trigger:
+      '`SMTP_URL` is set but `PUBLIC_URL` is not, so the links in password-reset emails would have no trustworthy origin.',
+    fix: 'Set PUBLIC_URL to the address people open the app at: PUBLIC_URL=https://tasks.example.com',
+    check: ({ values }) =>
+      values.SMTP_URL !== undefined && values.PUBLIC_URL === undefined
+        ? ['PUBLIC_URL: is not set while SMTP_URL is, so reset links would have no trustworthy origin']
+        : [],
+  }),
+  rule({
+    id: 'config.email.public-url-host',
+    severity: 'critical',
+    effect: 'refuse-unless-debug',
+    settings: ['PUBLIC_URL', 'ALLOWED_HOSTS'],
+    trigger:
+      "`PUBLIC_URL`'s host is not allowed by `ALLOWED_HOSTS`, so the links in emails would send people to a host this server refuses, or to someone else's.",
+    fix: 'Make PUBLIC_URL the public address (https://tasks.example.com) and list its host in ALLOWED_HOSTS.',
+    check: ({ values }) =>
+      values.PUBLIC_URL !== undefined && !createHostMatcher(values.ALLOWED_HOSTS)(values.PUBLIC_URL.hostname)
+        ? [`PUBLIC_URL: its host (${values.PUBLIC_URL.hostname}) is not allowed by ALLOWED_HOSTS`]
+        : [],
+  }),
+  rule({
+    id: 'config.email.public-url-http',
+    severity: 'error',
+    effect: 'refuse-unless-debug',
+    settings: ['PUBLIC_URL'],
+    trigger:
+      '`PUBLIC_URL` is plain `http://` on a host other than localhost: reset links would carry their token over an unencrypted connection.',
+    fix: 'Use the https:// address: PUBLIC_URL=https://tasks.example.com',
+    check: ({ values }) =>
+      values.PUBLIC_URL !== undefined &&
+      values.PUBLIC_URL.protocol === 'http:' &&
+      !isLoopbackHost(values.PUBLIC_URL.hostname)
+        ? [`PUBLIC_URL: is plain http on ${values.PUBLIC_URL.hostname}; reset links would travel unencrypted`]
+        : [],
+  }),
+  rule({
+    id: 'config.email.smtp-plaintext',
+    severity: 'critical',
+    effect: 'refuse-unless-debug',
+    settings: ['SMTP_URL'],
+    trigger:
+      '`SMTP_URL` asks for plain-text SMTP (`?tls=none`) to a relay that is not on loopback: the relay password and every reset link would cross the network in clear.',
+    fix: 'Use smtps://host:465 (implicit TLS) or smtp://host:587 (STARTTLS, required); keep ?tls=none for a relay on 127.0.0.1.',
+    check: ({ values }) =>
+      values.SMTP_URL !== undefined && values.SMTP_URL.tls === 'none' && !isLoopbackHost(values.SMTP_URL.host)
+        ? [
+            `SMTP_URL: sends in plain text (?tls=none) to ${values.SMTP_URL.host}, which is not loopback; the password and reset links would travel in clear`,
+          ]
+        : [],
+  }),
+  rule({
+    id: 'config.email.disabled',
+    severity: 'warning',
+    // The zero-configuration start writes emails to files for the developer; the server says so at start, and in
+    // production the auditor reports it.
+    effect: 'audit',
+    settings: ['SMTP_URL'],
+    trigger:
+      '`SMTP_URL` is not set: no email reaches anyone, so people who forget their password cannot reset it (emails are written to files in `DATA_DIR/outbox/`).',
+    fix: 'Set SMTP_URL to your mail relay (smtps://user:password@smtp.example.com:465) and PUBLIC_URL to the public address.',
+    check: ({ values }) =>
+      values.SMTP_URL === undefined
+        ? ['SMTP_URL: is not set, so no email reaches anyone and password reset by email is disabled']
+        : [],
   }),
 ] as const;
 

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parsePostgresUrl } from './database.js';
+import { parseMailbox, parsePublicUrl, parseSmtpUrl } from './email.js';
 import {
   csv,
   type Group,
@@ -214,6 +215,65 @@ export const settings = {
     default: 'false',
     parse: parseTrustProxy,
   }),
+  PUBLIC_URL: setting({
+    group: 'Email and accounts',
+    doc: 'The address people open the app at (`https://tasks.example.com`, a path prefix allowed). Every link in every email is built from it, never from the request’s `Host` or `X-Forwarded-Host`. Its host must be allowed by `ALLOWED_HOSTS`, and it must be https unless it is localhost. Required with `SMTP_URL`; unset, development links point at `http://localhost:PORT`.',
+    example: 'https://tasks.example.com',
+    parse: parsePublicUrl,
+  }),
+  SMTP_URL: setting({
+    group: 'Email and accounts',
+    doc: 'The mail relay: `smtps://user:password@host:465` (implicit TLS) or `smtp://user:password@host:587` (STARTTLS, required: a relay that does not offer it gets nothing). `smtp://host:25?tls=none` sends in plain text and is accepted only to a loopback relay. Percent-encode special characters in the user and password. Unset: no email reaches anyone (password reset by email is disabled); emails are written as `.eml` files to `DATA_DIR/outbox/` for development.',
+    example: 'smtps://tasks:change-me@smtp.example.com:465',
+    exampleCommented: true,
+    secret: true,
+    file: true,
+    parse: parseSmtpUrl,
+  }),
+  SMTP_CA_FILE: setting({
+    group: 'Email and accounts',
+    doc: 'A PEM file of certificate authorities to trust for the relay, in addition to the system ones (a private relay). The relay’s certificate is always verified.',
+    exampleCommented: true,
+    example: '/run/secrets/smtp-ca.pem',
+    parse: parseText,
+  }),
+  EMAIL_FROM: setting({
+    group: 'Email and accounts',
+    doc: 'The sender of every email: an address, optionally with a name (`Ironclad Tasks <no-reply@tasks.example.com>`). Default: `Ironclad Tasks <no-reply@` the host of `PUBLIC_URL` (or localhost)`>`.',
+    example: 'Ironclad Tasks <no-reply@tasks.example.com>',
+    exampleCommented: true,
+    parse: parseMailbox,
+  }),
+  PASSWORD_RESET_TTL: setting({
+    group: 'Email and accounts',
+    doc: 'How long a password-reset link works after its email is sent. A link also dies when it is used, when a newer one is sent, and when the password changes any other way.',
+    default: '30m',
+    parse: parseDuration(60_000, 86_400_000),
+  }),
+  RATE_LIMIT_PASSWORD_RESET: setting({
+    group: 'Email and accounts',
+    doc: 'Password-reset requests allowed per client IP per window.',
+    default: '10/1h',
+    parse: parseRateLimit,
+  }),
+  RATE_LIMIT_PASSWORD_RESET_EMAIL: setting({
+    group: 'Email and accounts',
+    doc: 'Password-reset requests allowed per email address per window, counted whether or not an account has the address (so a 429 tells nothing about which accounts exist, and nobody can flood an inbox).',
+    default: '3/1h',
+    parse: parseRateLimit,
+  }),
+  RATE_LIMIT_EXPORT: setting({
+    group: 'Email and accounts',
+    doc: 'Data exports (`GET /api/v1/users/export/`) allowed per account per window.',
+    default: '10/1h',
+    parse: parseRateLimit,
+  }),
+  ACTIVITY_RETENTION: setting({
+    group: 'Email and accounts',
+    doc: 'How long an account’s security events (sign-ins, failed sign-ins, password changes, resets, ended sessions, exports) are kept; the newest 1000 per account at most. Ended sessions are kept until they would have expired (`TOKEN_TTL`), so an ended browser can be told why.',
+    default: '90d',
+    parse: parseDuration(86_400_000, 3650 * 86_400_000),
+  }),
   LOG_LEVEL: setting({
     group: 'Operations',
     doc: 'Least severe log level written (JSON lines on stdout).',
@@ -372,4 +432,12 @@ export type SettingValues = {
     : Parsed<(typeof settings)[K]> | undefined;
 };
 
-export const groups: Group[] = ['Core', 'Database', 'HTTP', 'Sessions and rate limits', 'Operations', 'Deployment'];
+export const groups: Group[] = [
+  'Core',
+  'Database',
+  'HTTP',
+  'Sessions and rate limits',
+  'Email and accounts',
+  'Operations',
+  'Deployment',
+];

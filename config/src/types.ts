@@ -5,7 +5,14 @@
  * audit) reads these objects instead of keeping its own list.
  */
 
-export type Group = 'Core' | 'Database' | 'HTTP' | 'Sessions and rate limits' | 'Operations' | 'Deployment';
+export type Group =
+  | 'Core'
+  | 'Database'
+  | 'HTTP'
+  | 'Sessions and rate limits'
+  | 'Email and accounts'
+  | 'Operations'
+  | 'Deployment';
 
 export class ParseError extends Error {}
 
