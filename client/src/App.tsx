@@ -1,9 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
+import { AccountScreen } from './account/AccountScreen';
 import { describeError } from './api/errors';
 import { AuthScreen } from './session/AuthScreen';
+import { ResetPasswordScreen } from './session/ResetPasswordScreen';
+import { dropResetLink, useResetLink } from './session/reset-link';
 import { useSession } from './session/session';
 import { TasksScreen } from './tasks/TasksScreen';
 import { ConnectionBanner } from './ui/ConnectionBanner';
+import { forgetScreen, useScreen } from './ui/use-screen';
 
 export function App() {
   const session = useSession();
@@ -11,9 +15,12 @@ export function App() {
   const [announcement, setAnnouncement] = useState('');
   const [logoutError, setLogoutError] = useState<string>();
   const announce = useCallback((message: string) => setAnnouncement(message), []);
+  const [screen, goTo] = useScreen();
+  const resetLink = useResetLink();
   // What was announced about one account (task titles) must not outlive its session on the screen.
   useEffect(() => {
     if (state.status !== 'signed-in') setAnnouncement('');
+    if (state.status === 'signed-out') forgetScreen();
   }, [state.status]);
 
   const logOut = async () => {
@@ -42,6 +49,17 @@ export function App() {
             <span className="email" title={state.email}>
               {state.email}
             </span>
+            <button
+              type="button"
+              onClick={() => {
+                // Going to the account screen gives up a reset link the page was showing.
+                dropResetLink();
+                goTo('account');
+              }}
+              aria-current={screen === 'account' && !resetLink ? 'page' : undefined}
+            >
+              Account
+            </button>
             <button type="button" onClick={logOut}>
               Log out
             </button>
@@ -59,12 +77,28 @@ export function App() {
         {announcement}
       </p>
       <div id="content" className="content">
-        {state.status === 'checking' ? (
+        {resetLink ? (
+          // A reset link wins over whatever else the page would show: it was opened to use it.
+          <ResetPasswordScreen
+            link={resetLink}
+            leaveLabel={state.status === 'signed-in' ? 'Back to your tasks' : 'Back to log in'}
+            onLeave={dropResetLink}
+            onSignedIn={(email) => {
+              dropResetLink();
+              session.signedIn(email);
+              goTo('tasks');
+            }}
+          />
+        ) : state.status === 'checking' ? (
           <p className="empty" role="status">
             Loading…
           </p>
         ) : state.status === 'signed-in' ? (
-          <TasksScreen key={state.email} announce={announce} />
+          screen === 'account' ? (
+            <AccountScreen key={state.email} email={state.email} onBack={() => goTo('tasks')} announce={announce} />
+          ) : (
+            <TasksScreen key={state.email} announce={announce} />
+          )
         ) : (
           <AuthScreen notice={state.notice} />
         )}

@@ -22,9 +22,12 @@ type ErrorBody = components['schemas']['ErrorBody'];
 
 const http = createClient<paths>({ baseUrl: '', credentials: 'same-origin', headers: { accept: 'application/json' } });
 
-/** Called when an authenticated call is refused with 401: the session expired or was ended elsewhere. */
-let onSessionEnded: () => void = () => {};
-export function whenSessionEnds(handler: () => void): void {
+/**
+ * Called when an authenticated call is refused with 401: the session expired or was ended elsewhere. `reason` is
+ * the answer's `reason` field, when it has one (session/end-reasons.ts puts it in words).
+ */
+let onSessionEnded: (reason: string | undefined) => void = () => {};
+export function whenSessionEnds(handler: (reason: string | undefined) => void): void {
   onSessionEnded = handler;
 }
 
@@ -52,19 +55,88 @@ async function call<T>(request: () => Promise<Result<T>>, authenticated = true):
   }
   connection.reached();
   if (response.ok) return data as T;
-  if (response.status === 401 && authenticated) onSessionEnded();
   const body = isErrorBody(error) ? error : undefined;
+  const reason = typeof body?.reason === 'string' ? body.reason : undefined;
+  if (response.status === 401 && authenticated) onSessionEnded(reason);
   const retryAfter = Number(response.headers.get('retry-after')) || undefined;
   throw new ApiError(
     response.status,
     body?.error ?? `The server answered ${response.status}.`,
     body?.fields,
     retryAfter,
+    reason,
   );
 }
 
-function isErrorBody(value: unknown): value is ErrorBody {
+function isErrorBody(value: unknown): value is ErrorBody & { reason?: unknown } {
   return typeof value === 'object' && value !== null && typeof (value as ErrorBody).error === 'string';
+}
+
+/*
+ * The account routes of issue 15, typed here until the server's OpenAPI document has them and `npm run gen:api`
+ * brings them into schema.d.ts. Same shapes as the API contract; `send` answers the way openapi-fetch does, so
+ * `call` treats them like every other call.
+ */
+export interface DeviceSession {
+  id: number;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  /** The session this browser is using. */
+  current: boolean;
+}
+export interface ActivityEvent {
+  id: number;
+  kind: string;
+  at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+export interface PasswordChange {
+  current_password: string;
+  new_password: string;
+}
+export interface ResetConfirmation {
+  token: string;
+  new_password: string;
+}
+interface MessageBody {
+  message: string;
+}
+/** The account's data as a file to save. */
+export interface Export {
+  blob: Blob;
+  filename: string;
+}
+
+const USERS = '/api/v1/users';
+
+async function send<T>(method: string, path: string, body?: unknown): Promise<Result<T>> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers:
+      body === undefined
+        ? { accept: 'application/json' }
+        : { accept: 'application/json', 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const parsed: unknown = await response.json().catch(() => undefined);
+  return response.ok ? { data: parsed as T, response } : { error: parsed, response };
+}
+
+/** The download's name from Content-Disposition (`attachment; filename="…"`), or a dated default. */
+export function downloadName(disposition: string | null, now = new Date()): string {
+  const named = disposition
+    ?.split(';')
+    .map((part) => part.trim())
+    .find((part) => part.toLowerCase().startsWith('filename='));
+  const name = named?.slice('filename='.length).replaceAll('"', '').trim();
+  // Only a plain file name: never a path the browser would have to clean up.
+  if (name && !name.includes('/') && !name.includes('\\')) return name;
+  return `ironclad-tasks-${now.toISOString().slice(0, 10)}.json`;
 }
 
 /** The largest page the API serves (from its OpenAPI document); the list is read page by page. */
@@ -76,6 +148,32 @@ export const api = {
   logout: () => call(() => http.POST('/api/v1/users/logout/')),
   /** The signed-in account; ApiError 401 when there is no session. */
   account: () => call(() => http.GET('/api/v1/users/info/'), false),
+  /** The same, from a signed-in screen, where a 401 means the session has just ended. */
+  profile: () => call(() => http.GET('/api/v1/users/info/')),
+
+  /** Always the same 202 whether or not an account uses the address. */
+  requestPasswordReset: (email: string) =>
+    call(() => send<MessageBody>('POST', `${USERS}/password/reset/`, { email }), false),
+  /** Sets the new password and signs this browser in with a new session (the answer sets the cookie). */
+  confirmPasswordReset: (body: ResetConfirmation) =>
+    call(() => send<{ email: string; token?: string }>('POST', `${USERS}/password/reset/confirm/`, body), false),
+  /** Every other session of the account ends; this one stays. */
+  changePassword: (body: PasswordChange) => call(() => send<MessageBody>('POST', `${USERS}/password/change/`, body)),
+  sessions: () => call(() => send<DeviceSession[]>('GET', `${USERS}/sessions/`)),
+  endSession: (id: number) => call(() => send<MessageBody>('DELETE', `${USERS}/sessions/${encodeURIComponent(id)}/`)),
+  /** Every session ends, this one included (the answer clears the cookie). */
+  logoutEverywhere: () => call(() => send<MessageBody>('POST', `${USERS}/logout-all/`)),
+  activity: () => call(() => send<ActivityEvent[]>('GET', `${USERS}/activity/`)),
+  /** Everything stored about the account, as the JSON file the server makes. */
+  exportData: () =>
+    call<Export>(async () => {
+      const response = await fetch(`${USERS}/export/`, { credentials: 'same-origin' });
+      if (!response.ok) return { error: await response.json().catch(() => undefined), response };
+      const blob = await response.blob();
+      return { data: { blob, filename: downloadName(response.headers.get('content-disposition')) }, response };
+    }),
+  /** The account, its tasks, sessions and activity are gone; the answer clears the cookie. */
+  deleteAccount: (password: string) => call(() => send<MessageBody>('DELETE', `${USERS}/me/`, { password })),
 
   async listTasks(signal?: AbortSignal): Promise<Task[]> {
     const tasks: Task[] = [];

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly fields: Readonly<Record<string, string>> = {},
     /** Seconds, from Retry-After (429). */
     readonly retryAfter?: number,
+    /** On a 401: why the session is over (`ended`, `password-changed`, ...; session/end-reasons.ts). */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'ApiError';

@@ -1,13 +1,15 @@
-/** Log in or sign up. Field errors appear under their field; anything else above the button. */
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+/** Log in, sign up, or ask for a reset link. Field errors appear under their field; anything else above the button. */
+import { type FormEvent, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { PASSWORD_MIN } from '../api/limits';
 import { TextField } from '../ui/Field';
+import { ScreenHeading } from '../ui/ScreenHeading';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { ForgotPassword } from './ForgotPassword';
 import { useSession } from './session';
 
-type Mode = 'login' | 'signup';
+type Mode = 'login' | 'signup' | 'forgot';
 
 export function AuthScreen({ notice }: { notice?: string | undefined }) {
   const { signedIn } = useSession();
@@ -16,13 +18,7 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const heading = useRef<HTMLHeadingElement>(null);
-
   const form = useRef<HTMLFormElement>(null);
-
-  useEffect(() => {
-    heading.current?.focus();
-  }, []);
 
   useFocusOnProblem(form, error);
 
@@ -45,6 +41,16 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
     }
   };
 
+  if (mode === 'forgot') {
+    return (
+      <main className="auth">
+        <div className="card auth-card">
+          <ForgotPassword initialEmail={email} backLabel="Back to log in" onBack={() => switchTo('login')} />
+        </div>
+      </main>
+    );
+  }
+
   const fields = fieldErrors(error);
   const general = error && !fields.email && !fields.password ? describeError(error) : undefined;
   const title = mode === 'login' ? 'Log in' : 'Create your account';
@@ -52,9 +58,8 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
   return (
     <main className="auth">
       <div className="card auth-card">
-        <h1 ref={heading} tabIndex={-1}>
-          {title}
-        </h1>
+        {/* Focused when the screen appears, and when it comes back from "Forgot password?" (a new element then). */}
+        <ScreenHeading>{title}</ScreenHeading>
         {notice && (
           <p className="banner banner-info" role="status">
             {notice}
@@ -91,6 +96,13 @@ export function AuthScreen({ notice }: { notice?: string | undefined }) {
             {busy ? 'Please wait…' : mode === 'login' ? 'Log in' : 'Sign up'}
           </button>
         </form>
+        {mode === 'login' && (
+          <p className="forgot">
+            <button type="button" className="link" onClick={() => switchTo('forgot')}>
+              Forgot password?
+            </button>
+          </p>
+        )}
         <p className="switch">
           {mode === 'login' ? 'New here? ' : 'Already have an account? '}
           <button type="button" className="link" onClick={() => switchTo(mode === 'login' ? 'signup' : 'login')}>

@@ -8,6 +8,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { api, whenSessionEnds } from '../api/client';
 import { connection } from '../api/connection';
 import { ApiError } from '../api/errors';
+import { endedElsewhereNotice, sessionEndNotice } from './end-reasons';
 
 export type SessionState =
   | { status: 'checking' }
@@ -18,13 +19,13 @@ interface Session {
   state: SessionState;
   signedIn: (email: string) => void;
   signOut: () => Promise<void>;
+  /** The server has already ended the session (logged out everywhere, account deleted): show the login screen. */
+  signedOut: (notice: string) => void;
   /** Work that must reach the server before logout ends the session (pending deletes); returns an unsubscribe. */
   onBeforeSignOut: (handler: () => Promise<void>) => () => void;
 }
 
 const SessionContext = createContext<Session | undefined>(undefined);
-
-export const SESSION_EXPIRED = 'Your session has expired. Please log in again.';
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queries = useQueryClient();
@@ -41,7 +42,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    whenSessionEnds(() => end(SESSION_EXPIRED));
+    whenSessionEnds((reason) => end(sessionEndNotice(reason)));
   }, [end]);
 
   // Ask once at start; if the server cannot be reached, ask again when it is back.
@@ -52,7 +53,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       api.account().then(
         (account) => !cancelled && setState({ status: 'signed-in', email: account.email }),
         (error) => {
-          if (!cancelled && error instanceof ApiError) setState({ status: 'signed-out' });
+          if (cancelled || !(error instanceof ApiError)) return;
+          // Opened on a session that was ended elsewhere: say so, as when it ends while the page is open.
+          const notice = endedElsewhereNotice(error.reason);
+          setState(notice ? { status: 'signed-out', notice } : { status: 'signed-out' });
         },
       );
     void check();
@@ -68,18 +72,23 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const session = useMemo<Session>(
     () => ({
       state,
-      signedIn: (email) => setState({ status: 'signed-in', email }),
+      signedIn: (email) => {
+        // A reset link can sign in another account over this one: nothing of the first stays in memory.
+        queries.clear();
+        setState({ status: 'signed-in', email });
+      },
       signOut: async () => {
         await Promise.allSettled([...beforeSignOut].map((handler) => handler()));
         await api.logout();
         end();
       },
+      signedOut: end,
       onBeforeSignOut: (handler) => {
         beforeSignOut.add(handler);
         return () => beforeSignOut.delete(handler);
       },
     }),
-    [state, end, beforeSignOut],
+    [state, end, beforeSignOut, queries],
   );
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }
