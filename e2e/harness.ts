@@ -5,7 +5,8 @@
  * Without Chromium the browser tests are skipped with a message saying so; with REQUIRE_BROWSER=1 (CI) a
  * missing Chromium is a failure instead. A stale or missing build is always a failure (testkit/src/build.ts).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
@@ -75,7 +76,8 @@ export async function startServer(env: Record<string, string>, cwd?: string): Pr
   // Overload detection off, as in every server suite: the browser tests share two cores with the other suites, and a
   // starved event loop would answer the page itself with a 503 (that behaviour has its own tests in server/test/).
   const settings = { LOG_LEVEL: 'info', OVERLOAD_EVENT_LOOP_DELAY: '0', ...env };
-  const server = await start(settings, cwd ?? mkdtempSync(join(tmpdir(), 'ironclad-e2e-')));
+  // Creating an embedded database takes ~6 s alone and much longer beside other suites on two cores.
+  const server = await start(settings, cwd ?? mkdtempSync(join(tmpdir(), 'ironclad-e2e-')), { startupMs: 60_000 });
   const port = Number(new URL(server.url).port);
   return {
     server,
@@ -109,4 +111,51 @@ export async function addTask(page: Page, title: string): Promise<void> {
   // The form empties when the save is confirmed, which can render just after the new row: wait for it (an
   // empty field disables "Add"), so that what comes next does not land on the old draft.
   await page.getByRole('button', { name: 'Add', exact: true, disabled: true }).waitFor();
+}
+
+/** The focused element's accessible name (label, aria-label or text) and role, as a screen reader would say. */
+export async function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement as HTMLElement | null;
+    if (!element || element === document.body) return '(nothing)';
+    const labelled = (element as HTMLInputElement).labels?.[0]?.textContent;
+    const name = element.getAttribute('aria-label') ?? labelled ?? element.textContent ?? '';
+    const role = element.tagName === 'INPUT' ? (element as HTMLInputElement).type : element.tagName.toLowerCase();
+    return `${role}: ${name.trim()}`;
+  });
+}
+
+/** Presses Tab (or Shift+Tab) until the focus is on `target`; fails if it never gets there. */
+export async function tabTo(page: Page, target: string, backwards = false): Promise<void> {
+  const seen: string[] = [];
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    const now = await focused(page);
+    if (now === target) return;
+    seen.push(now);
+  }
+  throw new Error(`Tab never reached "${target}"; it went through: ${seen.join(' | ')}`);
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * What axe-core (WCAG 2.1 A and AA, and its best practices) finds wrong with the page as it is now, one line per
+ * rule and element; [] when clean. Injected through the debugging protocol, which the page's CSP does not govern.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<AxeResults> } })
+      .axe;
+    interface AxeResults {
+      violations: { id: string; help: string; nodes: { target: unknown[] }[] }[];
+    }
+    const results = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return results.violations.flatMap((violation) =>
+      violation.nodes.map((node) => `${violation.id} (${violation.help}): ${node.target.join(' ')}`),
+    );
+  });
 }

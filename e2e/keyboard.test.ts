@@ -2,17 +2,19 @@
  * Keyboard only: every step of the journey with Tab, Shift+Tab, Enter, Space, arrows and Escape. No pointer.
  * Each step checks where the focus is, since that is what a keyboard or screen reader user follows.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type AppProcess,
   describeInBrowser,
+  focused,
   launchBrowser,
   newEmail,
   newUserContext,
   PASSWORD,
   screenshot,
   startServer,
+  tabTo,
 } from './harness.js';
 
 let app: AppProcess;
@@ -26,30 +28,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.stop();
 });
-
-/** The focused element's accessible name (label, aria-label or text) and role, as a screen reader would say. */
-async function focused(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const element = document.activeElement as HTMLElement | null;
-    if (!element || element === document.body) return '(nothing)';
-    const labelled = (element as HTMLInputElement).labels?.[0]?.textContent;
-    const name = element.getAttribute('aria-label') ?? labelled ?? element.textContent ?? '';
-    const role = element.tagName === 'INPUT' ? (element as HTMLInputElement).type : element.tagName.toLowerCase();
-    return `${role}: ${name.trim()}`;
-  });
-}
-
-/** Presses Tab (or Shift+Tab) until the focus is on `target`; fails if it never gets there. */
-async function tabTo(page: Page, target: string, backwards = false): Promise<void> {
-  const seen: string[] = [];
-  for (let i = 0; i < 25; i++) {
-    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
-    const now = await focused(page);
-    if (now === target) return;
-    seen.push(now);
-  }
-  throw new Error(`Tab never reached "${target}"; it went through: ${seen.join(' | ')}`);
-}
 
 describeInBrowser('keyboard only', () => {
   it('signs up, adds, ticks, edits, filters, deletes and undoes, and logs out without a pointer', async () => {
@@ -162,7 +140,13 @@ describeInBrowser('keyboard only', () => {
       expect(outline.style, await focused(page)).not.toBe('none');
       expect(outline.width, await focused(page)).toBeGreaterThanOrEqual(2);
     }
-    expect(names).toEqual(['email: Email', 'password: Password', 'button: Log in', 'button: Create an account']);
+    expect(names).toEqual([
+      'email: Email',
+      'password: Password',
+      'button: Log in',
+      'button: Forgot password?',
+      'button: Create an account',
+    ]);
     await context.close();
   });
 });

@@ -47,10 +47,10 @@ export function ExportData({ onExported }: { onExported: () => void }) {
         <button type="button" disabled={busy} onClick={() => void download()}>
           {busy ? 'Preparing…' : 'Download my data'}
         </button>
-      </div>
-      {/* Always in the page, so the news is announced when it arrives. */}
-      <div role="status" className="status-slot">
-        {outcome && <p className={outcome.ok ? 'hint' : 'form-error'}>{outcome.message}</p>}
+        {/* Always in the page, so the news is announced when it arrives; beside the button, so nothing moves. */}
+        <div role="status" className="status-slot">
+          {outcome && <p className={outcome.ok ? 'hint' : 'form-error'}>{outcome.message}</p>}
+        </div>
       </div>
     </section>
   );

@@ -72,59 +72,19 @@ function isErrorBody(value: unknown): value is ErrorBody & { reason?: unknown } 
   return typeof value === 'object' && value !== null && typeof (value as ErrorBody).error === 'string';
 }
 
-/*
- * The account routes of issue 15, typed here until the server's OpenAPI document has them and `npm run gen:api`
- * brings them into schema.d.ts. Same shapes as the API contract; `send` answers the way openapi-fetch does, so
- * `call` treats them like every other call.
- */
-export interface DeviceSession {
-  id: number;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-  user_agent: string | null;
-  ip: string | null;
-  /** The session this browser is using. */
-  current: boolean;
-}
-export interface ActivityEvent {
-  id: number;
-  kind: string;
-  at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
-export interface PasswordChange {
-  current_password: string;
-  new_password: string;
-}
-export interface ResetConfirmation {
-  token: string;
-  new_password: string;
-}
-interface MessageBody {
-  message: string;
-}
+type UsersPath<P extends keyof paths> = paths[P];
+export type DeviceSession =
+  UsersPath<'/api/v1/users/sessions/'>['get']['responses'][200]['content']['application/json'][number];
+export type ActivityEvent =
+  UsersPath<'/api/v1/users/activity/'>['get']['responses'][200]['content']['application/json'][number];
+export type PasswordChange =
+  UsersPath<'/api/v1/users/password/change/'>['post']['requestBody']['content']['application/json'];
+export type ResetConfirmation =
+  UsersPath<'/api/v1/users/password/reset/confirm/'>['post']['requestBody']['content']['application/json'];
 /** The account's data as a file to save. */
 export interface Export {
   blob: Blob;
   filename: string;
-}
-
-const USERS = '/api/v1/users';
-
-async function send<T>(method: string, path: string, body?: unknown): Promise<Result<T>> {
-  const response = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers:
-      body === undefined
-        ? { accept: 'application/json' }
-        : { accept: 'application/json', 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const parsed: unknown = await response.json().catch(() => undefined);
-  return response.ok ? { data: parsed as T, response } : { error: parsed, response };
 }
 
 /** The download's name from Content-Disposition (`attachment; filename="…"`), or a dated default. */
@@ -153,27 +113,26 @@ export const api = {
 
   /** Always the same 202 whether or not an account uses the address. */
   requestPasswordReset: (email: string) =>
-    call(() => send<MessageBody>('POST', `${USERS}/password/reset/`, { email }), false),
+    call(() => http.POST('/api/v1/users/password/reset/', { body: { email } }), false),
   /** Sets the new password and signs this browser in with a new session (the answer sets the cookie). */
   confirmPasswordReset: (body: ResetConfirmation) =>
-    call(() => send<{ email: string; token?: string }>('POST', `${USERS}/password/reset/confirm/`, body), false),
+    call(() => http.POST('/api/v1/users/password/reset/confirm/', { body }), false),
   /** Every other session of the account ends; this one stays. */
-  changePassword: (body: PasswordChange) => call(() => send<MessageBody>('POST', `${USERS}/password/change/`, body)),
-  sessions: () => call(() => send<DeviceSession[]>('GET', `${USERS}/sessions/`)),
-  endSession: (id: number) => call(() => send<MessageBody>('DELETE', `${USERS}/sessions/${encodeURIComponent(id)}/`)),
+  changePassword: (body: PasswordChange) => call(() => http.POST('/api/v1/users/password/change/', { body })),
+  sessions: () => call(() => http.GET('/api/v1/users/sessions/')),
+  endSession: (id: number) => call(() => http.DELETE('/api/v1/users/sessions/{id}/', { params: { path: { id } } })),
   /** Every session ends, this one included (the answer clears the cookie). */
-  logoutEverywhere: () => call(() => send<MessageBody>('POST', `${USERS}/logout-all/`)),
-  activity: () => call(() => send<ActivityEvent[]>('GET', `${USERS}/activity/`)),
+  logoutEverywhere: () => call(() => http.POST('/api/v1/users/logout-all/')),
+  activity: () => call(() => http.GET('/api/v1/users/activity/')),
   /** Everything stored about the account, as the JSON file the server makes. */
   exportData: () =>
     call<Export>(async () => {
-      const response = await fetch(`${USERS}/export/`, { credentials: 'same-origin' });
-      if (!response.ok) return { error: await response.json().catch(() => undefined), response };
-      const blob = await response.blob();
-      return { data: { blob, filename: downloadName(response.headers.get('content-disposition')) }, response };
+      const { data, error, response } = await http.GET('/api/v1/users/export/', { parseAs: 'blob' });
+      if (!data) return { error, response };
+      return { data: { blob: data, filename: downloadName(response.headers.get('content-disposition')) }, response };
     }),
   /** The account, its tasks, sessions and activity are gone; the answer clears the cookie. */
-  deleteAccount: (password: string) => call(() => send<MessageBody>('DELETE', `${USERS}/me/`, { password })),
+  deleteAccount: (password: string) => call(() => http.DELETE('/api/v1/users/me/', { body: { password } })),
 
   async listTasks(signal?: AbortSignal): Promise<Task[]> {
     const tasks: Task[] = [];

@@ -50,7 +50,7 @@ export function ForgotPassword({ initialEmail, onBack, backLabel }: Props) {
         </p>
         <p className="hint">
           The link works once and for a short time. Nothing after a few minutes? Look in your spam folder, or{' '}
-          <button type="button" className="link" onClick={() => setSentTo(undefined)}>
+          <button type="button" className="link inline" onClick={() => setSentTo(undefined)}>
             send another link
           </button>
           .
