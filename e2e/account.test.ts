@@ -160,9 +160,14 @@ describeInBrowser('the account, as a person uses it', () => {
     const stored = await tab.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
     expect(stored).not.toContain(token);
 
-    // Used once, the link is dead; the page says so and offers a new one.
+    // Used once, the link is dead; the page says so and offers a new one. This time it is pasted into a tab that
+    // is already open on the app: only the fragment changes, and the page still takes it out of the address bar.
     const again = await context.newPage();
+    await again.goto(app.url);
+    await again.getByRole('textbox', { name: 'New task' }).waitFor();
     await again.goto(link);
+    await again.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    expect(again.url()).toBe(`${app.url}/`);
     await again.getByLabel('New password', { exact: true }).fill(`${NEW_PASSWORD} again`);
     await again.getByLabel('Repeat the new password').fill(`${NEW_PASSWORD} again`);
     await again.getByRole('button', { name: 'Set the new password' }).click();
@@ -206,6 +211,9 @@ describeInBrowser('the account, as a person uses it', () => {
     expect(await rows.first().innerText()).toContain('127.0.0.1');
     await phone.page.getByText('Account created').waitFor();
     await looksRight(phone.page, 'account');
+    await phone.page.emulateMedia({ colorScheme: 'dark' });
+    await looksRight(phone.page, 'account-dark');
+    await phone.page.emulateMedia({ colorScheme: 'light' });
 
     await phone.page.getByRole('button', { name: /^End the session on Headless Chrome on Linux/ }).click();
     await expect.poll(() => rows.count()).toBe(1);
