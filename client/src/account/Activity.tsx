@@ -1,9 +1,9 @@
 /** The account's recent security events, newest first: what happened, when, from where. */
 import { useId, useRef, useState } from 'react';
-import { describeError } from '../api/errors';
 import { formatTime } from '../ui/time';
 import { activityLabel, isWarning } from './activity-kinds';
 import { describeDevice } from './device';
+import { loadProblem } from './load-problem';
 import { useActivity } from './queries';
 
 /** Rows shown before "Show all": enough for the last few days of a normal account. */
@@ -32,7 +32,7 @@ export function Activity() {
         </p>
       ) : activity.isError && !activity.data ? (
         <div className="banner banner-error" role="alert">
-          <p>Your activity could not be loaded: {describeError(activity.error)}</p>
+          <p>{loadProblem('Your activity', activity.error)}</p>
           <button type="button" onClick={() => void activity.refetch()}>
             Try again
           </button>

@@ -8,6 +8,7 @@ import { ApiError, describeError } from '../api/errors';
 import { useSession } from '../session/session';
 import { formatTime } from '../ui/time';
 import { describeDevice } from './device';
+import { loadProblem } from './load-problem';
 import { useRefreshSecurity, useSessions } from './queries';
 
 export const LOGGED_OUT_EVERYWHERE = 'You were logged out everywhere.';
@@ -55,7 +56,7 @@ export function Sessions({ announce }: { announce: (message: string) => void }) 
         </p>
       ) : sessions.isError && !sessions.data ? (
         <div className="banner banner-error" role="alert">
-          <p>Your sessions could not be loaded: {describeError(sessions.error)}</p>
+          <p>{loadProblem('Your sessions', sessions.error)}</p>
           <button type="button" onClick={() => void sessions.refetch()}>
             Try again
           </button>
