@@ -137,6 +137,36 @@ describe('plain text to a loopback relay (smtp://...?tls=none)', () => {
     expect(relay.messages).toHaveLength(1);
   });
 
+  it('a relay that echoes the credentials in its refusal does not get them into the error', async () => {
+    // A hostile or careless relay repeats what it got: the AUTH PLAIN line (base64) and the password itself.
+    const sockets: Socket[] = [];
+    const echoing: Server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.write('220 echo.example ESMTP\r\n');
+      socket.on('data', (chunk) => {
+        const line = chunk.toString().trim();
+        if (/^EHLO /i.test(line)) socket.write('250-echo.example\r\n250 AUTH PLAIN\r\n');
+        else if (/^AUTH PLAIN /i.test(line)) {
+          const sent = line.slice('AUTH PLAIN '.length);
+          const decoded = Buffer.from(sent, 'base64').toString().split('\u0000').pop();
+          socket.write(`535 5.7.8 refused ${sent} (${decoded})\r\n`);
+        } else socket.write('221 bye\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+    const port = (echoing.address() as { port: number }).port;
+    try {
+      const url = `smtp://${RELAY.user}:${encodeURIComponent(RELAY.password)}@127.0.0.1:${port}?tls=none`;
+      const error = await failure(smtpTo(url));
+      expect(error.message).toContain('535 5.7.8 refused [redacted] ([redacted])');
+      expectNoPassword(error.message);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => echoing.close(resolve));
+    }
+  });
+
   it('a 5xx to the recipient (unknown mailbox) is permanent', async () => {
     const relay = await sink({ tls: 'none', rejectRecipients: /^nobody@/ });
     const error = await failure(smtpTo(relay.url), { ...EMAIL, to: 'nobody@example.com' });

@@ -150,12 +150,12 @@ function hint(error: NodemailerError): string {
 export function sendErrorFrom(error: unknown, description: string, secrets: string[]): SendError {
   if (error instanceof SendError) return error;
   const failure = (error instanceof Error ? error : new Error(String(error))) as NodemailerError;
-  // nodemailer's message carries the relay's reply after its own words; keep one line of it.
-  const firstLine = (failure.message.split(/\r?\n/, 1)[0] ?? '').slice(0, 300);
+  // nodemailer's message carries the relay's reply after its own words; keep one line of it, cut only after the
+  // credentials are out (a cut through a password would leave the part before it).
+  const firstLine = redact(failure.message.split(/\r?\n/, 1)[0] ?? '', secrets).slice(0, 300);
   const codes = [failure.code, failure.originalCode].filter((code) => code !== undefined && code !== '');
   const code = codes.length > 0 ? ` [${codes.join(' ')}]` : '';
-  const message = redact(`${description}: ${firstLine}${code}${hint(failure)}`, secrets);
-  return new SendError(message, isPermanent(failure));
+  return new SendError(`${description}: ${firstLine}${code}${hint(failure)}`, isPermanent(failure));
 }
 
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
