@@ -280,7 +280,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     loginGuard,
     devices,
-    emailQueued: () => outbox.poke(),
+    emailQueued: () => outbox.soon(),
   });
   await app.register(taskRoutes, {
     prefix: '/api/v1/tasks',

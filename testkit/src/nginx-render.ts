@@ -117,32 +117,5 @@ export function nginxTest(dir: string, mainConf = join(dir, 'nginx.conf')): stri
   }
 }
 
-/** A throwaway self-signed certificate for `domain` (EC P-256), written to `dir`; returns the paths and PEM. */
-export function makeCertificate(dir: string, domain: string): { cert: string; key: string; pem: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    requireTool('openssl'),
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      `/CN=${domain}`,
-      '-addext',
-      `subjectAltName=DNS:${domain}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  return { cert, key, pem: readFileSync(cert, 'utf8') };
-}
+/** Certificates are made in one place (certificates.ts); re-exported for the topology and the static deploy tests. */
+export { makeCertificate } from './certificates.js';

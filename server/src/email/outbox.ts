@@ -86,6 +86,7 @@ function describeFailure(error: unknown): { permanent: boolean; text: string } {
 
 export class EmailOutbox {
   private timer: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -104,7 +105,24 @@ export class EmailOutbox {
     this.poke();
   }
 
-  /** Something was just enqueued here: look now instead of at the next poll. */
+  /**
+   * Something was just enqueued here: look soon instead of at the next poll. Called once the response is sent, and
+   * after a random 50-250 ms, so the drainer's work (which differs when an address has an account) never overlaps
+   * the request that caused it, nor starts at a time an attacker could line a probe up with.
+   */
+  soon(): void {
+    if (this.stopped || this.pending) return;
+    this.pending = setTimeout(
+      () => {
+        this.pending = undefined;
+        this.poke();
+      },
+      50 + Math.floor(Math.random() * 200),
+    );
+    this.pending.unref();
+  }
+
+  /** Look now (start, and the poll timer). */
   poke(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -129,6 +147,8 @@ export class EmailOutbox {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.pending);
+    this.pending = undefined;
     await this.running;
     await this.mailer.close();
   }

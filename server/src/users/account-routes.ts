@@ -68,6 +68,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   const { loginGuard, devices, allowedOrigins, tokenTtlMs, emailQueued } = options;
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
   const tx = (handle: unknown) => handle as Db;
+  // Once the answer is out, never while it is being written (email/outbox.ts, `soon`).
+  const sendQueuedEmail = async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (reply.statusCode < 300) emailQueued();
+  };
 
   // Mobile keyboards and copy-paste add spaces around emails: trim before the schema checks the format.
   app.addHook('preValidation', async (request) => {
@@ -93,6 +97,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   app.post(
     '/password/change/',
     {
+      onResponse: sendQueuedEmail,
       schema: {
         body: PasswordChangeBody,
         response: { 200: Message },
@@ -118,7 +123,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         await activity.record(auth.userId, 'password-changed', client, t);
         await enqueueEmail(t, { kind: 'password-changed', recipient: account.email, userId: auth.userId, client });
       });
-      emailQueued();
       return { message: 'Password changed. Every other device was signed out.' };
     },
   );
@@ -126,6 +130,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   app.post(
     '/password/reset/',
     {
+      onResponse: sendQueuedEmail,
       schema: {
         body: PasswordResetBody,
         response: { 202: Message },
@@ -146,7 +151,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         );
       }
       await resets.request(email, clientOf(request));
-      emailQueued();
       reply.code(202);
       return { message: RESET_ACCEPTED };
     },
@@ -155,6 +159,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   app.post(
     '/password/reset/confirm/',
     {
+      onResponse: sendQueuedEmail,
       schema: {
         body: PasswordResetConfirmBody,
         response: { 200: TokenResponse },
@@ -193,7 +198,6 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         return sessions.issue(userId, client, t);
       });
       if (fresh === undefined) throw invalid();
-      emailQueued();
       setSessionCookie(request, reply, fresh, tokenTtlMs);
       devices.issue(request, reply, accountDigest(account.email));
       return sessionBody(request, fresh, account.email);

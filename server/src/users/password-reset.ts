@@ -1,9 +1,10 @@
 /**
  * Password reset by email.
  *
- * Asking (POST /password/reset/) does the same work whatever the address: one transaction that writes an outbox row
- * naming only the address and deletes that address's pending link, if any (a newer request kills the older link).
- * No token exists yet, so the answer, its body and its time say nothing about whether an account has the address.
+ * Asking (POST /password/reset/) does the same work whatever the address: it writes an outbox row naming only the
+ * address. No token exists yet, so the answer, its body and its time say nothing about whether an account has the
+ * address. From that moment an older link of the account is refused (a newer request is queued), and the drainer's
+ * new link replaces it.
  *
  * The drainer (email/outbox.ts) then looks the address up. For an account it makes the token (256 random bits,
  * stored only as its keyed hash, like session tokens), and sends `PUBLIC_URL/#reset=<token>`: in the fragment, so it
@@ -52,14 +53,13 @@ export class PasswordResets {
     private readonly text: ResetEmailText,
   ) {}
 
-  /** The request path: identical work for every address (see the file comment). */
+  /**
+   * The request path: one outbox row, the same for every address (see the file comment). It deletes nothing: a
+   * pending link that a newer request kills is refused from now on by `live()`, because deleting it here would make
+   * the request slower exactly when an account has the address.
+   */
   async request(email: string, client: ClientInfo): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await enqueueEmail(tx as unknown as Db, { kind: 'password-reset', recipient: email, client });
-      await tx
-        .delete(passwordResets)
-        .where(eq(passwordResets.userId, sql`(SELECT ${users.id} FROM ${users} WHERE ${users.email} = ${email})`));
-    });
+    await enqueueEmail(this.db, { kind: 'password-reset', recipient: email, client });
   }
 
   /** The drainer's side of a reset request: makes the link and its email, or nothing. */
@@ -95,20 +95,14 @@ export class PasswordResets {
   /** The account a live link belongs to, without using it (so a bad link costs no password hash). */
   async peek(token: string): Promise<number | undefined> {
     if (!looksLikeResetToken(token)) return undefined;
-    const [row] = await this.db
-      .select({ userId: passwordResets.userId })
-      .from(passwordResets)
-      .where(and(this.matches(token), gt(passwordResets.expiresAt, sql`now()`)));
+    const [row] = await this.db.select({ userId: passwordResets.userId }).from(passwordResets).where(this.live(token));
     return row?.userId;
   }
 
   /** Uses the link inside the caller's transaction: answers its account once, then never again. */
   async consume(token: string, tx: Db): Promise<number | undefined> {
     if (!looksLikeResetToken(token)) return undefined;
-    const [row] = await tx
-      .delete(passwordResets)
-      .where(and(this.matches(token), gt(passwordResets.expiresAt, sql`now()`)))
-      .returning({ userId: passwordResets.userId });
+    const [row] = await tx.delete(passwordResets).where(this.live(token)).returning({ userId: passwordResets.userId });
     return row?.userId;
   }
 
@@ -122,8 +116,19 @@ export class PasswordResets {
     await tx.delete(passwordResets).where(eq(passwordResets.userId, userId));
   }
 
-  private matches(token: string) {
-    return inArray(passwordResets.tokenHash, this.hasher.candidates(purpose(token)));
+  /**
+   * The link is this token's, not expired, and no newer reset request for the account's address is queued (that
+   * one's email will carry the link that replaces this one).
+   */
+  private live(token: string) {
+    const newer = sql`EXISTS (SELECT 1 FROM ${emailOutbox} JOIN ${users} ON ${users.email} = ${emailOutbox.recipient}
+      WHERE ${users.id} = ${passwordResets.userId} AND ${emailOutbox.kind} = 'password-reset'
+      AND ${emailOutbox.createdAt} > ${passwordResets.createdAt})`;
+    return and(
+      inArray(passwordResets.tokenHash, this.hasher.candidates(purpose(token))),
+      gt(passwordResets.expiresAt, sql`now()`),
+      sql`NOT ${newer}`,
+    );
   }
 }
 
