@@ -72,15 +72,14 @@ function isErrorBody(value: unknown): value is ErrorBody & { reason?: unknown } 
   return typeof value === 'object' && value !== null && typeof (value as ErrorBody).error === 'string';
 }
 
-type UsersPath<P extends keyof paths> = paths[P];
 export type DeviceSession =
-  UsersPath<'/api/v1/users/sessions/'>['get']['responses'][200]['content']['application/json'][number];
+  paths['/api/v1/users/sessions/']['get']['responses'][200]['content']['application/json'][number];
 export type ActivityEvent =
-  UsersPath<'/api/v1/users/activity/'>['get']['responses'][200]['content']['application/json'][number];
+  paths['/api/v1/users/activity/']['get']['responses'][200]['content']['application/json'][number];
 export type PasswordChange =
-  UsersPath<'/api/v1/users/password/change/'>['post']['requestBody']['content']['application/json'];
+  paths['/api/v1/users/password/change/']['post']['requestBody']['content']['application/json'];
 export type ResetConfirmation =
-  UsersPath<'/api/v1/users/password/reset/confirm/'>['post']['requestBody']['content']['application/json'];
+  paths['/api/v1/users/password/reset/confirm/']['post']['requestBody']['content']['application/json'];
 /** The account's data as a file to save. */
 export interface Export {
   blob: Blob;
