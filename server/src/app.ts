@@ -3,12 +3,16 @@
  * options, the request pipeline (one named plugin per step, in http/plugins/), then the routes.
  */
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Config } from '@ironclad/config/load';
 import type { TrustProxy } from '@ironclad/config/schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Database } from './db/connect.js';
 import { checkWritable, type Writability } from './db/writable.js';
+import { EmailOutbox, type Mailer, OUTBOX_DEFAULTS, type OutboxOptions } from './email/outbox.js';
+import { createMailTransport, defaultFrom } from './email/transport.js';
 import { frameworkErrors } from './http/error-answer.js';
 import { HttpError } from './http/errors.js';
 import { authentication } from './http/plugins/authentication.js';
@@ -32,8 +36,12 @@ import { clientErrorHandler } from './http/wire.js';
 import type { ShutdownState } from './lifecycle/shutdown.js';
 import { TaskRepository } from './tasks/repository.js';
 import { taskRoutes } from './tasks/routes.js';
+import { accountRoutes } from './users/account-routes.js';
+import { ActivityLog } from './users/activity.js';
 import { DeviceCookies } from './users/device-cookie.js';
+import { scheduleHousekeeping } from './users/housekeeping.js';
 import { LoginGuard } from './users/login-guard.js';
+import { PasswordResets, passwordChangedEmail } from './users/password-reset.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UsersRepository } from './users/repository.js';
 import { userRoutes } from './users/routes.js';
@@ -41,6 +49,13 @@ import { SessionStore } from './users/sessions.js';
 import { TokenHasher } from './users/tokens.js';
 
 export const BODY_LIMIT = 64 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The email outbox's drainer (tests drain it on demand). */
+    outbox: EmailOutbox;
+  }
+}
 
 export interface AppOptions {
   config: Config;
@@ -52,6 +67,16 @@ export interface AppOptions {
   webRoot?: string;
   /** Set by the process lifecycle when a stop begins (lifecycle/shutdown.ts): /readyz then answers 503. */
   shutdown?: ShutdownState;
+  /** What delivers email; by default SMTP_URL's relay, or `.eml` files in the data directory (email/transport.ts). */
+  mailer?: Mailer;
+  /** The outbox's timings (tests shorten them). */
+  outbox?: Partial<OutboxOptions>;
+}
+
+/** Where `.eml` files go without SMTP_URL: the data directory's outbox/, also with PostgreSQL. */
+function mailDataDir(config: Config): string {
+  const dataDir = config.database.kind === 'embedded' ? config.database.dataDir : resolve(config.values.DATA_DIR);
+  return dataDir.startsWith('memory://') ? join(tmpdir(), `ironclad-memory-${process.pid}`) : dataDir;
 }
 
 /** A hop count becomes proxy-addr's "trust the first n hops" function; the rest Fastify takes as is. */
@@ -168,21 +193,94 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   const devices = new DeviceCookies(tokenHasher);
+  const users = new UsersRepository(database.db);
+  const activity = new ActivityLog(database.db, values.ACTIVITY_RETENTION);
+  const passwords = new PasswordHasher(values.PASSWORD_HASH_CONCURRENCY, values.PASSWORD_HASH_QUEUE_MAX);
+  const loginGuard = new LoginGuard(app.counters, devices, {
+    failures: values.RATE_LIMIT_LOGIN_FAILURES,
+    account: values.RATE_LIMIT_LOGIN_ACCOUNT,
+  });
+  // Links in emails come from PUBLIC_URL, never from the request; unset (development), from where this server listens.
+  const linkBase = () => {
+    if (values.PUBLIC_URL) return values.PUBLIC_URL.href;
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : values.PORT;
+    return `http://localhost:${port}`;
+  };
+  const resets = new PasswordResets(database.db, tokenHasher, activity, {
+    linkBase,
+    ttlMs: values.PASSWORD_RESET_TTL,
+  });
+  const mailer =
+    options.mailer ??
+    createMailTransport({
+      ...(values.SMTP_URL ? { smtp: values.SMTP_URL } : {}),
+      ...(values.SMTP_CA_FILE ? { caFile: values.SMTP_CA_FILE } : {}),
+      from: values.EMAIL_FROM ?? defaultFrom(values.PUBLIC_URL),
+      dataDir: mailDataDir(config),
+    });
+  const outbox = new EmailOutbox(
+    database.db,
+    mailer,
+    {
+      'password-reset': (job) => resets.compose(job),
+      'password-changed': async (job) => passwordChangedEmail(job.recipient, linkBase(), job),
+    },
+    app.log,
+    { ...OUTBOX_DEFAULTS, ...options.outbox },
+  );
+  app.decorate('outbox', outbox);
+  let stopHousekeeping = () => {};
+  app.addHook('onReady', async () => {
+    if (values.SMTP_URL) app.log.info({ relay: mailer.description }, 'email: sending through the relay');
+    else
+      app.log.warn(
+        { outbox: mailer.description },
+        'email: SMTP_URL is not set, so no email reaches anyone and password reset by email is disabled; emails are written as .eml files for development',
+      );
+    outbox.start();
+    stopHousekeeping = scheduleHousekeeping(database.db, activity, app.log);
+  });
+  app.addHook('onClose', async () => {
+    stopHousekeeping();
+    await outbox.stop();
+  });
   await app.register(userRoutes, {
     prefix: '/api/v1/users',
-    repository: new UsersRepository(database.db),
+    repository: users,
     sessions,
     authenticate: app.authenticate,
     allowedOrigins,
     tokenTtlMs: values.TOKEN_TTL,
-    passwords: new PasswordHasher(values.PASSWORD_HASH_CONCURRENCY, values.PASSWORD_HASH_QUEUE_MAX),
+    passwords,
     limiter: app.rateLimiter,
     limits: { signup: values.RATE_LIMIT_SIGNUP, login: values.RATE_LIMIT_LOGIN },
-    loginGuard: new LoginGuard(app.counters, devices, {
-      failures: values.RATE_LIMIT_LOGIN_FAILURES,
-      account: values.RATE_LIMIT_LOGIN_ACCOUNT,
-    }),
+    loginGuard,
     devices,
+    activity,
+  });
+  await app.register(accountRoutes, {
+    prefix: '/api/v1/users',
+    db: database.db,
+    repository: users,
+    sessions,
+    activity,
+    resets,
+    authenticate: app.authenticate,
+    passwords,
+    allowedOrigins,
+    tokenTtlMs: values.TOKEN_TTL,
+    limiter: app.rateLimiter,
+    counters: app.counters,
+    limits: {
+      reset: values.RATE_LIMIT_PASSWORD_RESET,
+      resetEmail: values.RATE_LIMIT_PASSWORD_RESET_EMAIL,
+      resetConfirm: values.RATE_LIMIT_LOGIN,
+      exports: values.RATE_LIMIT_EXPORT,
+    },
+    loginGuard,
+    devices,
+    emailQueued: () => outbox.poke(),
   });
   await app.register(taskRoutes, {
     prefix: '/api/v1/tasks',

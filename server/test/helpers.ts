@@ -3,6 +3,9 @@
  * the PostgreSQL server at 127.0.0.1:5432 that is dropped afterwards) and an
  * app built from a real configuration.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type Config, loadConfig } from '@ironclad/config/load';
 import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
@@ -12,6 +15,8 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { describe } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type Database, openDatabase } from '../src/db/connect.js';
+import type { OutboxOptions } from '../src/email/outbox.js';
+import { createMailTransport, defaultFrom } from '../src/email/transport.js';
 import { resolveSecretKey } from '../src/lifecycle/secret-key.js';
 
 // The server suites' own helpers sit on the shared test kit; these are re-exported because nearly every suite needs them.
@@ -71,6 +76,8 @@ export interface TestApp {
   database: Database;
   config: Config;
   logs: LogCapture;
+  /** Where the app writes `.eml` files when it has no SMTP_URL (readEmails). */
+  mailDir: string;
   close: () => Promise<void>;
 }
 
@@ -85,6 +92,8 @@ export async function startTestApp(
   sharedDatabase?: string,
   /** Adds test-only routes before the app is sealed. */
   extend?: (app: FastifyInstance, database: Database) => void,
+  /** The email outbox's timings. */
+  outbox?: Partial<OutboxOptions>,
 ): Promise<TestApp> {
   const created = mode === 'postgres' && !sharedDatabase ? await createTestDatabase() : undefined;
   const name = sharedDatabase ?? created?.name;
@@ -110,7 +119,19 @@ export async function startTestApp(
     queryTimeoutMs: v.DB_QUERY_TIMEOUT,
   });
   await database.migrate();
-  const app = await buildApp({ config, database, secretKey: resolveSecretKey(config).key, logStream: logs });
+  // Emails of an app without SMTP_URL go to its own folder (readEmails), never to a shared ./data.
+  const mailDir = mkdtempSync(join(tmpdir(), 'ironclad-test-mail-'));
+  const mailer = v.SMTP_URL
+    ? undefined
+    : createMailTransport({ from: v.EMAIL_FROM ?? defaultFrom(v.PUBLIC_URL), dataDir: mailDir });
+  const app = await buildApp({
+    config,
+    database,
+    secretKey: resolveSecretKey(config).key,
+    logStream: logs,
+    ...(mailer ? { mailer } : {}),
+    ...(outbox ? { outbox } : {}),
+  });
   extend?.(app, database);
   await app.ready();
   return {
@@ -119,10 +140,12 @@ export async function startTestApp(
     database,
     config,
     logs,
+    mailDir,
     close: async () => {
       await app.close();
       await database.close();
       await created?.drop();
+      rmSync(mailDir, { recursive: true, force: true });
     },
   };
 }
@@ -139,4 +162,33 @@ export async function signup(app: FastifyInstance, email = uniqueEmail()): Promi
 
 export function authed(token: string, options: InjectOptions): InjectOptions {
   return { ...options, headers: { ...options.headers, authorization: `Token ${token}` } };
+}
+
+export interface ReadEmail {
+  file: string;
+  to: string;
+  subject: string;
+  text: string;
+  raw: string;
+}
+
+/** The `.eml` files an app without SMTP_URL wrote, oldest first, after draining its outbox. */
+export async function readEmails(t: TestApp): Promise<ReadEmail[]> {
+  await t.app.outbox.flush();
+  const dir = join(t.mailDir, 'outbox');
+  let files: string[];
+  try {
+    files = readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  const { simpleParser } = await import('mailparser');
+  const out: ReadEmail[] = [];
+  for (const file of files) {
+    const raw = readFileSync(join(dir, file), 'utf8');
+    const parsed = await simpleParser(raw);
+    const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+    out.push({ file, to: to?.value[0]?.address ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '', raw });
+  }
+  return out;
 }

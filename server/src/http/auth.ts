@@ -27,7 +27,23 @@ const CHALLENGE = { 'www-authenticate': 'Token realm="api"' };
 
 export const missingCredentials = () =>
   new HttpError(401, 'Authentication credentials were not provided.', {}, CHALLENGE);
-export const invalidToken = () => new HttpError(401, 'Invalid or expired token.', {}, CHALLENGE);
+
+/** Why a session was ended by something other than its own logout (users/sessions.ts keeps it until expiry). */
+export type EndReason = 'ended' | 'password-changed' | 'logged-out-everywhere';
+/** Why a presented token was refused: the client shows the person the matching sentence. */
+export type RefusalReason = EndReason | 'expired' | 'invalid';
+
+const REFUSALS: Record<RefusalReason, string> = {
+  ended: 'This session was ended from another device.',
+  'password-changed': 'This session ended because the account’s password was changed.',
+  'logged-out-everywhere': 'This session ended: the account was logged out everywhere.',
+  expired: 'Invalid or expired token.',
+  invalid: 'Invalid or expired token.',
+};
+
+/** 401 for a token that names no live session; `reason` tells the client which sentence to show. */
+export const invalidToken = (reason?: RefusalReason) =>
+  new HttpError(401, REFUSALS[reason ?? 'invalid'], reason ? { reason } : {}, CHALLENGE);
 
 /** For handlers behind an Authenticate hook: the context is always there. */
 export function authOf(request: FastifyRequest): AuthContext {

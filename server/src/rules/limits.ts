@@ -9,3 +9,9 @@ export const TASK_DESCRIPTION_MAX = 10_000;
 /** RFC 5321's limit on a forward path. */
 export const EMAIL_MAX_LENGTH = 254;
 export const IDEMPOTENCY_KEY_MAX = 100;
+/** A session's or an event's user agent is kept to this many characters (what a person needs to recognise a device). */
+export const SESSION_CLIENT_MAX = 200;
+/** The longest textual IPv6 address with an IPv4 tail (45), plus room for a zone index. */
+export const IP_MAX_LENGTH = 64;
+/** Security events kept per account, newest first (ACTIVITY_RETENTION bounds their age). */
+export const ACTIVITY_MAX_ROWS = 1000;

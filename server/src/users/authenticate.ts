@@ -34,7 +34,7 @@ export function buildAuthenticate(sessions: SessionStore, allowedOrigins: Readon
       if (crossSite) throw crossSite;
     }
     const auth = token === '' ? undefined : await sessions.lookup(token);
-    if (!auth) throw invalidToken();
+    if (!auth) throw invalidToken(await sessions.whyRefused(token));
     request.auth = auth;
   };
 }

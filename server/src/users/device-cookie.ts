@@ -39,6 +39,16 @@ export class DeviceCookies {
     });
   }
 
+  /** Deleting the account: the browser has nothing left to be known for. */
+  forget(request: FastifyRequest, reply: FastifyReply): void {
+    reply.clearCookie(DEVICE_COOKIE, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.protocol === 'https',
+      path: PATH,
+    });
+  }
+
   /** The cookie's nonce when the request carries a valid cookie for this account; undefined otherwise. */
   deviceOf(request: FastifyRequest, account: string): string | undefined {
     const value = request.cookies?.[DEVICE_COOKIE];

@@ -1,5 +1,5 @@
 /** Account queries: the only code that reads or writes the users table (sessions.ts keeps the sessions table). */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { users } from '../db/schema.js';
 
@@ -57,6 +57,31 @@ export class UsersRepository {
       .where(eq(users.email, email))
       .limit(1);
     return row;
+  }
+
+  /** The account's email and password hash, for routes that ask for the password again. */
+  async credentialsById(id: number): Promise<{ email: string; passwordHash: string } | undefined> {
+    const [row] = await this.db
+      .select({ email: users.email, passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, id));
+    return row;
+  }
+
+  /** Sets a new password (inside the caller's transaction); a reset asked for before now is void from here on. */
+  async setPassword(id: number, passwordHash: string, db: Db = this.db): Promise<boolean> {
+    const updated = await db
+      .update(users)
+      .set({ passwordHash, passwordChangedAt: sql`now()` })
+      .where(eq(users.id, id))
+      .returning({ id: users.id });
+    return updated.length > 0;
+  }
+
+  /** Deletes the account; its tasks, sessions, events, reset link and queued emails go with it (ON DELETE CASCADE). */
+  async delete(id: number, db: Db = this.db): Promise<boolean> {
+    const deleted = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+    return deleted.length > 0;
   }
 
   async info(id: number): Promise<UserInfoRow | undefined> {

@@ -1,4 +1,4 @@
-/** /api/v1/users/: signup, login, info, logout. */
+/** /api/v1/users/: signup, login, info, logout (the rest of the account is account-routes.ts). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RateLimit } from '@ironclad/config/types';
 import type { FastifyRequest } from 'fastify';
@@ -6,6 +6,8 @@ import { type Authenticate, authOf, invalidToken } from '../http/auth.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
 import { Message } from '../http/schemas.js';
+import type { ActivityLog } from './activity.js';
+import { clientOf } from './client-info.js';
 import { browserCrossSiteProblem } from './csrf.js';
 import { accountDigest, type DeviceCookies } from './device-cookie.js';
 import { normalizeEmail } from './email.js';
@@ -30,13 +32,14 @@ export interface UserRoutesOptions {
   /** Wrong passwords per account (login-guard.ts). */
   loginGuard: LoginGuard;
   devices: DeviceCookies;
+  activity: ActivityLog;
 }
 
 const WRONG_CREDENTIALS = 'Invalid email or password.';
 
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
   const { repository, sessions, authenticate, passwords, limiter, limits, allowedOrigins, tokenTtlMs } = options;
-  const { loginGuard, devices } = options;
+  const { loginGuard, devices, activity } = options;
   // Signup and login set the session cookie, so a page on another site must not be able to start them.
   const refuseCrossSite = async (request: FastifyRequest) => {
     const problem = browserCrossSiteProblem(request, allowedOrigins);
@@ -64,7 +67,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       const problem = passwordProblem(body.password, email);
       if (problem) throw badRequest({ password: problem });
       const passwordHash = await passwords.hash(body.password);
-      const created = await repository.create(email, passwordHash, (userId, tx) => sessions.issue(userId, tx));
+      const client = clientOf(request);
+      const created = await repository.create(email, passwordHash, async (userId, tx) => {
+        const token = await sessions.issue(userId, client, tx);
+        await activity.record(userId, 'signup', client, tx);
+        return token;
+      });
       if (!created) {
         throw new HttpError(409, 'An account with this email already exists.', {
           fields: { email: 'is already registered' },
@@ -97,11 +105,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       const user = await repository.credentials(email);
       // Same work for a known and an unknown email: always one argon2 verification.
       const ok = await passwords.verify(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
+      const client = clientOf(request);
+      if (user && !ok) await activity.record(user.id, 'login-failed', client);
       if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
       await loginGuard.succeeded(charge);
       devices.issue(request, reply, account);
       await sessions.purgeExpired(user.id);
-      const token = await sessions.issue(user.id);
+      const token = await sessions.issue(user.id, client);
+      await activity.record(user.id, 'login', client);
       setSessionCookie(request, reply, token, tokenTtlMs);
       return sessionBody(request, token, email);
     },
@@ -132,7 +143,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       onRequest: authenticate,
     },
     async (request, reply) => {
-      await sessions.revoke(authOf(request).sessionId);
+      const auth = authOf(request);
+      await sessions.revoke(auth.sessionId);
+      await activity.record(auth.userId, 'logout', clientOf(request));
       clearSessionCookie(request, reply);
       return { message: 'Logged out.' };
     },

@@ -52,3 +52,61 @@ export const UserInfo = Type.Object({
   email: Type.String(),
   created_at: Timestamp,
 });
+
+const NewPassword = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: PASSWORD_MAX_LENGTH,
+  pattern: NO_FORBIDDEN,
+  errorMessage: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+});
+
+// The password a person already has: any length is "wrong", never a policy lesson (like LoginBody).
+const CurrentPassword = Type.String({
+  minLength: 1,
+  maxLength: PASSWORD_MAX_LENGTH,
+  pattern: NO_FORBIDDEN,
+  errorMessage: `must be 1 to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+});
+
+export const PasswordChangeBody = Type.Object(
+  { current_password: CurrentPassword, new_password: NewPassword },
+  { additionalProperties: false },
+);
+
+export const PasswordResetBody = Type.Object({ email: Email }, { additionalProperties: false });
+
+export const PasswordResetConfirmBody = Type.Object(
+  {
+    // Any short printable text: a malformed token is "invalid or expired" like any other bad link.
+    token: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: NO_FORBIDDEN,
+      errorMessage: 'must be the token from the reset link',
+    }),
+    new_password: NewPassword,
+  },
+  { additionalProperties: false },
+);
+
+export const DeleteAccountBody = Type.Object({ password: CurrentPassword }, { additionalProperties: false });
+
+export const SessionParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+
+export const SessionInfo = Type.Object({
+  id: Type.Integer(),
+  created_at: Timestamp,
+  last_used_at: Timestamp,
+  expires_at: Timestamp,
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+});
+
+export const ActivityEntry = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String(),
+  at: Timestamp,
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+});
