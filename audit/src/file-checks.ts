@@ -395,9 +395,9 @@ export async function auditFiles(
   const files = await candidateFiles(dir, repo);
 
   // Compose files anywhere in the checkout (files/compose.ts) and Kubernetes workloads (files/kubernetes.ts).
-  const compose = auditComposeFiles(dir, files);
+  const compose = auditComposeFiles(dir, files, { app: options.app });
   const { contexts } = compose;
-  findings.push(...compose.findings, ...auditKubernetesFiles(dir, files).findings);
+  findings.push(...compose.findings, ...auditKubernetesFiles(dir, files, { app: options.app }).findings);
   notes.push(...compose.notes);
 
   const dockerfiles = files.filter(

@@ -63,7 +63,7 @@ export const CHECKS = {
   },
   'files.compose.literal-secret': {
     severity: 'critical',
-    trigger: `A compose file writes a secret's value itself: an \`environment:\` entry (map or \`KEY=VALUE\` list) giving a secret-named variable (PASSWORD, _PASS, SECRET, SECRET_KEY, TOKEN, API_KEY, DATABASE_URL with a password) a literal or an interpolation default (\`\${DB_PASSWORD:-…}\`), or a \`command:\`, \`entrypoint:\` or healthcheck test passing a literal password (\`--requirepass …\`, \`--password=…\`, mysql \`-p…\`, \`mongosh -p …\`, \`redis-cli -a …\`). \`$VAR\`/\`\${VAR}\` references and placeholders (\`<your-key>\`, \`changeme\`) pass.`,
+    trigger: `A compose file writes a secret's value itself: an \`environment:\` entry (map or \`KEY=VALUE\` list) giving a secret-named variable (PASSWORD, _PASS, SECRET, SECRET_KEY, TOKEN, API_KEY, a DATABASE_URL or SMTP_URL with a password) a literal or an interpolation default (\`\${DB_PASSWORD:-…}\`), or a \`command:\`, \`entrypoint:\` or healthcheck test passing a literal password (\`--requirepass …\`, \`--password=…\`, mysql \`-p…\`, \`mongosh -p …\`, \`redis-cli -a …\`). \`$VAR\`/\`\${VAR}\` references and placeholders (\`<your-key>\`, \`changeme\`) pass.`,
     fix: 'Move the value to .env (env_file) or a Docker secret (`<NAME>_FILE=/run/secrets/...`); reference it as "$NAME" interpolation.',
   },
   'files.reload-mode': {

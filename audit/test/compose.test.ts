@@ -564,6 +564,77 @@ describe('the effective environment, judged by the settings rules', () => {
     });
     expect(audit.findings).toEqual([]);
   });
+
+  it('an Ironclad deployment: PUBLIC_URL and SMTP_URL by the email rules, each at its line; an SMTP_URL is a secret only by its password', () => {
+    const password = randomKey(28);
+    const service = (...environment: string[]) =>
+      yaml(
+        'services:',
+        '  backend:',
+        '    image: ghcr.io/acme/ironclad-tasks-api:1.4.0',
+        '    environment:',
+        ...environment.map((line) => `      ${line}`),
+        '  relay:',
+        '    image: boky/postfix:4.3.0',
+      );
+    const judged = (text: string, app?: 'other') => {
+      const dir = tempDir();
+      writeFiles(dir, { 'docker-compose.yml': text });
+      return auditComposeFiles(dir, ['docker-compose.yml'], app ? { app } : {}).findings;
+    };
+    const faulty = service(
+      'ALLOWED_HOSTS: tasks.example.com', // 5
+      'PUBLIC_URL: http://tasks.example.net', // 6
+      'SMTP_URL: smtp://relay:25?tls=none', // 7
+    );
+    expect(shown(judged(faulty))).toEqual([
+      'config.email.public-url-host docker-compose.yml:6',
+      'config.email.public-url-http docker-compose.yml:6',
+      'config.email.smtp-plaintext docker-compose.yml:7',
+    ]);
+    expect(judged(faulty)[2]?.message).toBe(
+      'service "backend" in docker-compose.yml: SMTP_URL: sends in plain text (?tls=none) to relay, which is not loopback; the password and reset links would travel in clear (SMTP_URL, set in environment:)',
+    );
+    // Another application's PUBLIC_URL (Create React App's path prefix) and SMTP_URL mean other things.
+    expect(judged(faulty, 'other')).toEqual([]);
+
+    // The password in a literal SMTP_URL is a literal secret, not a fault of the URL's other parts.
+    const literal = judged(service(`SMTP_URL: smtps://tasks:${password}@smtp.example.com:465`));
+    expect(shown(literal)).toEqual(['files.compose.literal-secret docker-compose.yml:5']);
+    expectNoSecret(literal, [password]);
+    expect(
+      judged(
+        service(
+          'SMTP_URL: smtps://tasks:${SMTP_PASSWORD:?set it in .env}@smtp.example.com:465',
+          'PUBLIC_URL: https://tasks.example.com',
+          'ALLOWED_HOSTS: tasks.example.com',
+        ),
+      ),
+    ).toEqual([]);
+    // What the checkout does not say is not judged: ALLOWED_HOSTS and PUBLIC_URL may be in the operator's .env.
+    expect(judged(service('PUBLIC_URL: https://tasks.example.com'))).toEqual([]);
+    expect(judged(service('SMTP_URL: smtps://relay.internal:465'))).toEqual([]);
+    expect(judged(service('SMTP_URL_FILE: /run/secrets/smtp_url'))).toEqual([]);
+    // Plain text to a relay on loopback (one in the same network namespace) is allowed, as at start.
+    expect(judged(service('SMTP_URL: smtp://127.0.0.1:25?tls=none'))).toEqual([]);
+
+    // A Kubernetes ConfigMap of the deployment is read the same way.
+    const dir = tempDir();
+    writeFiles(dir, {
+      'k8s/config.yaml': yaml(
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: tasks',
+        'data:',
+        '  SMTP_URL: smtp://mail.internal:25?tls=none', // 6
+      ),
+    });
+    expect(shown(auditKubernetesFiles(dir, ['k8s/config.yaml']).findings)).toEqual([
+      'config.email.smtp-plaintext k8s/config.yaml:6',
+    ]);
+    expect(auditKubernetesFiles(dir, ['k8s/config.yaml'], { app: 'other' }).findings).toEqual([]);
+  });
 });
 
 describe("the seed's before state, as a realistic variant", () => {

@@ -42,6 +42,8 @@ describe('config audit', () => {
         'config.cors.wildcard',
         'config.database.password-placeholder',
         'config.secret-key.weak',
+        // The seed sent no email either: nobody who forgot a password could get back in.
+        'config.email.disabled',
       ].sort(),
     );
   });
@@ -54,8 +56,13 @@ describe('config audit', () => {
     ['a weak fallback', { SECRET_KEY_FALLBACKS: `${STRONG_KEY}x,changeme` }, ['config.secret-key-fallback.weak']],
     ['the key as its own fallback', { SECRET_KEY_FALLBACKS: STRONG_KEY }, ['config.secret-key-fallback.same-as-key']],
     ['a wildcard host', { ALLOWED_HOSTS: 'tasks.example.com,*' }, ['config.allowed-hosts.wildcard']],
-    ['no host', { ALLOWED_HOSTS: ',' }, ['config.allowed-hosts.empty']],
-    ['loopback hosts only', { ALLOWED_HOSTS: 'localhost,127.0.0.1' }, ['config.allowed-hosts.local-only']],
+    // Hosts that no longer allow PUBLIC_URL's (tasks.example.com): its reset links would point at a refused host.
+    ['no host', { ALLOWED_HOSTS: ',' }, ['config.allowed-hosts.empty', 'config.email.public-url-host']],
+    [
+      'loopback hosts only',
+      { ALLOWED_HOSTS: 'localhost,127.0.0.1' },
+      ['config.allowed-hosts.local-only', 'config.email.public-url-host'],
+    ],
     ['a CORS wildcard', { CORS_ALLOWED_ORIGINS: '*' }, ['config.cors.wildcard']],
     ['a null origin', { CORS_ALLOWED_ORIGINS: 'null' }, ['config.cors.null']],
     ['a malformed origin', { CORS_ALLOWED_ORIGINS: 'https://tasks.example.com/' }, ['config.cors.malformed']],
@@ -76,14 +83,14 @@ describe('config audit', () => {
     [
       'an ALLOWED_HOSTS entry with a port',
       { ALLOWED_HOSTS: 'tasks.example.com:443' },
-      ['config.allowed-hosts.invalid'],
+      ['config.allowed-hosts.invalid', 'config.email.public-url-host'],
     ],
     ['a DOMAIN that ALLOWED_HOSTS does not allow', { DOMAIN: 'other.example.com' }, ['config.allowed-hosts.domain']],
     // The refusal used to be hidden behind the info finding on the same setting: the audit passed, the server refused.
     [
       'a DOMAIN behind loopback-only hosts',
       { ALLOWED_HOSTS: 'localhost', DOMAIN: 'tasks.example.com' },
-      ['config.allowed-hosts.local-only', 'config.allowed-hosts.domain'],
+      ['config.allowed-hosts.local-only', 'config.allowed-hosts.domain', 'config.email.public-url-host'],
     ],
     ['PostgreSQL without a key', { SECRET_KEY: '' }, ['config.secret-key.missing']],
     [
@@ -109,6 +116,25 @@ describe('config audit', () => {
     [
       'a malformed DATABASE_URL is one refusal, not also an empty password',
       { DATABASE_URL: 'postgres://tasks:%zz@db/tasks' },
+      ['config.refused'],
+    ],
+    ['no SMTP_URL: password reset by email is disabled', { SMTP_URL: '' }, ['config.email.disabled']],
+    ['SMTP_URL without PUBLIC_URL', { PUBLIC_URL: '' }, ['config.email.public-url-missing']],
+    [
+      'a PUBLIC_URL on a host ALLOWED_HOSTS does not allow',
+      { PUBLIC_URL: 'https://tasks.example.net' },
+      ['config.email.public-url-host'],
+    ],
+    ['a plain-HTTP PUBLIC_URL', { PUBLIC_URL: 'http://tasks.example.com' }, ['config.email.public-url-http']],
+    [
+      'plain-text SMTP to a relay across the network',
+      { SMTP_URL: `smtp://tasks:${randomKey(24)}@smtp.example.com:25?tls=none` },
+      ['config.email.smtp-plaintext'],
+    ],
+    // Refused as written (smtps:// is TLS already): one refusal, and no email rule judges what did not parse.
+    [
+      'a malformed SMTP_URL',
+      { SMTP_URL: `smtps://tasks:${randomKey(24)}@smtp.example.com?tls=none` },
       ['config.refused'],
     ],
   ])('%s', (_name, change, expected) => {

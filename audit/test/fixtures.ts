@@ -70,6 +70,9 @@ export const CLEAN_PRODUCTION: Readonly<Record<string, string>> = {
   DB_HOST: 'db',
   // nginx's fixed address in docker-compose.yml (a range would be config.trust-proxy.range).
   TRUST_PROXY: '10.89.0.2',
+  // Password-reset emails reach people (without SMTP_URL: config.email.disabled), linking to an allowed host.
+  PUBLIC_URL: 'https://tasks.example.com',
+  SMTP_URL: `smtps://tasks:${randomKey(32)}@smtp.example.com:465`,
 };
 
 /** A GitHub classic token's shape (ghp_ + 36 alphanumerics), assembled so no literal one exists here. */

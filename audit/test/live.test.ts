@@ -58,8 +58,13 @@ const base = async (): Promise<Pick<LiveOptions, 'backendPorts' | 'databasePorts
 
 describe('live audit', () => {
   it('the API started with insecure-but-startable settings over plain HTTP: no HTTPS, no redirect, HSTS void', async () => {
-    // The built API as a real process, as an operator would run it carelessly.
-    const server = await start({ DEBUG: 'true', ALLOWED_HOSTS: '*', TRUST_PROXY: 'false', DATA_DIR: 'memory://' });
+    // The built API as a real process, as an operator would run it carelessly. With room for a loaded machine:
+    // creating the embedded database can take over 20 s (as in server/test/data-dir-lock.test.ts).
+    const server = await start(
+      { DEBUG: 'true', ALLOWED_HOSTS: '*', TRUST_PROXY: 'false', DATA_DIR: 'memory://' },
+      undefined,
+      { startupMs: 90_000 },
+    );
     try {
       const port = Number(new URL(server.url).port);
       const [closed] = await closedPorts(1);
@@ -84,7 +89,7 @@ describe('live audit', () => {
     } finally {
       await stop(server);
     }
-  });
+  }, 120_000);
 
   it('a careless server: CORS echo with credentials, dotfiles served, versions, stacks, HTML errors', async () => {
     const server = http.createServer((req, res) => {

@@ -197,6 +197,64 @@ const EXAMPLES: Record<RuleId, { start: Effect; triggers: Env[]; clean: Env[] }>
       { TRUST_PROXY: 'false' },
     ],
   },
+  'config.email.public-url-missing': {
+    start: 'refuse-unless-debug',
+    triggers: [{ PUBLIC_URL: undefined }, { PUBLIC_URL: '' }],
+    // Without a relay no link is ever sent: nothing to build one from.
+    clean: [{ PUBLIC_URL: undefined, SMTP_URL: undefined }],
+  },
+  'config.email.public-url-host': {
+    start: 'refuse-unless-debug',
+    triggers: [
+      { PUBLIC_URL: 'https://tasks.example.net' },
+      // The host, not a prefix of it: a look-alike under someone else's domain is not allowed.
+      { PUBLIC_URL: 'https://tasks.example.com.attacker.example' },
+      { ALLOWED_HOSTS: '.example.com', PUBLIC_URL: 'https://tasks.notexample.com' },
+      { ALLOWED_HOSTS: 'tasks.example.com', PUBLIC_URL: 'https://www.tasks.example.com:8443' },
+    ],
+    clean: [
+      // A port and a path prefix are not part of the host ALLOWED_HOSTS judges.
+      { PUBLIC_URL: 'https://tasks.example.com:8443/tasks/' },
+      { PUBLIC_URL: 'https://TASKS.example.com' },
+      { ALLOWED_HOSTS: '.example.com', PUBLIC_URL: 'https://tasks.example.com' },
+      { ALLOWED_HOSTS: '.example.com', PUBLIC_URL: 'https://example.com:8443' },
+      { ALLOWED_HOSTS: 'localhost,[::1]', PUBLIC_URL: 'http://[::1]:8000' },
+    ],
+  },
+  'config.email.public-url-http': {
+    start: 'refuse-unless-debug',
+    triggers: [{ PUBLIC_URL: 'http://tasks.example.com' }, { PUBLIC_URL: 'http://tasks.example.com:8080/tasks' }],
+    clean: [
+      { PUBLIC_URL: 'https://tasks.example.com' },
+      { ALLOWED_HOSTS: 'localhost', PUBLIC_URL: 'http://localhost:8000' },
+      { ALLOWED_HOSTS: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:8000' },
+      { ALLOWED_HOSTS: '[::1]', PUBLIC_URL: 'http://[::1]:8000' },
+    ],
+  },
+  'config.email.smtp-plaintext': {
+    start: 'refuse-unless-debug',
+    triggers: [
+      { SMTP_URL: `smtp://tasks:${KEY_A}@smtp.example.com:25?tls=none` },
+      // A relay container on the compose network is across a network too.
+      { SMTP_URL: 'smtp://relay:25?tls=none' },
+      { SMTP_URL: `smtp://tasks:${KEY_B}@10.89.0.9:2525?tls=none` },
+      // Resolved by the server through DNS, not by a browser: only `localhost` itself counts as loopback.
+      { SMTP_URL: 'smtp://mail.localhost:25?tls=none' },
+    ],
+    clean: [
+      { SMTP_URL: `smtp://tasks:${KEY_A}@127.0.0.1:25?tls=none` },
+      { SMTP_URL: 'smtp://[::1]:2525?tls=none' },
+      { SMTP_URL: 'smtp://localhost?tls=none' },
+      // TLS, implicit or STARTTLS (required), to any relay.
+      { SMTP_URL: `smtp://tasks:${KEY_A}@smtp.example.com:587` },
+      { SMTP_URL: `smtps://tasks:${KEY_A}@smtp.example.com` },
+    ],
+  },
+  'config.email.disabled': {
+    start: 'audit',
+    triggers: [{ SMTP_URL: undefined }, { SMTP_URL: '', PUBLIC_URL: undefined }],
+    clean: [{}, { SMTP_URL: `smtp://tasks:${KEY_A}@127.0.0.1:25?tls=none` }],
+  },
 };
 
 function envOf(change: Env, debug?: boolean): Record<string, string> {
@@ -352,6 +410,8 @@ describe('parse problems', () => {
     expect(loopback.map((f) => `${f.id} ${f.severity}`)).toEqual([
       'config.allowed-hosts.domain error',
       'config.allowed-hosts.local-only info',
+      // PUBLIC_URL (tasks.example.com) is not allowed either: its own finding, not hidden behind the others.
+      'config.email.public-url-host critical',
     ]);
   });
 });

@@ -17,18 +17,21 @@ export interface PublicUrl {
 
 export function parsePublicUrl(raw: string): PublicUrl {
   const hint = 'must be the origin people open the app at, such as https://tasks.example.com';
+  // A value with an "@" may carry user:password@: not repeated after the message, although PUBLIC_URL is no secret.
+  const echo = !raw.includes('@');
+  const refuse = (why: string) => new ParseError(why, { echo });
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new ParseError(hint);
+    throw refuse(hint);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ParseError(`${hint} (http or https)`);
-  if (url.username || url.password) throw new ParseError(`${hint}, without user or password`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse(`${hint} (http or https)`);
+  if (url.username || url.password) throw refuse(`${hint}, without user or password`);
   if (url.search || url.hash || raw.includes('?') || raw.includes('#')) {
-    throw new ParseError(`${hint}, without a query or fragment`);
+    throw refuse(`${hint}, without a query or fragment`);
   }
-  if (!url.hostname) throw new ParseError(hint);
+  if (!url.hostname) throw refuse(hint);
   let path = url.pathname;
   while (path.endsWith('/')) path = path.slice(0, -1);
   return { href: `${url.origin}${path}`, protocol: url.protocol, hostname: url.hostname.toLowerCase() };
@@ -71,6 +74,8 @@ export function parseSmtpUrl(raw: string): SmtpTarget {
     tls = 'none';
   }
   const port = url.port ? Number(url.port) : tls === 'implicit' ? 465 : tls === 'starttls' ? 587 : 25;
+  // The URL parser stops at 65535 but lets 0 through, which no relay listens on.
+  if (port === 0) throw new ParseError(`${hint} (its port must be from 1 to 65535)`);
   const decode = (part: string) => {
     try {
       return decodeURIComponent(part);
@@ -88,9 +93,23 @@ export function parseSmtpUrl(raw: string): SmtpTarget {
   };
 }
 
+/** A host this machine answers for: localhost and its subdomains, 127.0.0.0/8, ::1 (brackets allowed). */
 export function isLoopbackHost(host: string): boolean {
   const name = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (isIP(name) === 4) return name.startsWith('127.');
+  return name === '::1';
+}
+
+/**
+ * A mail relay that plain-text SMTP may go to: a loopback address, or the name localhost itself. Narrower than
+ * isLoopbackHost: browsers map every `*.localhost` name to loopback themselves (so a PUBLIC_URL may use one), but the
+ * server resolves the relay's name itself (nodemailer asks the DNS server, then /etc/hosts), and only `localhost` is
+ * in every /etc/hosts; another `*.localhost` name is loopback only where the DNS server follows RFC 6761.
+ */
+export function isLoopbackRelay(host: string): boolean {
+  const name = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (name === 'localhost') return true;
   if (isIP(name) === 4) return name.startsWith('127.');
   return name === '::1';
 }
@@ -107,7 +126,8 @@ const DISPLAY_NAME = /^[^"<>\\\p{Cc}]{1,78}$/u;
 export function parseMailbox(raw: string): Mailbox {
   const hint = 'must be an email address, optionally with a name: Ironclad Tasks <no-reply@tasks.example.com>';
   const value = raw.trim();
-  if (/\p{Cc}/u.test(value)) throw new ParseError(`${hint} (no control characters)`);
+  // Not repeated after the message: a line break in the echo would split the refusal into lines of its own.
+  if (/\p{Cc}/u.test(value)) throw new ParseError(`${hint} (no control characters)`, { echo: false });
   const open = value.lastIndexOf('<');
   if (open < 0) {
     if (!ADDRESS.test(value)) throw new ParseError(hint);

@@ -120,7 +120,10 @@ export function secretValues(config: Config): string[] {
   }
   if (config.values.DATABASE_URL) found.push(config.values.DATABASE_URL.url);
   const smtp = config.values.SMTP_URL;
-  if (smtp) found.push(smtp.url, ...(smtp.password ? [smtp.password] : []));
+  if (smtp?.password !== undefined) {
+    // The password decoded and as written (percent-encoded): an error or a log line may carry either spelling.
+    found.push(smtp.url, smtp.password, new URL(smtp.url).password);
+  } else if (smtp) found.push(smtp.url);
   const target = config.databaseTarget;
   if (target.kind === 'postgres' && target.password) found.push(target.password);
   return [...new Set(found)].filter((value) => value.length > 0);
@@ -218,7 +221,7 @@ export function inspectConfig(options: LoadOptions = {}): Inspection {
       values[name] = definition.parse(raw);
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
-      const shown = definition.secret ? '' : ` (got "${raw}")`;
+      const shown = definition.secret || !error.echo ? '' : ` (got "${raw}")`;
       refuse(name, `${name}: ${error.message}${shown}`);
       unparsed.add(name);
     }

@@ -14,7 +14,7 @@
 
 import { isIP } from 'node:net';
 import type { DatabaseTarget } from './database.js';
-import { isLoopbackHost } from './email.js';
+import { isLoopbackHost, isLoopbackRelay } from './email.js';
 import { createHostMatcher, hostPatternProblem } from './hosts.js';
 import { isLocalOrigin, originProblem } from './origins.js';
 import type { SettingName, SettingValues } from './schema.js';
@@ -496,7 +496,7 @@ export const RULES = [
       '`SMTP_URL` asks for plain-text SMTP (`?tls=none`) to a relay that is not on loopback: the relay password and every reset link would cross the network in clear.',
     fix: 'Use smtps://host:465 (implicit TLS) or smtp://host:587 (STARTTLS, required); keep ?tls=none for a relay on 127.0.0.1.',
     check: ({ values }) =>
-      values.SMTP_URL !== undefined && values.SMTP_URL.tls === 'none' && !isLoopbackHost(values.SMTP_URL.host)
+      values.SMTP_URL !== undefined && values.SMTP_URL.tls === 'none' && !isLoopbackRelay(values.SMTP_URL.host)
         ? [
             `SMTP_URL: sends in plain text (?tls=none) to ${values.SMTP_URL.host}, which is not loopback; the password and reset links would travel in clear`,
           ]

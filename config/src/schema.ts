@@ -223,7 +223,7 @@ export const settings = {
   }),
   SMTP_URL: setting({
     group: 'Email and accounts',
-    doc: 'The mail relay: `smtps://user:password@host:465` (implicit TLS) or `smtp://user:password@host:587` (STARTTLS, required: a relay that does not offer it gets nothing). `smtp://host:25?tls=none` sends in plain text and is accepted only to a loopback relay. Percent-encode special characters in the user and password. Unset: no email reaches anyone (password reset by email is disabled); emails are written as `.eml` files to `DATA_DIR/outbox/` for development.',
+    doc: 'The mail relay: `smtps://user:password@host:465` (implicit TLS) or `smtp://user:password@host:587` (STARTTLS, required: a relay that does not offer it gets nothing). `smtp://host:25?tls=none` sends in plain text and is accepted only to a relay on loopback (127.0.0.1, ::1 or `localhost`). Percent-encode special characters in the user and password. Unset: no email reaches anyone (password reset by email is disabled); emails are written as `.eml` files to `DATA_DIR/outbox/` for development.',
     example: 'smtps://tasks:change-me@smtp.example.com:465',
     exampleCommented: true,
     secret: true,

@@ -14,7 +14,19 @@ export type Group =
   | 'Operations'
   | 'Deployment';
 
-export class ParseError extends Error {}
+export class ParseError extends Error {
+  /**
+   * Whether the loader may repeat the raw value after the message (`(got "...")`). It does for every setting that is
+   * not a secret, which is what makes a typo easy to see; a parser turns it off for a value that may hold a credential
+   * or a line break although its setting is not a secret (a PUBLIC_URL written with user:password@).
+   */
+  readonly echo: boolean;
+
+  constructor(message: string, options: { echo?: boolean } = {}) {
+    super(message);
+    this.echo = options.echo ?? true;
+  }
+}
 
 export interface Setting<T> {
   readonly group: Group;

@@ -28,6 +28,9 @@ const PG = {
   ALLOWED_HOSTS: 'tasks.example.com',
   // nginx's fixed address in docker-compose.yml: a range would be config.trust-proxy.range.
   TRUST_PROXY: '10.89.0.2',
+  // Email reaches people (without SMTP_URL: config.email.disabled), with links to a host ALLOWED_HOSTS allows.
+  PUBLIC_URL: 'https://tasks.example.com',
+  SMTP_URL: `smtps://tasks:${key()}@smtp.example.com:465`,
 };
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ironclad-rules-'));

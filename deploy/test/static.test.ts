@@ -327,7 +327,10 @@ describe('docker-compose.yml, as written', () => {
     expect(environmentOf(secrets.services.backend as Service)).toEqual({
       SECRET_KEY_FILE: '/run/secrets/secret_key',
       POSTGRES_PASSWORD_FILE: '/run/secrets/postgres_password',
+      SMTP_URL_FILE: '/run/secrets/smtp_url',
     });
+    expect(secrets.services.migrate).toEqual(secrets.services.backend);
+    expect(secrets.services.db?.secrets).toEqual(['postgres_password']);
     expect(environmentOf(secrets.services.db as Service)).toEqual({
       POSTGRES_PASSWORD_FILE: '/run/secrets/postgres_password',
     });

@@ -308,9 +308,9 @@ for (const mode of MODES) {
         expect(response.body).not.toMatch(/argon2|password_hash|token_hash|\$argon/i);
       });
 
-      it('streams an account with many tasks as valid JSON', async () => {
+      it('streams an account with more tasks than one page (500) as valid JSON', async () => {
         const { token } = await signup(t.app);
-        for (let i = 0; i < 1_100; i += 100) {
+        for (let i = 0; i < 600; i += 100) {
           await Promise.all(
             Array.from({ length: 100 }, (_, j) =>
               t.app.inject(authed(token, { method: 'POST', url: '/api/v1/tasks/', payload: { title: `t${i + j}` } })),
@@ -319,9 +319,9 @@ for (const mode of MODES) {
         }
         const response = await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/users/export/' }));
         const tasks = response.json().tasks as { id: number }[];
-        expect(tasks).toHaveLength(1_100);
-        expect(new Set(tasks.map((task) => task.id)).size).toBe(1_100);
-      });
+        expect(tasks).toHaveLength(600);
+        expect(new Set(tasks.map((task) => task.id)).size).toBe(600);
+      }, 120_000);
 
       it('deletes the account with its tasks, sessions and activity after the password, and clears the cookie', async () => {
         const { email, token } = await signup(t.app);

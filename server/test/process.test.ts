@@ -5,6 +5,7 @@
  */
 
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,13 @@ import {
   STRONG_KEY,
   uniqueEmail,
 } from './helpers.js';
+
+/** A relay password as people make them; neither it nor any 6-character piece of it may be printed. */
+const smtpPassword = () => `Sm7-${randomBytes(24).toString('base64url')}`;
+function expectNoSmtpPassword(output: string, password: string): void {
+  expect(output).not.toContain(password);
+  for (let i = 0; i + 6 <= password.length; i += 1) expect(output).not.toContain(password.slice(i, i + 6));
+}
 
 describe('start-up refusals', () => {
   it('refuses the seed’s insecure "before" settings, listing every problem, without listening or printing secrets', async () => {
@@ -38,6 +46,17 @@ describe('start-up refusals', () => {
     );
     expect(output).not.toContain('local-dev-secret-key');
     expect(output).not.toMatch(/listening/i);
+  });
+
+  it('refuses a malformed SMTP_URL without printing its password', async () => {
+    const password = smtpPassword();
+    const proc = run(
+      { DATA_DIR: 'memory://', SMTP_URL: `smtps://tasks:${password}@smtp.example.com?tls=none` },
+      mkdtempSync(join(tmpdir(), 'ironclad-refuse-')),
+    );
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/^Refusing to start: 1 configuration problem\.\n {2}- SMTP_URL: must look like /);
+    expectNoSmtpPassword(proc.output(), password);
   });
 
   it('refuses PostgreSQL without a SECRET_KEY', async () => {
@@ -66,6 +85,25 @@ describe('the start-up log says where to open the app', () => {
     } finally {
       await stop(server);
     }
+  });
+
+  it('with DEBUG and a plain-text relay across the network: the warning names its host, never its password', async () => {
+    const password = smtpPassword();
+    const server = await start({
+      DATA_DIR: 'memory://',
+      DEBUG: 'true',
+      PUBLIC_URL: 'http://localhost:8000',
+      SMTP_URL: `smtp://tasks:${password}@smtp.invalid:25?tls=none`,
+    });
+    try {
+      const output = await logged(server, /sends in plain text/);
+      expect(output).toContain('SMTP_URL: sends in plain text (?tls=none) to smtp.invalid, which is not loopback');
+      await new Promise((r) => setTimeout(r, 500)); // and whatever the server logs about the relay right after
+      expectNoSmtpPassword(server.output(), password);
+    } finally {
+      await stop(server);
+    }
+    expectNoSmtpPassword(server.output(), password);
   });
 
   it('with only a public domain allowed on a loopback server: a warning naming the fix, not a silent 400', async () => {
@@ -169,6 +207,7 @@ postgres.describe('production start on PostgreSQL', () => {
   let drop: (() => Promise<void>) | undefined;
   let server: Running | undefined;
   const proxy = new ToggleProxy();
+  const relayPassword = smtpPassword();
 
   beforeAll(async () => {
     const database = await createTestDatabase();
@@ -180,6 +219,9 @@ postgres.describe('production start on PostgreSQL', () => {
       ALLOWED_HOSTS: 'localhost,127.0.0.1',
       DB_CONNECT_TIMEOUT: '1s',
       DB_QUERY_TIMEOUT: '2s',
+      // A relay with a password (on loopback, where plain text is allowed; nothing listens on port 9).
+      PUBLIC_URL: 'http://localhost:8000',
+      SMTP_URL: `smtp://tasks:${relayPassword}@127.0.0.1:9?tls=none`,
     });
   });
   afterAll(async () => {
@@ -220,6 +262,7 @@ postgres.describe('production start on PostgreSQL', () => {
     expect(recovered).toBe(200);
     expect((await json(`${server?.url}/readyz`)).status).toBe(200);
     expect(server?.output()).not.toContain(STRONG_KEY);
+    expectNoSmtpPassword(server?.output() ?? '', relayPassword);
   });
 
   it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
@@ -274,6 +317,31 @@ describe('command line', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('Refusing to start: 2 configuration problems.');
     expect(bad.out).not.toContain('changeme');
+  });
+
+  it('check-config never prints the SMTP password: accepted, warned about, or refused', async () => {
+    const password = smtpPassword();
+    const local = { PUBLIC_URL: 'http://localhost:8000' };
+    const good = await runCli(['check-config'], {
+      ...local,
+      SMTP_URL: `smtps://tasks:${encodeURIComponent(password)}@smtp.example.com:465`,
+    });
+    expect(good).toEqual({ code: 0, out: 'configuration OK (database: embedded, DEBUG: false)\n' });
+    const plaintext = `smtp://tasks:${password}@smtp.example.com:25?tls=none`;
+    const warned = await runCli(['check-config'], { ...local, SMTP_URL: plaintext, DEBUG: 'true' });
+    expect(warned.code).toBe(0);
+    expect(warned.out).toContain(
+      'warning: SMTP_URL: sends in plain text (?tls=none) to smtp.example.com, which is not loopback',
+    );
+    expectNoSmtpPassword(warned.out, password);
+    const refused = await runCli(['check-config'], { ...local, SMTP_URL: plaintext });
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('Refusing to start: 1 configuration problem.');
+    expectNoSmtpPassword(refused.out, password);
+    const malformed = await runCli(['check-config'], { ...local, SMTP_URL: `${plaintext}&x=1` });
+    expect(malformed.code).toBe(1);
+    expect(malformed.out).toContain('SMTP_URL: must look like');
+    expectNoSmtpPassword(malformed.out, password);
   });
 
   it('an unknown verb prints usage and exits 2', async () => {

@@ -8,8 +8,9 @@
  *
  * Only rules one of whose settings the compose setup itself set are reported (EnvEntry.owned, compose-env.ts), and
  * never the rules whose verdict rests on what the compose file does NOT say (a missing key, the embedded database,
- * DOMAIN against a default host list): a service that sets nothing is not a finding. Datastore services get only
- * the database password rules.
+ * DOMAIN or PUBLIC_URL against a default host list, PUBLIC_URL missing beside SMTP_URL): a service that sets nothing
+ * is not a finding. Datastore services get only the database password rules. PUBLIC_URL and SMTP_URL are read only
+ * in a deployment of this server (other applications give those names other meanings).
  */
 import { randomBytes } from 'node:crypto';
 import { inspectConfig } from '@ironclad/config/load';
@@ -27,6 +28,9 @@ const NOT_FROM_COMPOSE = new Set<RuleId>([
   'config.database.embedded',
   'config.web-concurrency.embedded',
   'config.secret-key.missing',
+  // PUBLIC_URL or SMTP_URL may be in the operator's .env, which the checkout does not hold.
+  'config.email.public-url-missing',
+  'config.email.disabled',
 ]);
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
@@ -83,6 +87,11 @@ const NATIVE = [
   'POSTGRES_USER',
   'POSTGRES_PASSWORD',
 ] as const satisfies readonly SettingName[];
+/**
+ * This server's own settings under names other applications use for other things (Create React App's PUBLIC_URL is a
+ * path prefix, another mailer's SMTP_URL has its own options): read only in a deployment of Ironclad Tasks.
+ */
+const NATIVE_IRONCLAD = ['PUBLIC_URL', 'SMTP_URL'] as const satisfies readonly SettingName[];
 
 /** Words of a variable name that say "database" (DB_PASSWORD, SQL_PASSWORD, MYSQL_PASSWORD, PGPASSWORD). */
 const DATABASE_WORDS = new Set([
@@ -126,6 +135,8 @@ export interface ServiceContext {
   dir: string;
   /** How messages name the environment's owner, when not a compose service (`ConfigMap "web"`). */
   label?: string;
+  /** The checkout deploys Ironclad Tasks (app-kind.ts): NATIVE_IRONCLAD settings are read too. */
+  ironclad?: boolean;
 }
 
 interface Source {
@@ -173,7 +184,7 @@ function strongStandIn(): string {
 }
 
 /** The main run: every setting read under its own or a Django/Node name. */
-function settingsRun(env: Map<string, EnvEntry>): Run {
+function settingsRun(env: Map<string, EnvEntry>, ironclad: boolean): Run {
   const run: Run = { env: {}, sources: new Map() };
   const set = (setting: SettingName, value: string, entry: EnvEntry) => {
     run.env[setting] = value;
@@ -228,7 +239,7 @@ function settingsRun(env: Map<string, EnvEntry>): Run {
     }
   }
 
-  for (const name of NATIVE) {
+  for (const name of ironclad ? [...NATIVE, ...NATIVE_IRONCLAD] : NATIVE) {
     const entry = defined(name);
     if (entry?.value !== undefined) set(name, entry.value, entry);
     // A secret given as a file is in the container, not here: judged strong, so that no rule fires for want of it.
@@ -253,6 +264,10 @@ function settingsRun(env: Map<string, EnvEntry>): Run {
   }
   // DOMAIN is judged against ALLOWED_HOSTS only when both are said somewhere (else it is nginx's, not this server's).
   if (run.sources.has('DOMAIN') && !run.sources.has('ALLOWED_HOSTS')) delete run.env.DOMAIN;
+  // So is PUBLIC_URL (ALLOWED_HOSTS may be in the operator's .env); whether it is https is judged all the same.
+  if (run.sources.has('PUBLIC_URL') && !run.sources.has('ALLOWED_HOSTS')) {
+    run.only = (id) => id !== 'config.email.public-url-host';
+  }
   return run;
 }
 
@@ -382,7 +397,7 @@ function passwordlessRuns(env: Map<string, EnvEntry>, datastore: string | boolea
 export function judgeEnvironment(context: ServiceContext, env: Map<string, EnvEntry>): Finding[] {
   const runs = context.datastore
     ? [...passwordRuns(env, context.datastore), ...passwordlessRuns(env, context.datastore)]
-    : [settingsRun(env), ...keyRuns(env), ...passwordRuns(env, false), ...urlRuns(env)];
+    : [settingsRun(env, context.ironclad ?? false), ...keyRuns(env), ...passwordRuns(env, false), ...urlRuns(env)];
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const run of runs) {

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, normalize } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
+import type { AppKind } from '../app-kind.js';
 import { isSecretName, LIMITS, reloadMode } from '../file-checks.js';
 import { CHECKS, type CheckId, type Finding, finding, severityRank } from '../findings.js';
 import { literalPasswordOptions } from './command-secrets.js';
@@ -245,8 +246,9 @@ export function isLiteralSecret(name: string, raw: string | null): boolean {
   const written = writtenPart(raw).trim();
   // A flag about passwords (ALLOW_EMPTY_PASSWORD set to yes, MYSQL_RANDOM_ROOT_PASSWORD to true) is not one.
   if (written === '' || BOOLEAN_WORDS.has(written.toLowerCase())) return false;
-  if (name.toUpperCase().endsWith('DATABASE_URL')) {
-    // Only the password of a connection URL is secret: `postgres://app:${DB_PASSWORD}@db/app` passes.
+  if (/(^|_)URL$/i.test(name)) {
+    // Only the password of a connection URL (DATABASE_URL, SMTP_URL) is secret: `postgres://app:${DB_PASSWORD}@db/app`
+    // and `smtp://relay:25` pass.
     const scheme = written.indexOf('://');
     const at = written.lastIndexOf('@');
     if (scheme < 0 || at < scheme) return false;
@@ -336,7 +338,7 @@ interface FileResult {
   envFiles: string[];
 }
 
-function auditComposeDocument(dir: string, compose: ComposeDocument): FileResult {
+function auditComposeDocument(dir: string, compose: ComposeDocument, ironclad: boolean): FileResult {
   const { file, doc, lines, services } = compose;
   const composeDir = dirname(file);
   const project = readProjectEnv(dir, composeDir);
@@ -517,7 +519,7 @@ function auditComposeDocument(dir: string, compose: ComposeDocument): FileResult
       maxBytes: LIMITS.fileBytes,
     });
     result.envFiles.push(...envFiles);
-    found.push(...judgeEnvironment({ service: name, composeFile: file, datastore, dir }, env));
+    found.push(...judgeEnvironment({ service: name, composeFile: file, datastore, dir, ironclad }, env));
 
     const profiles = stringList(service.profiles).map((p) => String(p).toLowerCase());
     const profile = profiles.find((p) => DEVELOPMENT_WORDS.has(p) || p === 'tools');
@@ -550,8 +552,11 @@ function auditComposeDocument(dir: string, compose: ComposeDocument): FileResult
   return result;
 }
 
-/** Audits every compose file among `files` (repo-relative paths of the checkout `dir`). */
-export function auditComposeFiles(dir: string, files: string[]): ComposeAudit {
+/**
+ * Audits every compose file among `files` (repo-relative paths of the checkout `dir`). `app`: what the checkout
+ * deploys (app-kind.ts); Ironclad Tasks unless `other`, as for the rest of the file audit.
+ */
+export function auditComposeFiles(dir: string, files: string[], options: { app?: AppKind } = {}): ComposeAudit {
   const notes: string[] = [];
   const audit: ComposeAudit = {
     findings: [],
@@ -564,7 +569,7 @@ export function auditComposeFiles(dir: string, files: string[]): ComposeAudit {
   };
   const productionEnvFiles: string[] = [];
   for (const compose of findComposeFiles(dir, files, notes)) {
-    const result = auditComposeDocument(dir, compose);
+    const result = auditComposeDocument(dir, compose, options.app !== 'other');
     audit.findings.push(...result.findings);
     audit.contexts.push(...result.contexts);
     audit.composeFiles.push(compose.file);

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Document, LineCounter, parseAllDocuments } from 'yaml';
+import type { AppKind } from '../app-kind.js';
 import { LIMITS } from '../file-checks.js';
 import { type Finding, finding } from '../findings.js';
 import { developmentReason } from './compose.js';
@@ -56,6 +57,8 @@ interface Context {
   doc: Document.Parsed;
   lines: LineCounter;
   findings: Finding[];
+  /** The checkout deploys Ironclad Tasks (compose-settings.ts reads its PUBLIC_URL and SMTP_URL then). */
+  ironclad: boolean;
 }
 
 function lineOf(context: Context, path: Path): string {
@@ -154,7 +157,10 @@ function mentionsWorkload(text: string): boolean {
 function judgeManifestEnvironment(context: Context, what: string, env: Map<string, EnvEntry>): Finding[] {
   // A development overlay (overlays/dev, *.local.yaml) may turn DEBUG on: that is what it is for.
   if (developmentReason(context.file)) return [];
-  return judgeEnvironment({ service: what, label: what, composeFile: context.file, datastore: false, dir: '.' }, env);
+  return judgeEnvironment(
+    { service: what, label: what, composeFile: context.file, datastore: false, dir: '.', ironclad: context.ironclad },
+    env,
+  );
 }
 
 function auditConfigMap(context: Context, configMap: Json, base: Path): void {
@@ -175,7 +181,12 @@ function auditConfigMap(context: Context, configMap: Json, base: Path): void {
   if (env.size > 0) context.findings.push(...judgeManifestEnvironment(context, `ConfigMap "${name}"`, env));
 }
 
-export function auditKubernetesFiles(dir: string, files: string[]): { findings: Finding[]; manifests: string[] } {
+/** `app`: what the checkout deploys (app-kind.ts); Ironclad Tasks unless `other`, as for the rest of the file audit. */
+export function auditKubernetesFiles(
+  dir: string,
+  files: string[],
+  options: { app?: AppKind } = {},
+): { findings: Finding[]; manifests: string[] } {
   const findings: Finding[] = [];
   const manifests: string[] = [];
   for (const file of files) {
@@ -209,7 +220,7 @@ export function auditKubernetesFiles(dir: string, files: string[]): { findings: 
       }
       const top = value as Json | null;
       if (!top || typeof top !== 'object' || typeof top.kind !== 'string' || !('apiVersion' in top)) continue;
-      const context: Context = { file, doc, lines, findings };
+      const context: Context = { file, doc, lines, findings, ironclad: options.app !== 'other' };
       const items =
         top.kind === 'List'
           ? list(top.items).map((item, index) => [item, ['items', index]] as const)

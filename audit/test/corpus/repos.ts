@@ -15,6 +15,9 @@ import {
   djangoSettings,
   EXPRESS_SERVER,
   type Files,
+  IRONCLAD_COMPOSE,
+  ironcladApp,
+  ironcladEnv,
   lines,
   NODE_COMPOSE,
   nginxConf,
@@ -2638,6 +2641,117 @@ const RED_TEAM_CLEAN: RepoSpec[] = [
   ),
 ];
 
+// ---------- Ironclad Tasks deployments: the email settings (config.email.*), from the .env and from compose ----------
+
+const IRONCLAD_BACKEND_ENV = '      TRUST_PROXY: 10.89.0.2\n';
+
+function ironclad(
+  name: string,
+  about: string,
+  overrides: (g: SecretGen) => Record<string, string | Uint8Array | null>,
+  env: Record<string, string | null>,
+  expect?: Expectation[],
+): RepoSpec {
+  return {
+    name,
+    kind: expect ? 'fault' : 'clean',
+    about,
+    files: (g) => ironcladApp(overrides(g)),
+    untracked: (g) => ({ '.env': ironcladEnv(g, env) }),
+    ...(expect ? { expect } : {}),
+  };
+}
+
+/**
+ * The decision for a production deployment without SMTP_URL: a warning (config.email.disabled), in the corpus as a
+ * fault. The server starts (the zero-configuration start needs no relay), but nobody who forgets a password can get
+ * back in; a clean Ironclad deployment configures its relay.
+ */
+const IRONCLAD_EMAIL_FAULTS: RepoSpec[] = [
+  ironclad(
+    'ironclad-no-smtp',
+    "the operator's .env sets no SMTP_URL: password reset by email is disabled",
+    () => ({}),
+    { SMTP_URL: null },
+    [{ id: 'config.email.disabled', at: 'SMTP_URL' }],
+  ),
+  ironclad(
+    'ironclad-smtp-without-public-url',
+    "the operator's .env sets SMTP_URL but no PUBLIC_URL (the origin of reset links)",
+    () => ({}),
+    { PUBLIC_URL: null },
+    [{ id: 'config.email.public-url-missing', at: 'PUBLIC_URL' }],
+  ),
+  ironclad(
+    'ironclad-public-url-http',
+    "the operator's .env gives PUBLIC_URL as http://",
+    () => ({}),
+    { PUBLIC_URL: 'http://tasks.example.com' },
+    [{ id: 'config.email.public-url-http', at: 'PUBLIC_URL' }],
+  ),
+  ironclad(
+    'ironclad-compose-public-url-other-host',
+    'compose gives the API a PUBLIC_URL on a host ALLOWED_HOSTS (in .env) does not allow',
+    () => ({
+      [COMPOSE]: after(IRONCLAD_COMPOSE, IRONCLAD_BACKEND_ENV, '      PUBLIC_URL: https://tasks.example.org\n'),
+    }),
+    {},
+    [{ id: 'config.email.public-url-host', at: COMPOSE }],
+  ),
+  ironclad(
+    'ironclad-compose-smtp-plaintext',
+    'compose adds a relay container and sends to it in plain text (?tls=none) across the compose network',
+    () => ({
+      [COMPOSE]: after(
+        after(IRONCLAD_COMPOSE, IRONCLAD_BACKEND_ENV, '      SMTP_URL: smtp://relay:25?tls=none\n'),
+        '      - backend\n',
+        lines(
+          '  relay:',
+          '    image: boky/postfix:4.3.0',
+          '    environment:',
+          '      ALLOWED_SENDER_DOMAINS: example.com',
+        ),
+      ),
+    }),
+    {},
+    [{ id: 'config.email.smtp-plaintext', at: COMPOSE }],
+  ),
+];
+
+const IRONCLAD_CLEAN: RepoSpec[] = [
+  ironclad(
+    'clean-ironclad-email-configured',
+    'email set up: SMTP_URL and PUBLIC_URL passed through compose by reference and interpolation, a .domain host pattern, a path prefix',
+    () => ({
+      [COMPOSE]: after(
+        IRONCLAD_COMPOSE,
+        IRONCLAD_BACKEND_ENV,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation
+        '      SMTP_URL: ${SMTP_URL:?set it in .env}\n      PUBLIC_URL: https://${DOMAIN}/tasks\n',
+      ),
+    }),
+    { ALLOWED_HOSTS: '.example.com', PUBLIC_URL: 'https://tasks.example.com/tasks/' },
+  ),
+  ironclad(
+    'clean-ironclad-loopback-relay',
+    "plain-text SMTP to a relay sidecar in the API container's own network namespace (127.0.0.1), which is allowed",
+    () => ({
+      [COMPOSE]: after(
+        IRONCLAD_COMPOSE,
+        '      - backend\n',
+        lines(
+          '  relay:',
+          '    image: boky/postfix:4.3.0',
+          '    network_mode: service:backend',
+          '    environment:',
+          '      ALLOWED_SENDER_DOMAINS: example.com',
+        ),
+      ),
+    }),
+    { SMTP_URL: 'smtp://127.0.0.1:25?tls=none' },
+  ),
+];
+
 export const REPOS: readonly RepoSpec[] = [
   ...COMPOSE_SETTINGS,
   ...DB_PORTS,
@@ -2649,8 +2763,10 @@ export const REPOS: readonly RepoSpec[] = [
   ...HISTORY_FAULTS,
   ...VARIANT_FAULTS,
   ...RED_TEAM_FAULTS,
+  ...IRONCLAD_EMAIL_FAULTS,
   SEED_BEFORE,
   ...CLEAN,
   ...RED_TEAM_CLEAN,
   ...CLEAN_VARIANTS,
+  ...IRONCLAD_CLEAN,
 ];

@@ -1,9 +1,10 @@
 /**
  * The sound applications the corpus starts from: a Django project and a Node (Express) service, each
- * with compose, a Dockerfile, nginx, ignore files and an `.env.example`, done the careful way. A fault
- * repository is one of these with one thing changed, so that it tests one detection; a clean-but-tricky
- * repository is one of these with something a naive scanner would flag.
+ * with compose, a Dockerfile, nginx, ignore files and an `.env.example`, done the careful way; and a deployment of
+ * Ironclad Tasks itself from its images. A fault repository is one of these with one thing changed, so that it tests
+ * one detection; a clean-but-tricky repository is one of these with something a naive scanner would flag.
  */
+import { renderEnvExample } from '@ironclad/config/docs';
 import type { SecretGen } from './secrets.js';
 
 /** path -> content; `null` in an override removes the file. */
@@ -459,4 +460,89 @@ export function nodeEnv(g: SecretGen, overrides: Record<string, string> = {}): s
     ...overrides,
   };
   return lines(...Object.entries(values).map(([key, value]) => `${key}=${value}`));
+}
+
+// ---------- Ironclad Tasks (this project), deployed from its published images ----------
+
+/**
+ * A deployment checkout of this server: its compose file (the API and nginx from images, PostgreSQL), the generated
+ * `.env.example`, ignore files. The auditor knows it for Ironclad's (app-kind.ts: the images' names, TRUST_PROXY),
+ * so the configuration audit judges the operator's `.env` by every rule, unset settings included.
+ */
+export const IRONCLAD_COMPOSE = lines(
+  'services:',
+  '  db:',
+  '    image: postgres:17.2-alpine',
+  '    env_file: .env',
+  '    volumes:',
+  '      - db-data:/var/lib/postgresql/data',
+  '  backend:',
+  '    image: ghcr.io/acme/ironclad-tasks-api:1.4.0',
+  '    env_file: .env',
+  '    environment:',
+  '      DEBUG: "false"',
+  '      HOST: 0.0.0.0',
+  '      DB_HOST: db',
+  '      TRUST_PROXY: 10.89.0.2',
+  '    read_only: true',
+  '    depends_on:',
+  '      - db',
+  '  frontend:',
+  '    image: ghcr.io/acme/ironclad-tasks-web:1.4.0',
+  '    environment:',
+  `      DOMAIN: \${DOMAIN:?set DOMAIN in .env}`,
+  '      API_UPSTREAM: backend:8000',
+  '    networks:',
+  '      default:',
+  '        ipv4_address: 10.89.0.2',
+  '    ports:',
+  '      - "80:8080"',
+  '      - "443:8443"',
+  '    volumes:',
+  '      - /etc/letsencrypt:/etc/letsencrypt:ro',
+  '    depends_on:',
+  '      - backend',
+  'networks:',
+  '  default:',
+  '    ipam:',
+  '      config:',
+  '        - subnet: 10.89.0.0/24',
+  '          ip_range: 10.89.0.128/25',
+  'volumes:',
+  '  db-data:',
+);
+
+export function ironcladApp(overrides: Overrides = {}): Files {
+  const base: Files = {
+    'docker-compose.yml': IRONCLAD_COMPOSE,
+    '.env.example': renderEnvExample(),
+    '.gitignore': lines('.env', '.env.*', '!.env.example', 'secrets/'),
+    'README.md': lines(
+      '# Tasks for the team',
+      '',
+      'Ironclad Tasks from its images: `cp .env.example .env`, fill it in, `docker compose up -d`.',
+    ),
+  };
+  return apply(base, overrides);
+}
+
+/** The operator's `.env` for it: production with email; `null` leaves a setting out. */
+export function ironcladEnv(g: SecretGen, overrides: Record<string, string | null> = {}): string {
+  const values: Record<string, string | null> = {
+    SECRET_KEY: g.secret(64, 'SECRET_KEY'),
+    ALLOWED_HOSTS: 'tasks.example.com',
+    CORS_ALLOWED_ORIGINS: 'https://tasks.example.com',
+    POSTGRES_DB: 'tasks',
+    POSTGRES_USER: 'tasks',
+    POSTGRES_PASSWORD: g.password(),
+    DB_HOST: 'db',
+    TRUST_PROXY: '10.89.0.2',
+    DOMAIN: 'tasks.example.com',
+    PUBLIC_URL: 'https://tasks.example.com',
+    SMTP_URL: `smtps://tasks:${g.secret(32, 'SMTP password')}@smtp.example.com:465`,
+    EMAIL_FROM: 'Tasks <no-reply@tasks.example.com>',
+    ...overrides,
+  };
+  const set = Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== null);
+  return lines(...set.map(([key, value]) => `${key}=${value}`));
 }
