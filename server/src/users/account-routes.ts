@@ -88,7 +88,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     if (!account) throw invalidToken();
     const charge = await loginGuard.admit(request, accountDigest(account.email));
     if (!(await passwords.verify(account.passwordHash, password))) {
-      throw badRequest({ [field]: 'is not the account’s current password' }, 'The password is not correct.');
+      throw badRequest({ [field]: 'is not correct' }, 'The password is not correct.');
     }
     await loginGuard.succeeded(charge);
     return account;
