@@ -171,7 +171,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   };
   const step = options.timeoutMs;
   const transporter = createTransport({
-    host: target.host,
+    // Plain text is allowed only to loopback (config.email.smtp-plaintext): `localhost` is connected to as 127.0.0.1
+    // itself, so the name cannot be resolved through DNS to somewhere else.
+    host: target.tls === 'none' && target.host === 'localhost' ? '127.0.0.1' : target.host,
     port: target.port,
     secure: target.tls === 'implicit',
     requireTLS: target.tls === 'starttls',
