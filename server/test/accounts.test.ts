@@ -4,7 +4,10 @@
  * PostgreSQL database. Emails are read back as the `.eml` files the real file transport writes (the SMTP relay has
  * its own suite, email-transport.test.ts, and the end-to-end one, email-delivery.test.ts).
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTIVITY_KINDS, FAILED_EVENTS_MAX } from '../src/users/activity.js';
+import { SESSIONS_PER_ACCOUNT } from '../src/users/sessions.js';
 import {
   authed,
   describeOn,
@@ -285,6 +288,67 @@ for (const mode of MODES) {
       });
     });
 
+    describe('what one account or one stranger can store', () => {
+      it(`keeps at most ${SESSIONS_PER_ACCOUNT} session rows per account: a new login drops the oldest`, async () => {
+        const { email, token: first } = await signup(t.app);
+        const { id } = (await info(t, first)).json() as { id: number };
+        await t.database.db.execute(
+          sql`INSERT INTO sessions (token_hash, user_id, expires_at) SELECT md5(g::text) || md5((g + 1)::text), ${id}, now() + interval '1 day' FROM generate_series(1, 150) AS g`,
+        );
+        const latest = (await login(t, email)).json().token as string;
+        const listed = (await t.app.inject(authed(latest, { method: 'GET', url: '/api/v1/users/sessions/' }))).json();
+        expect(listed).toHaveLength(SESSIONS_PER_ACCOUNT);
+        expect(listed[0].current).toBe(true);
+        expect((await info(t, first)).statusCode).toBe(401);
+      });
+
+      it('failures strangers cause never push the owner’s own events out; wrong passwords with a session are recorded', async () => {
+        const { email, token } = await signup(t.app);
+        const { id } = (await info(t, token)).json() as { id: number };
+        await t.database.db.execute(
+          sql`INSERT INTO security_events (user_id, kind) SELECT ${id}, 'login-failed' FROM generate_series(1, 250)`,
+        );
+        await login(t, email, 'not the right password');
+        const wrong = await t.app.inject(
+          authed(token, {
+            method: 'POST',
+            url: '/api/v1/users/password/change/',
+            payload: { current_password: 'a wrong guess here', new_password: NEW_PASSWORD },
+          }),
+        );
+        expect(wrong.statusCode).toBe(400);
+        const kinds = (
+          (await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/users/activity/' }))).json() as {
+            kind: string;
+          }[]
+        ).map((event) => event.kind);
+        expect(kinds[0]).toBe('password-check-failed');
+        const exported = (await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/users/export/' }))).json();
+        const all = (exported.activity as { kind: string }[]).map((event) => event.kind);
+        expect(all.filter((kind) => kind === 'login-failed' || kind === 'password-check-failed')).toHaveLength(
+          FAILED_EVENTS_MAX,
+        );
+        expect(all).toContain('signup');
+      });
+
+      it('refuses signup with an address no relay would take (quoted, literal, list-like)', async () => {
+        for (const email of [
+          '"a b"@example.com',
+          'a@[127.0.0.1]',
+          '"a,evil@evil.example"@example.com',
+          'a;b@example.com',
+        ]) {
+          const response = await t.app.inject({
+            method: 'POST',
+            url: '/api/v1/users/signup/',
+            payload: { email, password: GOOD_PASSWORD },
+          });
+          expect(response.statusCode, email).toBe(400);
+          expect(response.json().fields).toHaveProperty('email');
+        }
+      });
+    });
+
     describe('export and deletion', () => {
       it('exports everything stored about the account as a download, never a hash or a token', async () => {
         const { email, token } = await signup(t.app);
@@ -303,8 +367,22 @@ for (const mode of MODES) {
         expect(body.account.email).toBe(email);
         expect(body.tasks.map((task: { title: string }) => task.title)).toEqual(['task 0', 'task 1', 'task 2']);
         expect(body.sessions).toHaveLength(1);
+        expect(body.password_reset).toBeNull();
         expect(body.activity.map((e: { kind: string }) => e.kind)).toContain('export');
         expect(response.body).not.toContain(token);
+        expect(Object.keys(body.sessions[0]).sort()).toEqual(
+          [
+            'created_at',
+            'current',
+            'end_reason',
+            'ended_at',
+            'expires_at',
+            'id',
+            'ip',
+            'last_used_at',
+            'user_agent',
+          ].sort(),
+        );
         expect(response.body).not.toMatch(/argon2|password_hash|token_hash|\$argon/i);
       });
 
@@ -414,5 +492,47 @@ postgres.describe('two server instances on one PostgreSQL', () => {
       payload: { token: link, new_password: 'yet another fine passphrase' },
     });
     expect(twice.statusCode).toBe(400);
+  });
+});
+
+describe('a client address that is not an address (TRUST_PROXY believes anything)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('embedded', { TRUST_PROXY: 'true', PUBLIC_URL: 'http://localhost:8000' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is stored and shown as unknown, never copied into the sessions list or an email', async () => {
+    const { email } = await signup(t.app);
+    const phishing = 'To cancel go to https://evil.example/cancel';
+    const logged = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/login/',
+      payload: { email, password: GOOD_PASSWORD },
+      headers: { 'x-forwarded-for': phishing },
+    });
+    const token = logged.json().token as string;
+    const listed = (await t.app.inject(authed(token, { method: 'GET', url: '/api/v1/users/sessions/' }))).json();
+    expect(listed[0].ip).toBeNull();
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/password/reset/',
+      payload: { email },
+      headers: { 'x-forwarded-for': phishing },
+    });
+    const mail = (await readEmails(t)).filter((m) => m.to === email).at(-1);
+    expect(mail?.text).toContain('#reset=');
+    expect(mail?.raw).not.toContain('evil.example');
+  });
+});
+
+describe('the web client names every kind of security event the server records', () => {
+  it('client/src/account/activity-kinds.ts has words for each of ACTIVITY_KINDS', async () => {
+    const { readFileSync } = await import('node:fs');
+    const source = readFileSync(new URL('../../client/src/account/activity-kinds.ts', import.meta.url), 'utf8');
+    const missing = ACTIVITY_KINDS.filter((kind) => !source.includes(`['${kind}', '`));
+    expect(missing).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ describe('activity kinds in words', () => {
       'signup',
       'login',
       'login-failed',
+      'password-check-failed',
+      'logout',
       'password-changed',
       'password-reset-requested',
       'password-reset-completed',
@@ -19,6 +21,8 @@ describe('activity kinds in words', () => {
       'Account created',
       'Logged in',
       'Failed login attempt',
+      'Wrong password entered while signed in',
+      'Logged out',
       'Password changed',
       'Password reset link asked for',
       'Password reset with an emailed link',
@@ -38,6 +42,7 @@ describe('activity kinds in words', () => {
 
   it('marks failed logins for a second look', () => {
     expect(isWarning('login-failed')).toBe(true);
+    expect(isWarning('password-check-failed')).toBe(true);
     expect(isWarning('login')).toBe(false);
   });
 });

@@ -3,6 +3,8 @@ const KINDS = new Map<string, string>([
   ['signup', 'Account created'],
   ['login', 'Logged in'],
   ['login-failed', 'Failed login attempt'],
+  ['password-check-failed', 'Wrong password entered while signed in'],
+  ['logout', 'Logged out'],
   ['password-changed', 'Password changed'],
   ['password-reset-requested', 'Password reset link asked for'],
   ['password-reset-completed', 'Password reset with an emailed link'],
@@ -21,5 +23,5 @@ export function activityLabel(kind: string): string {
 
 /** Kinds a person should look at twice: someone else may be trying the account. */
 export function isWarning(kind: string): boolean {
-  return kind === 'login-failed';
+  return kind === 'login-failed' || kind === 'password-check-failed';
 }

@@ -21,7 +21,7 @@ import { clientOf } from './client-info.js';
 import { browserCrossSiteProblem } from './csrf.js';
 import { accountDigest, type DeviceCookies } from './device-cookie.js';
 import { normalizeEmail } from './email.js';
-import { exportFileName, exportParts, exportStream } from './export.js';
+import { EXPORT_IDLE_MS, exportFileName, exportParts, exportStream } from './export.js';
 import type { LoginGuard } from './login-guard.js';
 import type { PasswordResets } from './password-reset.js';
 import type { PasswordHasher } from './passwords.js';
@@ -88,6 +88,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     if (!account) throw invalidToken();
     const charge = await loginGuard.admit(request, accountDigest(account.email));
     if (!(await passwords.verify(account.passwordHash, password))) {
+      // Someone holding a session guessed at the password: the owner sees it in the activity.
+      await activity.record(userId, 'password-check-failed', clientOf(request));
       throw badRequest({ [field]: 'is not correct' }, 'The password is not correct.');
     }
     await loginGuard.succeeded(charge);
@@ -301,9 +303,14 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       const auth = authOf(request);
       const account = await repository.info(auth.userId);
       if (!account) throw invalidToken();
-      const live = (await sessions.list(auth.userId)).map((row) => ({ ...row, current: row.id === auth.sessionId }));
+      const all = (await sessions.listAll(auth.userId)).map((row) => ({ ...row, current: row.id === auth.sessionId }));
       await activity.record(auth.userId, 'export', clientOf(request));
-      const parts = await exportParts(account, live, activity);
+      const parts = await exportParts(account, all, activity, await resets.pending(auth.userId));
+      // A client that stops reading holds the stream (and a page of tasks) only this long without progress.
+      const socket = request.raw.socket as { setTimeout?: unknown } | undefined;
+      if (typeof socket?.setTimeout === 'function') {
+        request.raw.socket.setTimeout(EXPORT_IDLE_MS, () => request.raw.socket.destroy());
+      }
       reply
         .header('content-type', 'application/json; charset=utf-8')
         .header('content-disposition', `attachment; filename="${exportFileName()}"`)

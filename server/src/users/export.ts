@@ -4,32 +4,42 @@
  * column list, so a column added later is not exported by accident.
  *
  * Streamed in pages of EXPORT_PAGE tasks, so an account at its TASK_QUOTA (10,000 tasks of up to 10,000 characters)
- * costs the server one page of memory, not the whole document.
+ * costs the server one page of memory, not the whole document; a client that stops reading is cut after EXPORT_IDLE_MS.
  */
 import { Readable } from 'node:stream';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { tasks } from '../db/schema.js';
 import { ACTIVITY_MAX_ROWS } from '../rules/limits.js';
-import type { ActivityLog, ActivityRow } from './activity.js';
+import { type ActivityLog, type ActivityRow, FAILED_EVENTS_MAX } from './activity.js';
 import type { UserInfoRow } from './repository.js';
-import type { SessionRow } from './sessions.js';
 
-const EXPORT_PAGE = 500;
+/**
+ * Tasks per page: at most 100 x (255 + 10,000 characters, up to 3 bytes each) ~ 3 MB in memory per export at the
+ * quota's worst, while an ordinary account (short tasks) still takes few round trips.
+ */
+export const EXPORT_PAGE = 100;
+/** A download that makes no progress for this long (a client that stopped reading) is cut. */
+export const EXPORT_IDLE_MS = 30_000;
 
 export interface ExportParts {
   account: UserInfoRow;
-  sessions: (SessionRow & { current: boolean })[];
+  /** Every session row the account has, ended ones (kept until they would have expired) included. */
+  sessions: unknown[];
   activity: ActivityRow[];
+  /** A pending reset link's times, or null. */
+  password_reset: { created_at: Date; expires_at: Date } | null;
 }
 
 /** Reads what is small up front (so a database error is a clean 503, not a cut download), then streams the tasks. */
 export async function exportParts(
   account: UserInfoRow,
-  sessions: (SessionRow & { current: boolean })[],
+  sessions: unknown[],
   activity: ActivityLog,
+  passwordReset: ExportParts['password_reset'],
 ): Promise<ExportParts> {
-  return { account, sessions, activity: await activity.list(account.id, ACTIVITY_MAX_ROWS) };
+  const events = await activity.list(account.id, ACTIVITY_MAX_ROWS + FAILED_EVENTS_MAX);
+  return { account, sessions, activity: events, password_reset: passwordReset };
 }
 
 export function exportStream(db: Db, parts: ExportParts): Readable {
@@ -64,7 +74,8 @@ export function exportStream(db: Db, parts: ExportParts): Readable {
       after = page[page.length - 1]?.id ?? after;
       if (page.length < EXPORT_PAGE) break;
     }
-    yield `],"sessions":${JSON.stringify(parts.sessions)},"activity":${JSON.stringify(parts.activity)}}\n`;
+    const tail = { sessions: parts.sessions, activity: parts.activity, password_reset: parts.password_reset };
+    yield `],${JSON.stringify(tail).slice(1)}\n`;
   }
   return Readable.from(document());
 }

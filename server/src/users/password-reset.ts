@@ -106,6 +106,15 @@ export class PasswordResets {
     return row?.userId;
   }
 
+  /** The account's pending link, as the export shows it (times only; never its hash). */
+  async pending(userId: number): Promise<{ created_at: Date; expires_at: Date } | null> {
+    const [row] = await this.db
+      .select({ created_at: passwordResets.createdAt, expires_at: passwordResets.expiresAt })
+      .from(passwordResets)
+      .where(eq(passwordResets.userId, userId));
+    return row ?? null;
+  }
+
   /** Queued reset requests for an address (deleting its account leaves nothing of it queued). */
   async forgetAddress(email: string, tx: Db = this.db): Promise<void> {
     await tx.delete(emailOutbox).where(eq(emailOutbox.recipient, email));

@@ -7,7 +7,7 @@ import { badRequest, HttpError } from '../http/errors.js';
 import type { Limiter } from '../http/rate-limit.js';
 import { Message } from '../http/schemas.js';
 import type { ActivityLog } from './activity.js';
-import { clientOf } from './client-info.js';
+import { type ClientInfo, clientOf } from './client-info.js';
 import { browserCrossSiteProblem } from './csrf.js';
 import { accountDigest, type DeviceCookies } from './device-cookie.js';
 import { normalizeEmail } from './email.js';
@@ -40,6 +40,7 @@ const WRONG_CREDENTIALS = 'Invalid email or password.';
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
   const { repository, sessions, authenticate, passwords, limiter, limits, allowedOrigins, tokenTtlMs } = options;
   const { loginGuard, devices, activity } = options;
+  const failedLogins = new WeakMap<FastifyRequest, { userId: number; client: ClientInfo }>();
   // Signup and login set the session cookie, so a page on another site must not be able to start them.
   const refuseCrossSite = async (request: FastifyRequest) => {
     const problem = browserCrossSiteProblem(request, allowedOrigins);
@@ -95,6 +96,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         summary: 'Log in; returns a new session token',
       },
       onRequest: [refuseCrossSite, limiter(limits.login, byIp('login-ip'))],
+      onResponse: async (request) => {
+        const failed = failedLogins.get(request);
+        if (!failed) return;
+        await activity
+          .record(failed.userId, 'login-failed', failed.client)
+          .catch((error: unknown) => request.log.warn({ err: error }, 'could not record a failed login'));
+      },
     },
     async (request, reply) => {
       const { body } = request;
@@ -106,7 +114,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       // Same work for a known and an unknown email: always one argon2 verification.
       const ok = await passwords.verify(user?.passwordHash ?? (await dummyPasswordHash()), body.password);
       const client = clientOf(request);
-      if (user && !ok) await activity.record(user.id, 'login-failed', client);
+      // Recorded once the answer is out: writing it first would make a wrong password slower for an account that
+      // exists than for an address that has none.
+      if (user && !ok) failedLogins.set(request, { userId: user.id, client });
       if (!user || !ok) throw new HttpError(401, WRONG_CREDENTIALS);
       await loginGuard.succeeded(charge);
       devices.issue(request, reply, account);

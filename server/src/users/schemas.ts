@@ -1,13 +1,13 @@
 import { Type } from 'typebox';
 import { Timestamp } from '../http/schemas.js';
 import { NO_FORBIDDEN } from '../rules/text.js';
-import { EMAIL_MAX_LENGTH } from './email.js';
+import { EMAIL_MAX_LENGTH, EMAIL_PATTERN } from './email.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 export const Email = Type.String({
   format: 'email',
   maxLength: EMAIL_MAX_LENGTH,
-  pattern: NO_FORBIDDEN,
+  pattern: EMAIL_PATTERN,
   errorMessage: `must be a valid email address (at most ${EMAIL_MAX_LENGTH} characters)`,
   examples: ['ada@example.com'],
 });

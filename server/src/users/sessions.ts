@@ -13,6 +13,12 @@ import type { AuthContext, EndReason, RefusalReason } from '../http/auth.js';
 import type { ClientInfo } from './client-info.js';
 import { generateToken, looksLikeToken, type TokenHasher } from './tokens.js';
 
+/**
+ * Session rows one account may hold (live and ended together): a new login past it drops the oldest, so logging in
+ * again and again can neither grow the table nor make the sessions list and the export heavy.
+ */
+export const SESSIONS_PER_ACCOUNT = 100;
+
 /** last_used_at is written at most this often per session, so that reading stays reading. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -59,6 +65,14 @@ export class SessionStore {
       userAgent: client.userAgent,
       ip: client.ip,
     });
+    const oldestKept = db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(eq(sessions.userId, userId))
+      .orderBy(desc(sessions.id))
+      .offset(SESSIONS_PER_ACCOUNT - 1)
+      .limit(1);
+    await db.delete(sessions).where(and(eq(sessions.userId, userId), lt(sessions.id, sql`(${oldestKept})`)));
     return token;
   }
 
@@ -112,6 +126,24 @@ export class SessionStore {
       })
       .from(sessions)
       .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, sql`now()`), isNull(sessions.endedAt)))
+      .orderBy(desc(sessions.id));
+  }
+
+  /** Every row the account has, ended ones included (the export). */
+  async listAll(userId: number) {
+    return this.db
+      .select({
+        id: sessions.id,
+        created_at: sessions.createdAt,
+        last_used_at: sessions.lastUsedAt,
+        expires_at: sessions.expiresAt,
+        user_agent: sessions.userAgent,
+        ip: sessions.ip,
+        ended_at: sessions.endedAt,
+        end_reason: sessions.endReason,
+      })
+      .from(sessions)
+      .where(eq(sessions.userId, userId))
       .orderBy(desc(sessions.id));
   }
 
