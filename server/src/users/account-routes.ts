@@ -18,9 +18,9 @@ import { type Limiter, tooManyAttempts } from '../http/rate-limit.js';
 import { Message } from '../http/schemas.js';
 import type { ActivityLog } from './activity.js';
 import { clientOf } from './client-info.js';
-import { browserCrossSiteProblem } from './csrf.js';
+import { refuseBrowserCrossSite } from './csrf.js';
 import { accountDigest, type DeviceCookies } from './device-cookie.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail, trimBodyEmail } from './email.js';
 import { EXPORT_IDLE_MS, exportFileName, exportParts, exportStream } from './export.js';
 import type { LoginGuard } from './login-guard.js';
 import type { PasswordResets } from './password-reset.js';
@@ -73,11 +73,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     if (reply.statusCode < 300) emailQueued();
   };
 
-  // Mobile keyboards and copy-paste add spaces around emails: trim before the schema checks the format.
-  app.addHook('preValidation', async (request) => {
-    const body = request.body as { email?: unknown } | undefined;
-    if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
-  });
+  app.addHook('preValidation', trimBodyEmail);
 
   /**
    * Checks the account's password again. A wrong one counts against the same budgets as a wrong login for this
@@ -169,13 +165,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         summary: 'Set a new password with a reset link; every session ends and a new one starts',
       },
       // It sets the session cookie, like login: a page on another site must not be able to start it.
-      onRequest: [
-        async (request) => {
-          const problem = browserCrossSiteProblem(request, allowedOrigins);
-          if (problem) throw problem;
-        },
-        limiter(limits.resetConfirm, byIp('reset-confirm-ip')),
-      ],
+      onRequest: [refuseBrowserCrossSite(allowedOrigins), limiter(limits.resetConfirm, byIp('reset-confirm-ip'))],
     },
     async (request, reply) => {
       const { token, new_password: next } = request.body;

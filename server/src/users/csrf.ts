@@ -40,3 +40,11 @@ export function browserCrossSiteProblem(
   if (request.headers['sec-fetch-site'] === undefined && request.headers.origin === undefined) return undefined;
   return crossSiteProblem(request, allowedOrigins);
 }
+
+/** An onRequest hook for routes that set the session cookie (signup, login, reset confirm): login CSRF refused. */
+export function refuseBrowserCrossSite(allowedOrigins: ReadonlySet<string>) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const problem = browserCrossSiteProblem(request, allowedOrigins);
+    if (problem) throw problem;
+  };
+}

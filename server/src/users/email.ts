@@ -20,3 +20,12 @@ export const EMAIL_PATTERN = `^[^${NOT_IN_ADDRESS}]+@[^${NOT_IN_ADDRESS}]+$`;
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
+
+/**
+ * A preValidation hook: mobile keyboards and copy-paste add spaces around emails, so a body's `email` is trimmed
+ * before the schema checks its format. Before validation the body is whatever the client sent.
+ */
+export async function trimBodyEmail(request: { body: unknown }): Promise<void> {
+  const body = request.body as { email?: unknown } | undefined;
+  if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
+}

@@ -8,9 +8,9 @@ import type { Limiter } from '../http/rate-limit.js';
 import { Message } from '../http/schemas.js';
 import type { ActivityLog } from './activity.js';
 import { type ClientInfo, clientOf } from './client-info.js';
-import { browserCrossSiteProblem } from './csrf.js';
+import { refuseBrowserCrossSite } from './csrf.js';
 import { accountDigest, type DeviceCookies } from './device-cookie.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail, trimBodyEmail } from './email.js';
 import type { LoginGuard } from './login-guard.js';
 import { dummyPasswordHash, type PasswordHasher, passwordProblem } from './passwords.js';
 import type { UsersRepository } from './repository.js';
@@ -42,17 +42,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   const { loginGuard, devices, activity } = options;
   const failedLogins = new WeakMap<FastifyRequest, { userId: number; client: ClientInfo }>();
   // Signup and login set the session cookie, so a page on another site must not be able to start them.
-  const refuseCrossSite = async (request: FastifyRequest) => {
-    const problem = browserCrossSiteProblem(request, allowedOrigins);
-    if (problem) throw problem;
-  };
+  const refuseCrossSite = refuseBrowserCrossSite(allowedOrigins);
   const byIp = (prefix: string) => (request: FastifyRequest) => `${prefix}:${request.ip}`;
-  // Mobile keyboards and copy-paste add spaces around emails: trim before the schema checks the format.
-  // Before validation the body is whatever the client sent (the type provider types it only after).
-  app.addHook('preValidation', async (request) => {
-    const body = request.body as { email?: unknown } | undefined;
-    if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
-  });
+  app.addHook('preValidation', trimBodyEmail);
   // Warm the dummy hash now so the first unknown-email login costs what every other does.
   void dummyPasswordHash();
 

@@ -6,7 +6,7 @@
  * told the reason (GET /users/sessions/ shows only live ones). Every instance reads the same table on every request,
  * so an end takes effect at once on every server process.
  */
-import { and, desc, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.js';
 import { sessions, users } from '../db/schema.js';
 import type { AuthContext, EndReason, RefusalReason } from '../http/auth.js';
@@ -154,35 +154,21 @@ export class SessionStore {
 
   /** Ends one live session of the account; false when it has no such session (another account's id included). */
   async end(userId: number, sessionId: number, reason: EndReason, db: Db = this.db): Promise<boolean> {
-    const ended = await db
-      .update(sessions)
-      .set({ endedAt: sql`now()`, endReason: reason })
-      .where(
-        and(
-          eq(sessions.id, sessionId),
-          eq(sessions.userId, userId),
-          isNull(sessions.endedAt),
-          gt(sessions.expiresAt, sql`now()`),
-        ),
-      )
-      .returning({ id: sessions.id });
-    return ended.length > 0;
+    return (await this.endWhere(userId, reason, eq(sessions.id, sessionId), db)) > 0;
   }
 
   /** Ends every live session of the account, or every one but `except`; answers how many. */
   async endAll(userId: number, reason: EndReason, options: { except?: number; db?: Db } = {}): Promise<number> {
-    const db = options.db ?? this.db;
+    const others = options.except === undefined ? undefined : ne(sessions.id, options.except);
+    return this.endWhere(userId, reason, others, options.db ?? this.db);
+  }
+
+  /** Marks the account's live sessions that match `which` as ended (the row stays to say why); answers how many. */
+  private async endWhere(userId: number, reason: EndReason, which: SQL | undefined, db: Db): Promise<number> {
     const ended = await db
       .update(sessions)
       .set({ endedAt: sql`now()`, endReason: reason })
-      .where(
-        and(
-          eq(sessions.userId, userId),
-          isNull(sessions.endedAt),
-          gt(sessions.expiresAt, sql`now()`),
-          options.except === undefined ? undefined : ne(sessions.id, options.except),
-        ),
-      )
+      .where(and(eq(sessions.userId, userId), isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`), which))
       .returning({ id: sessions.id });
     return ended.length;
   }
