@@ -62,7 +62,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export async function startPgBouncer(
   poolMode: PgBouncerPoolMode,
-  options: { users?: string[] } = {},
+  options: { users?: string[]; settings?: Record<string, string> } = {},
 ): Promise<PgBouncer> {
   const binary = requireTool('pgbouncer');
   const users = options.users ?? [PG_USER];
@@ -87,6 +87,8 @@ export async function startPgBouncer(
       'auth_type = trust',
       `auth_file = ${authFile}`,
       `pool_mode = ${poolMode}`,
+      // Anything a caller sets beyond the stock settings (e.g. max_client_conn for many app processes).
+      ...Object.entries(options.settings ?? {}).map(([name, value]) => `${name} = ${value}`),
       '',
     ].join('\n'),
     { mode: 0o644 },
