@@ -6,7 +6,12 @@
  * Hand-written: the general policy engines (kyverno, conftest, kube-score) are Go binaries or need a cluster, and
  * none knows this application's settings schema, its image users or its drain timing.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspectConfig } from '@ironclad/config/load';
 import { type SettingName, settingNames, settings } from '@ironclad/config/schema';
+import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { TEMPLATE_VARIABLES } from '@ironclad/testkit/nginx-render';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -542,6 +547,54 @@ export function productionChoices(rendered: Rendered): string[] {
   return problems;
 }
 
+/** Sample secrets for the files the Secret would hold: strong, so that only the manifests' own settings are judged. */
+const SAMPLE_FILES: Record<string, string> = {
+  SECRET_KEY_FILE: STRONG_KEY,
+  POSTGRES_PASSWORD_FILE: `pw-${STRONG_KEY.slice(-24)}`,
+  SMTP_URL_FILE: 'smtps://tasks:relay-password@smtp.example.com:465',
+};
+/** The one rule the manifests knowingly trip: the pod CIDR in TRUST_PROXY (api-config.yaml says why). */
+const ACCEPTED_RULES = new Set(['config.trust-proxy.range']);
+
+/**
+ * The API's environment, with sample files at its *_FILE paths, goes through the server's own loader: it must start
+ * (no refusal) and raise no warning but the accepted one. PUBLIC_URL outside ALLOWED_HOSTS, a malformed
+ * TRUST_PROXY or DEBUG left on fail here as they would fail the pod at start.
+ */
+export function settingsLoad(rendered: Rendered): string[] {
+  const problems: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'ironclad-k8s-settings-'));
+  try {
+    for (const component of ['api', 'migrate']) {
+      const container = workload(rendered, component)?.spec.containers[0];
+      if (!container) continue;
+      const env: Record<string, string> = {};
+      for (const [name, value] of environmentOf(rendered, container)) {
+        if (value === undefined) continue;
+        const sample = SAMPLE_FILES[name];
+        if (sample === undefined) {
+          env[name] = value;
+          continue;
+        }
+        const file = join(dir, name);
+        writeFileSync(file, sample, { mode: 0o600 });
+        env[name] = file;
+      }
+      const inspection = inspectConfig({ env, dotEnv: false, cwd: dir });
+      for (const problem of inspection.problems) problems.push(`${component}: refused: ${problem}`);
+      for (const finding of inspection.findings) {
+        if (finding.severity === 'info' || ACCEPTED_RULES.has(finding.id)) continue;
+        // The migration sends no email, so it is given no SMTP_URL_FILE (migrate-job.yaml mounts only two keys).
+        if (component === 'migrate' && finding.id === 'config.email.disabled') continue;
+        problems.push(`${component}: ${finding.id}: ${finding.message}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return problems;
+}
+
 export const PROMISES: Record<string, (rendered: Rendered) => string[]> = {
   restricted,
   noSecretInEnvironment,
@@ -556,6 +609,7 @@ export const PROMISES: Record<string, (rendered: Rendered) => string[]> = {
   frontDoor,
   migrationJob,
   productionChoices,
+  settingsLoad,
 };
 
 /** Setting names the self-check uses, typed so a rename in the schema fails to compile here. */

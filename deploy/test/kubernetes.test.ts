@@ -232,6 +232,17 @@ const BREAKAGES: Record<string, Record<string, (r: Rendered) => void>> = {
       find(r, 'Job', 'migrate').spec.template.spec.containers[0].command = ['node', 'dist/main.js'];
     },
   },
+  settingsLoad: {
+    'public address not allowed': (r) => {
+      find(r, 'ConfigMap', 'api-config').data.PUBLIC_URL = 'https://elsewhere.example.com';
+    },
+    'debug on': (r) => {
+      find(r, 'ConfigMap', 'api-config').data.DEBUG = 'true';
+    },
+    'malformed proxy list': (r) => {
+      find(r, 'ConfigMap', 'api-config').data.TRUST_PROXY = '10.42.0.0/99';
+    },
+  },
   productionChoices: {
     'image by tag': (r) => {
       if (r.variant === 'production') apiContainer(r).image = 'registry.example.com/ironclad-tasks-api:latest';
