@@ -73,7 +73,13 @@ function policyTypes(spec: Json): string[] {
 /** Denies all ingress to every pod of its namespace unless another policy allows it. */
 export function isDefaultDenyIngress(policy: Json): boolean {
   const spec = record(policy.spec);
-  return selectsAll(spec.podSelector) && policyTypes(spec).includes('Ingress') && list(spec.ingress).length === 0;
+  // podSelector is required: a policy without one is a fragment (a patch), not a rule for every pod.
+  return (
+    spec.podSelector !== undefined &&
+    selectsAll(spec.podSelector) &&
+    policyTypes(spec).includes('Ingress') &&
+    list(spec.ingress).length === 0
+  );
 }
 
 /** Whether one ingress rule admits `port` (a rule without ports admits every port). */

@@ -318,7 +318,8 @@ export function auditKubernetesFiles(
           ? list(top.items).map((item, index) => [item, ['items', index]] as const)
           : [[top, []] as const];
       for (const [item, base] of items) {
-        if (item && typeof item === 'object') notePolicyObject(policies, item as Json);
+        // A patch's policy is a fragment of a base's (no podSelector of its own): the base's is judged.
+        if (item && typeof item === 'object' && !context.patch) notePolicyObject(policies, item as Json);
         if (item && typeof item === 'object' && (item as Json).kind === 'ConfigMap') {
           auditConfigMap(context, item as Json, [...base]);
           const port = Number(objectAt(item, ['data'])?.PORT);
