@@ -294,7 +294,7 @@ export function auditKubernetesFiles(
     for (const doc of documents) {
       if (doc.errors.length > 0) {
         // A Helm template or other non-YAML: not judged; a NetworkPolicy in it still counts as one.
-        if (declaresKind(String(doc), ['NetworkPolicy'])) policies.opaque = true;
+        if (declaresKind(text.slice(doc.range[0], doc.range[2]), ['NetworkPolicy'])) policies.opaque = true;
         continue;
       }
       let value: unknown;
