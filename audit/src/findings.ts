@@ -275,6 +275,42 @@ export const CHECKS = {
       'An nginx config names its servers but has no catch-all `default_server`, so a request for an unknown host is answered by the first named server.',
     fix: 'Add `server { listen 443 ssl default_server; server_name _; return 444; }` (and the same on 80).',
   },
+  'files.k8s.host-path': {
+    severity: 'error',
+    trigger:
+      "A Kubernetes pod mounts a `hostPath` volume (any path; the container runtime's socket is `files.container.docker-socket`): the container reads, and unless `readOnly`, writes the node's own files, and the restricted Pod Security level refuses it.",
+    fix: 'Use an emptyDir, a ConfigMap, a Secret or a PersistentVolumeClaim instead; a node agent that truly needs the host belongs in its own namespace, not beside the application.',
+  },
+  'files.k8s.not-restricted': {
+    severity: 'warning',
+    trigger:
+      'A Kubernetes container lacks a setting of the restricted Pod Security level or a read-only root: `runAsNonRoot: true` (container or pod; or runs as uid 0), `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true`, `capabilities.drop: [ALL]`, `seccompProfile: RuntimeDefault` (container or pod). Development overlays are left out.',
+    fix: "Set them in the container's securityContext (deploy/k8s/base/api-deployment.yaml is an example), give writable paths an emptyDir, and label the namespace `pod-security.kubernetes.io/enforce: restricted`.",
+  },
+  'files.k8s.secret-env': {
+    severity: 'info',
+    trigger:
+      'A Kubernetes container takes a Secret as environment (`valueFrom.secretKeyRef`, `envFrom.secretRef`): the value then sits in the process environment, which child processes inherit, `/proc/<pid>/environ` shows and crash reports collect.',
+    fix: 'Mount the Secret as a volume (readOnly, `defaultMode: 0440`) and point the application at the file (`SECRET_KEY_FILE=/run/secrets/...`).',
+  },
+  'files.k8s.no-network-policy': {
+    severity: 'warning',
+    trigger:
+      'The checkout has Kubernetes workloads (outside development overlays, tests and docs) but no NetworkPolicy anywhere (nor a Cilium, Calico or AdminNetworkPolicy): every pod in the cluster can reach every one of them, the database included.',
+    fix: 'Add a default-deny NetworkPolicy (`podSelector: {}`, `policyTypes: [Ingress, Egress]`) and one allow rule per connection the application needs (deploy/k8s/base/network-policies.yaml is an example).',
+  },
+  'files.k8s.no-default-deny': {
+    severity: 'warning',
+    trigger:
+      "The checkout's Kubernetes NetworkPolicies only allow: none selects every pod (`podSelector: {}`) with `policyTypes: [Ingress]` and no ingress rule, so a pod that no policy selects accepts connections from anywhere.",
+    fix: 'Add a default-deny NetworkPolicy (`podSelector: {}`, `policyTypes: [Ingress, Egress]`), then allow what is needed, DNS egress included.',
+  },
+  'files.k8s.trust-proxy-fenced': {
+    severity: 'info',
+    trigger:
+      "A Kubernetes ConfigMap gives `TRUST_PROXY` a range (the pod CIDR, since proxy pods change address), and the NetworkPolicies deny ingress by default and admit the server's `PORT` only from pods chosen by label: only those pods can connect, so only they are believed. Sound where the network plugin enforces NetworkPolicy.",
+    fix: 'Nothing while the cluster enforces NetworkPolicy (Calico, Cilium, most managed clusters); on a plugin that does not, any pod could forge its client address.',
+  },
   'files.k8s.secret': {
     severity: 'critical',
     trigger: 'A committed Kubernetes `Secret` manifest holds real values in `data` (base64) or `stringData`.',

@@ -797,7 +797,15 @@ describe('Kubernetes workloads', () => {
       'k8s/clean.yaml',
       'chart/templates/deployment.yaml',
     ]);
-    expect(shown(findings)).toEqual([
+    const escapes = findings.filter((item) => item.id.startsWith('files.container.'));
+    // The Kubernetes-only checks (audit/test/kubernetes.test.ts has their own cases): clean.yaml keeps a writable root.
+    expect(shown(findings.filter((item) => item.id.startsWith('files.k8s.')))).toEqual([
+      'files.k8s.not-restricted k8s/agent.yaml:10',
+      'files.k8s.not-restricted k8s/agent.yaml:30',
+      'files.k8s.not-restricted k8s/clean.yaml:9',
+      'files.k8s.no-network-policy k8s/agent.yaml',
+    ]);
+    expect(shown(escapes)).toEqual([
       'files.container.host-namespace k8s/agent.yaml:7',
       'files.container.host-namespace k8s/agent.yaml:8',
       'files.container.docker-socket k8s/agent.yaml:17',
@@ -872,7 +880,18 @@ describe('clean but tricky', () => {
         'spec:',
         '  template:',
         '    spec:',
-        '      containers: [{ name: web, image: "example/web:1.0", securityContext: { capabilities: { drop: [ALL] } } }]',
+        '      securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }',
+        '      containers:',
+        '        - name: web',
+        '          image: "example/web:1.0"',
+        '          securityContext:',
+        '            { capabilities: { drop: [ALL] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true }',
+      ),
+      'k8s/network-policy.yaml': yaml(
+        'apiVersion: networking.k8s.io/v1',
+        'kind: NetworkPolicy',
+        'metadata: { name: default-deny }',
+        'spec: { podSelector: {}, policyTypes: [Ingress, Egress] }',
       ),
     });
     const { findings } = await auditFiles(dir, { history: false });

@@ -1,6 +1,6 @@
 /**
  * The one gate for everything a test needs from the machine rather than from npm: system programs (nginx,
- * openssl, envsubst, docker-compose, git, Chromium, pgbouncer) and the PostgreSQL server at 127.0.0.1:5432.
+ * openssl, envsubst, docker-compose, git, Chromium, pgbouncer, kubectl) and the PostgreSQL server at 127.0.0.1:5432.
  *
  * The rule, the same for every suite: on a developer's machine a missing need SKIPS the suite and prints why
  * (`SKIPPED <suite>: missing nginx (apt-get install nginx-light); set REQUIRE_NGINX=1 to make this a failure`);
@@ -18,7 +18,7 @@ import { PG_HOST, PG_PORT } from './postgres-address.js';
 /** The repository's root directory. */
 export const REPO = resolve(import.meta.dirname, '../..');
 
-export type Tool = 'nginx' | 'openssl' | 'envsubst' | 'docker-compose' | 'git' | 'chromium' | 'pgbouncer';
+export type Tool = 'nginx' | 'openssl' | 'envsubst' | 'docker-compose' | 'git' | 'chromium' | 'pgbouncer' | 'kubectl';
 export type Need = Tool | 'postgres';
 
 /** Where Debian puts each tool, for the message. */
@@ -30,6 +30,8 @@ const PACKAGE: Record<Tool, string> = {
   git: 'git',
   chromium: 'chromium',
   pgbouncer: 'pgbouncer',
+  // Not Debian's kubernetes-client (kubectl 1.20, without kustomize 5): the upstream kubectl from pkgs.k8s.io.
+  kubectl: "kubectl (from pkgs.k8s.io; not Debian's kubernetes-client)",
 };
 
 /** The variable that turns a missing need into a failure. */
@@ -41,6 +43,8 @@ export const REQUIRE_VARIABLE: Record<Need, string> = {
   git: 'REQUIRE_NGINX',
   chromium: 'REQUIRE_BROWSER',
   pgbouncer: 'REQUIRE_PGBOUNCER',
+  // Renders deploy/k8s (kubectl kustomize): a deployment tool like nginx and docker-compose.
+  kubectl: 'REQUIRE_NGINX',
   postgres: 'REQUIRE_POSTGRES',
 };
 

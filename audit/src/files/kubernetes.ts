@@ -3,19 +3,32 @@
  * templates that are not YAML are skipped) holding a workload (`Pod`, `Deployment`, `StatefulSet`, `DaemonSet`,
  * `ReplicaSet`, `Job`, `CronJob`, `ReplicationController`, also inside a `List`). Reported under the same IDs as the
  * compose checks: `securityContext.privileged`, `hostPID`/`hostIPC`/`hostNetwork`, a `hostPath` volume of the runtime
- * socket, escape-grade `capabilities.add`, and seccomp/AppArmor `Unconfined`. (Kubernetes Secrets are another
- * module's: k8s-secrets.ts.)
+ * socket, escape-grade `capabilities.add`, and seccomp/AppArmor `Unconfined`. Kubernetes-only: any other `hostPath`
+ * volume (`files.k8s.host-path`), a container short of the restricted Pod Security settings
+ * (`files.k8s.not-restricted`), a Secret handed over as environment (`files.k8s.secret-env`), and the checkout's
+ * NetworkPolicies as a whole (k8s-network-policies.ts). A secret's literal value in a container's env is the secret
+ * scan's (`files.secret.hardcoded`), as in any other file. (Kubernetes Secrets are another module's: k8s-secrets.ts.)
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Document, LineCounter, parseAllDocuments } from 'yaml';
+import { dirname, join, normalize } from 'node:path';
+import { type Document, LineCounter, parse, parseAllDocuments } from 'yaml';
 import type { AppKind } from '../app-kind.js';
 import { LIMITS } from '../file-checks.js';
 import { type Finding, finding } from '../findings.js';
+import { isTestOrDoc } from '../secrets-scan.js';
 import { developmentReason } from './compose.js';
 import type { EnvEntry } from './compose-env.js';
 import { judgeEnvironment } from './compose-settings.js';
 import { escapeCapabilities, isTrue, runtimeSocket } from './container-escapes.js';
+import {
+  emptyPolicySet,
+  fencesPort,
+  isDefaultDenyIngress,
+  notePolicyObject,
+  notePolicyText,
+  type PolicySet,
+} from './k8s-network-policies.js';
+import { declaresKind } from './manifest-kind.js';
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', 'vendor', 'bower_components', 'third_party', '.venv', 'venv']);
 
@@ -54,6 +67,8 @@ function isUnconfined(profile: unknown): boolean {
 
 interface Context {
   file: string;
+  /** A kustomize patch: a partial object, so what it leaves out is the base's to say. */
+  patch: boolean;
   doc: Document.Parsed;
   lines: LineCounter;
   findings: Finding[];
@@ -85,9 +100,13 @@ function auditWorkload(context: Context, workload: Json, base: Path): void {
     if (isTrue(spec[key])) push('files.container.host-namespace', `sets ${key}: true`, at(key));
   }
   list(spec.volumes).forEach((volume, index) => {
-    const path = (volume as { hostPath?: { path?: unknown } } | undefined)?.hostPath?.path;
+    const hostPath = (volume as { hostPath?: { path?: unknown } } | undefined)?.hostPath;
+    if (!hostPath) return;
+    const path = hostPath.path;
     const socket = typeof path === 'string' ? runtimeSocket(path) : undefined;
     if (socket) push('files.container.docker-socket', `mounts hostPath ${socket}`, at('volumes', index));
+    else
+      push('files.k8s.host-path', `mounts the node's ${String(path ?? '(no path)')} (hostPath)`, at('volumes', index));
   });
   const podSecurity = objectAt(spec, ['securityContext']);
   if (isUnconfined(podSecurity?.seccompProfile) || isUnconfined(podSecurity?.appArmorProfile)) {
@@ -126,6 +145,31 @@ function auditWorkload(context: Context, workload: Json, base: Path): void {
         context.findings.push(...judgeManifestEnvironment(context, `${what} container "${containerName}"`, env));
     });
   }
+  for (const group of ['containers', 'initContainers'] as const) {
+    list(spec[group]).forEach((container, index) => {
+      const containerName = `container "${String((container as Json | undefined)?.name ?? index)}"`;
+      const where = at(group, index);
+      const missing = unrestricted(podSecurity ?? {}, objectAt(container, ['securityContext']) ?? {});
+      if (missing.length > 0 && !context.patch && !developmentReason(context.file)) {
+        push('files.k8s.not-restricted', `${containerName} is not restricted: ${missing.join(', ')}`, where);
+      }
+      const fromSecrets = [
+        ...list((container as Json | undefined)?.env)
+          .filter((item) => objectAt(item, ['valueFrom', 'secretKeyRef']))
+          .map((item) => String((item as Json).name)),
+        ...list((container as Json | undefined)?.envFrom)
+          .filter((item) => objectAt(item, ['secretRef']))
+          .map((item) => `all of Secret "${String(objectAt(item, ['secretRef'])?.name ?? '?')}"`),
+      ];
+      if (fromSecrets.length > 0) {
+        push(
+          'files.k8s.secret-env',
+          `${containerName} gets ${fromSecrets.join(', ')} from a Secret as environment`,
+          where,
+        );
+      }
+    });
+  }
   for (const group of ['containers', 'initContainers', 'ephemeralContainers'] as const) {
     list(spec[group]).forEach((container, index) => {
       const security = objectAt(container, ['securityContext']);
@@ -144,10 +188,40 @@ function auditWorkload(context: Context, workload: Json, base: Path): void {
   }
 }
 
+const isFalse = (value: unknown) =>
+  value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false');
+
+/**
+ * What a container lacks of the restricted Pod Security Standard (plus a read-only root filesystem, which the
+ * standard leaves out and compose's `read_only` asks): each missing setting, as the fix would write it. Unconfined
+ * seccomp is files.container.capabilities' (an error), not repeated here.
+ */
+function unrestricted(pod: Json, container: Json): string[] {
+  const missing: string[] = [];
+  const runAsNonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
+  const runAsUser = container.runAsUser ?? pod.runAsUser;
+  if (runAsUser === 0 || runAsUser === '0') missing.push('runs as uid 0');
+  else if (!isTrue(runAsNonRoot)) missing.push('no runAsNonRoot: true');
+  if (!isFalse(container.allowPrivilegeEscalation)) missing.push('no allowPrivilegeEscalation: false');
+  if (!isTrue(container.readOnlyRootFilesystem)) missing.push('no readOnlyRootFilesystem: true');
+  const drop = list(objectAt(container, ['capabilities'])?.drop).map((item) => String(item).toUpperCase());
+  if (!drop.includes('ALL') && !drop.includes('CAP_ALL')) missing.push('no capabilities.drop: [ALL]');
+  const seccomp = objectAt(container, ['seccompProfile']) ?? objectAt(pod, ['seccompProfile']);
+  const type = String(seccomp?.type ?? '').toLowerCase();
+  if (type !== 'runtimedefault' && type !== 'localhost' && type !== 'unconfined') {
+    missing.push('no seccompProfile: RuntimeDefault');
+  }
+  return missing;
+}
+
 /** A cheap test before parsing: a workload kind (or a ConfigMap, whose data is an environment) is named. */
 function mentionsWorkload(text: string): boolean {
   if (!text.includes('kind:')) return false;
-  return text.includes('ConfigMap') || Object.keys(POD_SPEC_PATHS).some((kind) => text.includes(kind));
+  return (
+    text.includes('ConfigMap') ||
+    text.includes('NetworkPolicy') ||
+    Object.keys(POD_SPEC_PATHS).some((kind) => text.includes(kind))
+  );
 }
 
 /**
@@ -189,6 +263,12 @@ export function auditKubernetesFiles(
 ): { findings: Finding[]; manifests: string[] } {
   const findings: Finding[] = [];
   const manifests: string[] = [];
+  const policies: PolicySet = emptyPolicySet();
+  const patches = kustomizePatches(dir, files);
+  /** Files with workloads that production runs (not a development overlay, a test fixture or a doc's example). */
+  const productionManifests: string[] = [];
+  /** PORT values of the manifests' environments: the server port a TRUST_PROXY range must be fenced on. */
+  const serverPorts = new Set<number>();
   for (const file of files) {
     const lower = file.toLowerCase();
     if (!lower.endsWith('.yml') && !lower.endsWith('.yaml')) continue;
@@ -201,6 +281,7 @@ export function auditKubernetesFiles(
       continue;
     }
     if (!mentionsWorkload(text)) continue;
+    notePolicyText(policies, text);
     const lines = new LineCounter();
     let documents: Document.Parsed[];
     try {
@@ -211,7 +292,11 @@ export function auditKubernetesFiles(
     if (!Array.isArray(documents)) continue; // an empty stream
     let workloads = 0;
     for (const doc of documents) {
-      if (doc.errors.length > 0) continue; // a Helm template or other non-YAML: not judged
+      if (doc.errors.length > 0) {
+        // A Helm template or other non-YAML: not judged; a NetworkPolicy in it still counts as one.
+        if (declaresKind(text.slice(doc.range[0], doc.range[2]), ['NetworkPolicy'])) policies.opaque = true;
+        continue;
+      }
       let value: unknown;
       try {
         value = doc.toJS({ maxAliasCount: 1000 });
@@ -220,14 +305,25 @@ export function auditKubernetesFiles(
       }
       const top = value as Json | null;
       if (!top || typeof top !== 'object' || typeof top.kind !== 'string' || !('apiVersion' in top)) continue;
-      const context: Context = { file, doc, lines, findings, ironclad: options.app !== 'other' };
+      const context: Context = {
+        file,
+        patch: patches.has(file),
+        doc,
+        lines,
+        findings,
+        ironclad: options.app !== 'other',
+      };
       const items =
         top.kind === 'List'
           ? list(top.items).map((item, index) => [item, ['items', index]] as const)
           : [[top, []] as const];
       for (const [item, base] of items) {
+        // A patch's policy is a fragment of a base's (no podSelector of its own): the base's is judged.
+        if (item && typeof item === 'object' && !context.patch) notePolicyObject(policies, item as Json);
         if (item && typeof item === 'object' && (item as Json).kind === 'ConfigMap') {
           auditConfigMap(context, item as Json, [...base]);
+          const port = Number(objectAt(item, ['data'])?.PORT);
+          if (Number.isInteger(port) && port > 0) serverPorts.add(port);
         }
         if (item && typeof item === 'object' && POD_SPEC_PATHS[String((item as Json).kind)]) {
           workloads += 1;
@@ -236,6 +332,75 @@ export function auditKubernetesFiles(
       }
     }
     if (workloads > 0) manifests.push(file);
+    if (workloads > 0 && !developmentReason(file) && !isTestOrDoc(file)) productionManifests.push(file);
+  }
+  findings.push(...judgePolicies(policies, productionManifests));
+  // A TRUST_PROXY range is sound where only the proxy's pods can connect to the server's port at all.
+  const ports = serverPorts.size > 0 ? [...serverPorts] : [DEFAULT_SERVER_PORT];
+  if (ports.every((port) => fencesPort(policies, port))) {
+    findings.forEach((item, index) => {
+      if (item.id !== 'config.trust-proxy.range') return;
+      // The rule's message starts with whose environment it is (`ConfigMap "api-config" in <file>`).
+      const cut = item.message.indexOf(': TRUST_PROXY');
+      const owner = cut > 0 ? `${item.message.slice(0, cut)}: ` : '';
+      findings[index] = finding(
+        'files.k8s.trust-proxy-fenced',
+        `${owner}TRUST_PROXY trusts a range, and the NetworkPolicies admit only labelled pods to port ${ports.join(', ')}, so only those pods can connect to be believed`,
+        item.location,
+      );
+    });
   }
   return { findings, manifests };
+}
+
+const KUSTOMIZATION = /(^|\/)kustomization\.ya?ml$/i;
+
+/** The files kustomizations name as patches (`patches[].path`, `patchesStrategicMerge`), relative to `dir`. */
+function kustomizePatches(dir: string, files: string[]): Set<string> {
+  const found = new Set<string>();
+  for (const file of files) {
+    if (!KUSTOMIZATION.test(file)) continue;
+    let value: unknown;
+    try {
+      if (statSync(join(dir, file)).size > LIMITS.fileBytes) continue;
+      value = parse(readFileSync(join(dir, file), 'utf8'));
+    } catch {
+      continue;
+    }
+    const folder = dirname(file);
+    const named = [
+      ...list(objectAt(value, [])?.patches).map((entry) => (entry as { path?: unknown } | null)?.path),
+      ...list(objectAt(value, [])?.patchesStrategicMerge),
+    ];
+    for (const path of named) {
+      if (typeof path === 'string' && !path.includes('\n')) found.add(normalize(join(folder, path)));
+    }
+  }
+  return found;
+}
+
+/** The server's port when no manifest sets PORT (the schema's default). */
+const DEFAULT_SERVER_PORT = 8000;
+
+function judgePolicies(policies: PolicySet, manifests: string[]): Finding[] {
+  const first = manifests[0];
+  if (first === undefined) return [];
+  const also = manifests.length > 1 ? ` (and ${manifests.length - 1} more manifest file(s))` : '';
+  if (policies.policies.length === 0 && !policies.opaque) {
+    return [
+      finding(
+        'files.k8s.no-network-policy',
+        `${first}${also}: workloads, but no NetworkPolicy in the checkout: every pod in the cluster can reach them`,
+        first,
+      ),
+    ];
+  }
+  if (policies.opaque || policies.policies.some(isDefaultDenyIngress)) return [];
+  return [
+    finding(
+      'files.k8s.no-default-deny',
+      `${first}${also}: NetworkPolicies only allow; none denies ingress by default (podSelector: {}, policyTypes: [Ingress]), so every pod they do not select stays open`,
+      first,
+    ),
+  ];
 }
