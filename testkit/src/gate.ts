@@ -13,13 +13,27 @@ import { accessSync, constants } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { describe, it } from 'vitest';
+import { netnsMissing } from './netns.js';
 import { PG_HOST, PG_PORT } from './postgres-address.js';
 
 /** The repository's root directory. */
 export const REPO = resolve(import.meta.dirname, '../..');
 
-export type Tool = 'nginx' | 'openssl' | 'envsubst' | 'docker-compose' | 'git' | 'chromium' | 'pgbouncer';
-export type Need = Tool | 'postgres';
+export type Tool =
+  | 'nginx'
+  | 'openssl'
+  | 'envsubst'
+  | 'docker-compose'
+  | 'git'
+  | 'chromium'
+  | 'pgbouncer'
+  // The multi-host topology (testkit/src/multi-host.ts): namespaces, firewall, DNS, scanner.
+  | 'ip'
+  | 'nft'
+  | 'dnsmasq'
+  | 'nmap';
+/** 'netns': this process may create network namespaces (root, and `ip netns add` works). */
+export type Need = Tool | 'postgres' | 'netns';
 
 /** Where Debian puts each tool, for the message. */
 const PACKAGE: Record<Tool, string> = {
@@ -30,6 +44,10 @@ const PACKAGE: Record<Tool, string> = {
   git: 'git',
   chromium: 'chromium',
   pgbouncer: 'pgbouncer',
+  ip: 'iproute2',
+  nft: 'nftables',
+  dnsmasq: 'dnsmasq-base',
+  nmap: 'nmap',
 };
 
 /** The variable that turns a missing need into a failure. */
@@ -42,6 +60,11 @@ export const REQUIRE_VARIABLE: Record<Need, string> = {
   chromium: 'REQUIRE_BROWSER',
   pgbouncer: 'REQUIRE_PGBOUNCER',
   postgres: 'REQUIRE_POSTGRES',
+  ip: 'REQUIRE_NETNS',
+  nft: 'REQUIRE_NETNS',
+  dnsmasq: 'REQUIRE_NETNS',
+  nmap: 'REQUIRE_NETNS',
+  netns: 'REQUIRE_NETNS',
 };
 
 /** nginx lives in /usr/sbin, which is not on every user's PATH. */
@@ -144,6 +167,14 @@ export async function gateFor(suite: string, needs: readonly Need[]): Promise<Ga
   const reasons: string[] = [];
   const required = new Set<string>();
   for (const need of needs) {
+    if (need === 'netns') {
+      const reason = netnsMissing();
+      if (reason) {
+        reasons.push(reason);
+        required.add(REQUIRE_VARIABLE[need]);
+      }
+      continue;
+    }
     if (need === 'postgres') {
       const reason = await postgresMissing();
       if (reason) {

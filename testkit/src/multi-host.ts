@@ -19,31 +19,32 @@
  *
  * Everything is removed on stop(), on process exit, on SIGINT/SIGTERM, and (namespaces of a dead pid) by the next
  * run. Needs root, iproute2, nftables, dnsmasq, nginx, openssl, envsubst and PostgreSQL's server binaries
- * (multiHostGate in gate.ts).
+ * (multiHostGate below).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STRONG_KEY } from './accounts.js';
-import { REPO } from './gate.js';
+import { type Gate, gateFor, REPO } from './gate.js';
 import {
   ADDRESS,
   API_PORT,
   appRules,
   clientAddress,
+  dbRules,
   EDGE_HEALTH,
   EDGE_PRIVATE_IF,
   EDGE_PUBLIC_IF,
   edgeRules,
-  dbRules,
   PG_PORT,
 } from './multi-host-firewall.js';
-import { makeCertificate, renderTemplates, type TemplateValues, writeMainConfig } from './nginx-render.js';
-import type { LoadConfig, LoadReport } from './netns-load.js';
 import { NamespaceSet, removeDeadRuns, spawnIn, tail } from './netns.js';
-import { createCluster, findPgBin, type PgCluster } from './pg-cluster.js';
+import type { Target } from './netns-http.js';
+import type { LoadConfig, LoadReport } from './netns-load.js';
+import { makeCertificate, renderTemplates, type TemplateValues, writeMainConfig } from './nginx-render.js';
+import { clusterGate, createCluster, findPgBin, type PgCluster } from './pg-cluster.js';
 import { type Running, start as startServer } from './process.js';
 import { ensureClientBuilt, type RunningNginx, startNginx, stopNginx } from './topology.js';
 
@@ -78,6 +79,10 @@ export interface MultiHost {
   ns: Record<Host | 'switch', string>;
   prefix: string;
   clientAddresses: string[];
+  /** nginx's HTTPS listener as the internet sees it (netns-probe.ts requests/load). */
+  target: Target;
+  /** An app's own listener as edge sees it (readiness checks). */
+  appTarget: (name: AppName) => Target;
   /** PEM of nginx's self-signed certificate, and its file. */
   ca: string;
   certPath: string;
@@ -99,6 +104,16 @@ export interface MultiHost {
   output: () => { nginx: string; dnsmasq: string; app1: string; app2: string };
   /** Stops everything and removes every namespace and file; resolves with how long that took. */
   stop: () => Promise<{ ms: number }>;
+}
+
+/**
+ * The gate of every suite that runs this topology: namespaces permitted (root, `ip netns add` works), the network
+ * tools (REQUIRE_NETNS), nginx and friends (REQUIRE_NGINX), PostgreSQL's server binaries (REQUIRE_POSTGRES).
+ */
+export async function multiHostGate(suite: string): Promise<Gate> {
+  const gate = await gateFor(suite, ['netns', 'ip', 'nft', 'dnsmasq', 'nmap', 'nginx', 'openssl', 'envsubst']);
+  if (gate.skip) return gate;
+  return clusterGate(suite);
 }
 
 /** Topologies not yet stopped: torn down synchronously on exit or a fatal signal. */
@@ -129,7 +144,8 @@ function removeDeadDirs(): void {
     try {
       process.kill(Number(match[1]), 0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
     }
   }
 }
@@ -290,7 +306,12 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     );
     closeSync(dnsLog);
     children.add(dnsmasq);
-    await waitFor('dnsmasq', () => /read .*api\.hosts/.test(tail(dnsLogPath)), 15_000, () => tail(dnsLogPath));
+    await waitFor(
+      'dnsmasq',
+      () => /read .*api\.hosts/.test(tail(dnsLogPath)),
+      15_000,
+      () => tail(dnsLogPath),
+    );
 
     // The edge: nginx with the repository's template.
     const certificate = makeCertificate(dir, domain);
@@ -317,13 +338,14 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     const probe = <T>(host: Host, command: string, input: unknown, timeoutMs = 60_000) =>
       runProbe<T>(ns[host], command, input, timeoutMs);
 
-    const target = {
+    const target: Target = {
       address: ADDRESS.edgePublic,
       port: 443,
-      scheme: 'https' as const,
+      scheme: 'https',
       domain,
       ca: certificate.pem,
     };
+    const appTarget = (name: AppName): Target => ({ address: ADDRESS[name], port: API_PORT, scheme: 'http', domain });
 
     const load = async (config: Omit<LoadConfig, 'target'>): Promise<RunningLoad> => {
       const child = spawnIn(ns.internet, TSX, [PROBE, 'load', JSON.stringify({ ...config, target })], {
@@ -402,6 +424,8 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
       ns,
       prefix: set.prefix,
       clientAddresses,
+      target,
+      appTarget,
       ca: certificate.pem,
       certPath: certificate.cert,
       dir,

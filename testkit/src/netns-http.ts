@@ -34,7 +34,11 @@ export interface Answer {
 export function send(
   target: Target,
   step: Step,
-  { localAddress, agent, timeoutMs = 15_000 }: { localAddress?: string; agent?: Agent | HttpsAgent; timeoutMs?: number } = {},
+  {
+    localAddress,
+    agent,
+    timeoutMs = 15_000,
+  }: { localAddress?: string; agent?: Agent | HttpsAgent; timeoutMs?: number } = {},
 ): Promise<Answer> {
   const started = performance.now();
   const headers: Record<string, string> = { host: target.domain, ...step.headers };

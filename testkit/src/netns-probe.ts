@@ -4,13 +4,14 @@
  *
  *   connect  {targets: [{host, port}], timeoutMs}        -> [{host, port, result: open|refused|timeout|<errno>}]
  *   scan     {host, timeoutMs, concurrency}              -> {open: [ports], outcomes: {refused: n, ...}, ms}
- *   requests {target, localAddress?, steps: [...]}       -> [{status, headers, body} | {error}] (in order)
+ *   requests {target, localAddress?, steps: [...]}       -> [{status, headers, body} | {error}] (in order; a step
+ *                                                           may have its own localAddress)
  *   wait     {target, path, timeoutMs}                   -> {status, ms}: polls until a 200 or the deadline
  *   load     LoadConfig                                  -> prints {"started":true}, runs until stdin closes,
  *                                                           then prints the LoadReport (netns-load.ts)
  */
 import { connect } from 'node:net';
-import { type Answer, send, type Step, type Target } from './netns-http.js';
+import { type Answer, type Step, send, type Target } from './netns-http.js';
 import { type LoadConfig, runLoad } from './netns-load.js';
 
 type Outcome = 'open' | 'refused' | 'timeout' | string;
@@ -65,11 +66,16 @@ async function main(): Promise<unknown> {
       return scan(host, timeoutMs, concurrency);
     }
     case 'requests': {
-      const { target, localAddress, steps } = input as { target: Target; localAddress?: string; steps: Step[] };
+      const { target, localAddress, steps } = input as {
+        target: Target;
+        localAddress?: string;
+        steps: Array<Step & { localAddress?: string }>;
+      };
       const answers: Array<Omit<Answer, 'ms'> | { error: string }> = [];
       for (const step of steps) {
+        const from = step.localAddress ?? localAddress;
         try {
-          const { status, headers, body } = await send(target, step, localAddress ? { localAddress } : {});
+          const { status, headers, body } = await send(target, step, from ? { localAddress: from } : {});
           answers.push({ status, headers, body });
         } catch (error) {
           answers.push({ error: String((error as Error).message) });
