@@ -76,6 +76,7 @@ function taskRequests(hosts: MultiHost, name: AppName): number {
 gate.describe('the multi-host topology in network namespaces', () => {
   let hosts: MultiHost;
   let clients: LoadClient[] = [];
+  let clientEmails: string[] = [];
 
   beforeAll(async () => {
     hosts = await startMultiHost({ clients: 24 });
@@ -279,16 +280,18 @@ gate.describe('the multi-host topology in network namespaces', () => {
   /** One account per load client, each signed up from its own source address. */
   async function loadClients(count: number): Promise<LoadClient[]> {
     const addresses = hosts.clientAddresses.slice(0, count);
+    const emails = addresses.map(() => uniqueEmail('load'));
     const answers = await hosts.probe<Answers>('internet', 'requests', {
       target: hosts.target,
-      steps: addresses.map((address) => ({
+      steps: addresses.map((address, i) => ({
         method: 'POST',
         path: '/api/v1/users/signup/',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: uniqueEmail('load'), password: GOOD_PASSWORD }),
+        body: JSON.stringify({ email: emails[i], password: GOOD_PASSWORD }),
         localAddress: address,
       })),
     });
+    clientEmails = emails;
     expect(answers.map(statusOf)).toEqual(addresses.map(() => 201));
     return answers.map((answer, i) => ({
       address: addresses[i] as string,
@@ -398,6 +401,57 @@ gate.describe('the multi-host topology in network namespaces', () => {
       await assertExactlyOnce(report);
     },
     120_000,
+  );
+
+  gate.it(
+    'answers 502 to a POST that was in flight on a killed host (nginx does not send it again)',
+    async () => {
+      // Logins hash a password (argon2, one or two at a time per host), so a burst of them stays in flight for a
+      // while. nginx keeps no idle connections to the API, so each connection from edge to app1 is one request in
+      // flight there: app1 is killed once two are. nginx may not resend a non-idempotent request it has already
+      // passed on, so each of those gets a 502; a client repeats it (a login is safe to repeat).
+      const inFlight = () =>
+        spawnSync(
+          IP,
+          ['netns', 'exec', hosts.ns.edge, 'ss', '-Htn', 'state', 'established', 'dst', `${ADDRESS.app1}:${API_PORT}`],
+          {
+            encoding: 'utf8',
+          },
+        )
+          .stdout.split('\n')
+          .filter(Boolean).length;
+      const burst = hosts.probe<Answers>('internet', 'requests', {
+        target: hosts.target,
+        parallel: true,
+        steps: clientEmails.map((email, i) => ({
+          method: 'POST',
+          path: '/api/v1/users/login/',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password: GOOD_PASSWORD }),
+          localAddress: clients[i]?.address,
+        })),
+      });
+      let seen = 0;
+      await expect
+        .poll(
+          () => {
+            seen = inFlight();
+            return seen >= 2;
+          },
+          { timeout: 30_000, interval: 5 },
+        )
+        .toBe(true);
+      const step = await restart('app1', 'SIGKILL');
+      const statuses = (await burst).map(statusOf);
+      const bad = statuses.filter((status) => status !== 200);
+      console.log(
+        `${statuses.length} logins at once, app1 killed with ${seen} of them in flight there: ${statuses.filter((s) => s === 200).length} 200, ` +
+          `${bad.length} failed (${JSON.stringify(bad)}); app1 back and ready in ${(step.startMs ?? 0) + (step.readyMs ?? 0)} ms`,
+      );
+      expect(bad.length).toBeGreaterThan(0);
+      for (const status of bad) expect(status).toBe(502);
+    },
+    90_000,
   );
 
   gate.it(

@@ -4,8 +4,8 @@
  *
  *   connect  {targets: [{host, port}], timeoutMs}        -> [{host, port, result: open|refused|timeout|<errno>}]
  *   scan     {host, timeoutMs, concurrency}              -> {open: [ports], outcomes: {refused: n, ...}, ms}
- *   requests {target, localAddress?, steps: [...]}       -> [{status, headers, body} | {error}] (in order; a step
- *                                                           may have its own localAddress)
+ *   requests {target, localAddress?, steps: [...],       -> [{status, headers, body} | {error}] (in order; a step
+ *             parallel?}                                    may have its own localAddress; all at once if parallel)
  *   wait     {target, path, timeoutMs}                   -> {status, ms}: polls until a 200 or the deadline
  *   load     LoadConfig                                  -> prints {"started":true}, runs until stdin closes,
  *                                                           then prints the LoadReport (netns-load.ts)
@@ -66,21 +66,24 @@ async function main(): Promise<unknown> {
       return scan(host, timeoutMs, concurrency);
     }
     case 'requests': {
-      const { target, localAddress, steps } = input as {
+      const { target, localAddress, steps, parallel } = input as {
         target: Target;
         localAddress?: string;
         steps: Array<Step & { localAddress?: string }>;
+        parallel?: boolean;
       };
-      const answers: Array<Omit<Answer, 'ms'> | { error: string }> = [];
-      for (const step of steps) {
+      const one = async (step: Step & { localAddress?: string }): Promise<Omit<Answer, 'ms'> | { error: string }> => {
         const from = step.localAddress ?? localAddress;
         try {
           const { status, headers, body } = await send(target, step, from ? { localAddress: from } : {});
-          answers.push({ status, headers, body });
+          return { status, headers, body };
         } catch (error) {
-          answers.push({ error: String((error as Error).message) });
+          return { error: String((error as Error).message) };
         }
-      }
+      };
+      if (parallel) return Promise.all(steps.map(one));
+      const answers: Array<Omit<Answer, 'ms'> | { error: string }> = [];
+      for (const step of steps) answers.push(await one(step));
       return answers;
     }
     case 'wait': {
