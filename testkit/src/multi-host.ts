@@ -127,6 +127,8 @@ function hookExit(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
+      // A program that handles the signal itself (serve-topology.ts) stops the topology its own way.
+      if (process.listenerCount(signal) > 1) return;
       for (const teardown of live) teardown();
       // Then die of the signal as we would have without this handler.
       process.removeListener(signal, onSignal);
