@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
+import { requireTool } from '@ironclad/testkit/gate';
 import {
   ADDRESS,
   API_PORT,
@@ -40,7 +41,7 @@ interface ScannedHost {
  * needed here are read with patterns rather than a parser the repository would otherwise not need.
  */
 function nmap(ns: string, args: string[]): ScannedHost[] {
-  const result = spawnSync(IP, ['netns', 'exec', ns, 'nmap', '-n', '-oX', '-', ...args], {
+  const result = spawnSync(IP, ['netns', 'exec', ns, requireTool('nmap'), '-n', '-oX', '-', ...args], {
     encoding: 'utf8',
     timeout: 150_000,
   });

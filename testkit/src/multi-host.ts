@@ -27,7 +27,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STRONG_KEY } from './accounts.js';
-import { type Gate, gateFor, REPO } from './gate.js';
+import { type Gate, gateFor, REPO, requireTool } from './gate.js';
 import {
   ADDRESS,
   API_PORT,
@@ -229,10 +229,11 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     }
     // No host forwards, edge above all (no route is not enough: an attacker on the public network can add one).
     for (const host of HOSTS) set.sysctl(ns[host], 'net.ipv4.ip_forward', '0');
-    set.nft(ns.edge, edgeRules());
-    set.nft(ns.app1, appRules());
-    set.nft(ns.app2, appRules());
-    set.nft(ns.db, dbRules());
+    const nft = requireTool('nft');
+    set.nft(ns.edge, edgeRules(), nft);
+    set.nft(ns.app1, appRules(), nft);
+    set.nft(ns.app2, appRules(), nft);
+    set.nft(ns.db, dbRules(), nft);
 
     // The database host.
     cluster = await createCluster({
@@ -290,7 +291,7 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     const dnsLog = openSync(dnsLogPath, 'a');
     const dnsmasq = spawnIn(
       ns.edge,
-      '/usr/sbin/dnsmasq',
+      requireTool('dnsmasq'),
       [
         '--keep-in-foreground',
         '--conf-file=/dev/null',

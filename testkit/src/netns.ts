@@ -161,16 +161,20 @@ export class NamespaceSet {
     ip('-n', ns, 'link', 'set', device, 'up');
   }
 
-  /** A sysctl inside `ns`, read back to prove it took. */
+  /**
+   * A sysctl inside `ns`, read back to prove it took. Written through /proc/sys (what `sysctl -w` does), which shows
+   * the namespace of the process that opens it, so no procps is needed.
+   */
   sysctl(ns: string, key: string, value: string): void {
-    execIn(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
-    const now = execIn(ns, 'cat', [`/proc/sys/${key.replace(/\./g, '/')}`]).trim();
+    if (!/^[a-z0-9_.]+$/.test(key) || !/^[0-9]+$/.test(value)) throw new Error(`unexpected sysctl ${key}=${value}`);
+    execIn(ns, 'sh', ['-c', `echo ${value} > /proc/sys/${key.replace(/\./g, '/')}`]);
+    const now = readSysctl(ns, key);
     if (now !== value) throw new Error(`${ns}: ${key} is ${now}, not ${value}`);
   }
 
   /** Loads an nftables ruleset into `ns` (replacing whatever it had). */
-  nft(ns: string, ruleset: string): void {
-    execIn(ns, 'nft', ['-f', '-'], `flush ruleset\n${ruleset}`);
+  nft(ns: string, ruleset: string, nft = 'nft'): void {
+    execIn(ns, nft, ['-f', '-'], `flush ruleset\n${ruleset}`);
   }
 
   /** Namespaces of this set that still exist. */
