@@ -19,7 +19,7 @@ import {
   PUBLIC_NET,
   startMultiHost,
 } from '@ironclad/testkit/multi-host';
-import { IP, namespaces, readSysctl } from '@ironclad/testkit/netns';
+import { IP, namespaces, readSysctl, removeDeadRuns } from '@ironclad/testkit/netns';
 import type { LoadClient, LoadReport } from '@ironclad/testkit/netns-load';
 import { afterAll, beforeAll, expect } from 'vitest';
 
@@ -454,6 +454,16 @@ gate.describe('the multi-host topology in network namespaces', () => {
     },
     90_000,
   );
+
+  gate.it('removes the namespaces of an earlier run that died without cleaning up (its pid is gone)', () => {
+    const gone = Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
+    const leftover = `ic${gone}-0-leftover`;
+    expect(spawnSync(IP, ['netns', 'add', leftover]).status).toBe(0);
+    const ours = hosts.ns.edge;
+    expect(removeDeadRuns()).toContain(leftover);
+    expect(namespaces()).not.toContain(leftover);
+    expect(namespaces()).toContain(ours);
+  });
 
   gate.it(
     'stops and leaves no namespace or file behind',

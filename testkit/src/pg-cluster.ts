@@ -2,6 +2,8 @@
  * A throw-away PostgreSQL cluster a test owns outright, for what the shared server at 127.0.0.1:5432 must not be
  * put through: a role's password changed under a running server, a hot standby and its promotion, a database
  * turned read-only. initdb into a temp dir, a free loopback port, the unix socket inside that dir, fsync off.
+ * (The multi-host topology runs one inside a network namespace on that host's address, pg_hba open to the API
+ * hosts only: ClusterOptions.)
  *
  * Access: the test's superuser `postgres` over the unix socket (trust: the socket sits in a 0700 dir that only the
  * cluster's owner and root can enter); every TCP connection (what the server under test uses) must pass
