@@ -13,13 +13,29 @@ import { accessSync, constants } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { describe, it } from 'vitest';
+import { netnsMissing } from './netns.js';
 import { PG_HOST, PG_PORT } from './postgres-address.js';
 
 /** The repository's root directory. */
 export const REPO = resolve(import.meta.dirname, '../..');
 
-export type Tool = 'nginx' | 'openssl' | 'envsubst' | 'docker-compose' | 'git' | 'chromium' | 'pgbouncer' | 'kubectl';
-export type Need = Tool | 'postgres';
+export type Tool =
+  | 'nginx'
+  | 'openssl'
+  | 'envsubst'
+  | 'docker-compose'
+  | 'git'
+  | 'chromium'
+  | 'pgbouncer'
+  // Renders deploy/k8s (kubectl kustomize).
+  | 'kubectl'
+  // The multi-host topology (testkit/src/multi-host.ts): namespaces, firewall, DNS, scanner.
+  | 'ip'
+  | 'nft'
+  | 'dnsmasq'
+  | 'nmap';
+/** 'netns': this process may create network namespaces (root, and `ip netns add` works). */
+export type Need = Tool | 'postgres' | 'netns';
 
 /** Where Debian puts each tool, for the message. */
 const PACKAGE: Record<Tool, string> = {
@@ -32,6 +48,10 @@ const PACKAGE: Record<Tool, string> = {
   pgbouncer: 'pgbouncer',
   // Not Debian's kubernetes-client (kubectl 1.20, without kustomize 5): the upstream kubectl from pkgs.k8s.io.
   kubectl: "kubectl (from pkgs.k8s.io; not Debian's kubernetes-client)",
+  ip: 'iproute2',
+  nft: 'nftables',
+  dnsmasq: 'dnsmasq-base',
+  nmap: 'nmap',
 };
 
 /** The variable that turns a missing need into a failure. */
@@ -46,6 +66,11 @@ export const REQUIRE_VARIABLE: Record<Need, string> = {
   // Renders deploy/k8s (kubectl kustomize): a deployment tool like nginx and docker-compose.
   kubectl: 'REQUIRE_NGINX',
   postgres: 'REQUIRE_POSTGRES',
+  ip: 'REQUIRE_NETNS',
+  nft: 'REQUIRE_NETNS',
+  dnsmasq: 'REQUIRE_NETNS',
+  nmap: 'REQUIRE_NETNS',
+  netns: 'REQUIRE_NETNS',
 };
 
 /** nginx lives in /usr/sbin, which is not on every user's PATH. */
@@ -148,6 +173,14 @@ export async function gateFor(suite: string, needs: readonly Need[]): Promise<Ga
   const reasons: string[] = [];
   const required = new Set<string>();
   for (const need of needs) {
+    if (need === 'netns') {
+      const reason = netnsMissing();
+      if (reason) {
+        reasons.push(reason);
+        required.add(REQUIRE_VARIABLE[need]);
+      }
+      continue;
+    }
     if (need === 'postgres') {
       const reason = await postgresMissing();
       if (reason) {

@@ -2,6 +2,8 @@
  * A throw-away PostgreSQL cluster a test owns outright, for what the shared server at 127.0.0.1:5432 must not be
  * put through: a role's password changed under a running server, a hot standby and its promotion, a database
  * turned read-only. initdb into a temp dir, a free loopback port, the unix socket inside that dir, fsync off.
+ * (The multi-host topology runs one inside a network namespace on that host's address, pg_hba open to the API
+ * hosts only: ClusterOptions.)
  *
  * Access: the test's superuser `postgres` over the unix socket (trust: the socket sits in a 0700 dir that only the
  * cluster's owner and root can enter); every TCP connection (what the server under test uses) must pass
@@ -18,7 +20,7 @@
  * did not get that far.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { accessSync, appendFileSync, chmodSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, appendFileSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,10 +66,14 @@ export async function clusterGate(suite: string): Promise<Gate> {
 const asRoot = process.getuid?.() === 0;
 const OWNER = 'postgres';
 
-/** Runs a PostgreSQL binary, as the `postgres` user when we are root. */
-async function pgRun(bin: string, tool: string, args: string[], timeoutMs = 60_000): Promise<string> {
+/**
+ * Runs a PostgreSQL binary, as the `postgres` user when we are root; inside network namespace `netns` when given
+ * (the server pg_ctl starts inherits it, and listens on that namespace's addresses).
+ */
+async function pgRun(bin: string, tool: string, args: string[], timeoutMs = 60_000, netns?: string): Promise<string> {
   const file = join(bin, tool);
-  const [command, argv] = asRoot ? ['runuser', ['-u', OWNER, '--', file, ...args]] : [file, args];
+  const [plain, plainArgv] = asRoot ? ['runuser', ['-u', OWNER, '--', file, ...args]] : [file, args];
+  const [command, argv] = netns ? ['ip', ['netns', 'exec', netns, plain, ...plainArgv]] : [plain, plainArgv];
   try {
     const { stdout } = await run(command, argv, { timeout: timeoutMs });
     return stdout;
@@ -105,13 +111,29 @@ process.once('exit', () => {
   for (const cluster of live) cluster.destroySync();
 });
 
+/** Where a cluster listens and who may connect over TCP; the defaults are a loopback port of the root namespace. */
+export interface ClusterOptions {
+  /** Network namespace the server runs in (`ip netns`); its unix socket still serves the test's admin access. */
+  netns?: string;
+  /** listen_addresses; default 127.0.0.1. */
+  host?: string;
+  /** Default: a free loopback port (a namespace of our own can use 5432). */
+  port?: number;
+  /**
+   * When given, pg_hba.conf is exactly: the unix socket (trust, for the test), then scram-sha-256 over TCP from these
+   * addresses (CIDR) only; every other TCP client is refused by the server itself, whatever the firewall lets by.
+   */
+  tcpClients?: string[];
+}
+
 export class PgCluster {
-  readonly host = '127.0.0.1';
   /** `dir/data` is the cluster, `dir` also holds the unix socket and the log. */
   private constructor(
     readonly bin: string,
     readonly dir: string,
     readonly port: number,
+    readonly host = '127.0.0.1',
+    readonly netns?: string,
   ) {
     live.add(this);
   }
@@ -125,10 +147,16 @@ export class PgCluster {
   }
 
   /** A new cluster, started. */
-  static async create(): Promise<PgCluster> {
+  static async create(options: ClusterOptions = {}): Promise<PgCluster> {
     const bin = findPgBin();
     if (!bin) throw new Error('no PostgreSQL server binaries (see clusterGate)');
-    const cluster = new PgCluster(bin, ownedTempDir('ironclad-pg-'), await freePort());
+    const cluster = new PgCluster(
+      bin,
+      ownedTempDir('ironclad-pg-'),
+      options.port ?? (await freePort()),
+      options.host,
+      options.netns,
+    );
     try {
       await pgRun(bin, 'initdb', [
         '-D',
@@ -143,6 +171,15 @@ export class PgCluster {
         '--locale=C',
       ]);
       cluster.configure({ wal_level: 'replica', max_wal_senders: '4', hot_standby: 'on' });
+      if (options.tcpClients) {
+        const lines = [
+          '# ironclad test cluster: the unix socket for the test, scram over TCP from the listed clients only',
+          'local all all trust',
+          'local replication all trust',
+          ...options.tcpClients.map((address) => `host all all ${address} scram-sha-256`),
+        ];
+        writeFileSync(join(cluster.dataDir, 'pg_hba.conf'), `${lines.join('\n')}\n`);
+      }
       await cluster.start();
       return cluster;
     } catch (error) {
@@ -169,7 +206,13 @@ export class PgCluster {
   }
 
   async start(): Promise<void> {
-    await pgRun(this.bin, 'pg_ctl', ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60', 'start']);
+    await pgRun(
+      this.bin,
+      'pg_ctl',
+      ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60', 'start'],
+      60_000,
+      this.netns,
+    );
   }
 
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
@@ -252,6 +295,6 @@ export class PgCluster {
 }
 
 /** A new started cluster (see PgCluster). */
-export function createCluster(): Promise<PgCluster> {
-  return PgCluster.create();
+export function createCluster(options: ClusterOptions = {}): Promise<PgCluster> {
+  return PgCluster.create(options);
 }

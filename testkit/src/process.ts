@@ -17,8 +17,14 @@ export interface Running {
 export function run(
   env: Record<string, string>,
   cwd: string,
+  { netns }: { netns?: string } = {},
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [builtEntry('server')], {
+  // In a network namespace through `ip netns exec`, which execs node: the child's pid is the server's own, so
+  // signals reach it as they would reach `node` itself.
+  const [command, args] = netns
+    ? ['ip', ['netns', 'exec', netns, process.execPath, builtEntry('server')]]
+    : [process.execPath, [builtEntry('server')]];
+  const child = spawn(command, args, {
     cwd,
     // A clean environment: nothing of the developer's leaks in. No drain on SIGTERM unless a test asks for it:
     // the shipped 5 s would only slow every stop down (shutdown.test.ts tests the drain itself).
@@ -43,9 +49,9 @@ export function run(
 export async function start(
   env: Record<string, string>,
   cwd = mkdtempSync(join(tmpdir(), 'ironclad-proc-')),
-  { startupMs = 20_000 }: { startupMs?: number } = {},
+  { startupMs = 20_000, netns }: { startupMs?: number; netns?: string } = {},
 ): Promise<Running> {
-  const proc = run(env, cwd);
+  const proc = run(env, cwd, netns ? { netns } : {});
   const deadline = Date.now() + startupMs;
   while (Date.now() < deadline) {
     const match = /Server listening at (http:\/\/[^"\s]+)/.exec(proc.output());

@@ -109,18 +109,24 @@ function portOpen(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-interface RunningNginx {
+export interface RunningNginx {
   child: ChildProcess;
   output: () => string;
   exited: Promise<void>;
 }
 
-async function startNginx(dir: string, ports: number[]): Promise<RunningNginx> {
+/**
+ * nginx on the prepared `dir` (nginx.conf, conf.d/), in the foreground as a child; resolves once `ready` says so.
+ * In network namespace `netns` when given (the multi-host topology), through `ip netns exec`, which execs nginx.
+ */
+export async function startNginx(dir: string, ready: () => Promise<boolean>, netns?: string): Promise<RunningNginx> {
   // A file, not a pipe: the template logs to /dev/stdout as containers do, and Node's stdio "pipes" are sockets,
   // which cannot be reopened through /dev/stdout.
   const logPath = join(dir, 'nginx.log');
   const log = openSync(logPath, 'a');
-  const child = spawn(requireTool('nginx'), ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+  const nginxArgs = [requireTool('nginx'), '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'];
+  const [command, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...nginxArgs] : nginxArgs;
+  const child = spawn(command as string, args, {
     stdio: ['ignore', log, log],
     env: { PATH: process.env.PATH ?? '' },
   });
@@ -135,8 +141,7 @@ async function startNginx(dir: string, ports: number[]): Promise<RunningNginx> {
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-    const open = await Promise.all(ports.map(portOpen));
-    if (open.every(Boolean)) return { child, output, exited };
+    if (await ready()) return { child, output, exited };
     await sleep(50);
   }
   child.kill('SIGKILL');
@@ -144,7 +149,7 @@ async function startNginx(dir: string, ports: number[]): Promise<RunningNginx> {
   throw new Error(`nginx did not start:\n${output()}`);
 }
 
-async function stopNginx(nginx: RunningNginx | undefined): Promise<void> {
+export async function stopNginx(nginx: RunningNginx | undefined): Promise<void> {
   if (!nginx || nginx.child.exitCode !== null || nginx.child.signalCode !== null) return;
   // SIGTERM is nginx's fast shutdown; SIGKILL if it hangs, so a test run never leaves one behind.
   nginx.child.kill('SIGTERM');
@@ -222,7 +227,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       renderTemplates(dir, values);
       writeMainConfig(dir);
       try {
-        nginx = await startNginx(dir, ports);
+        const wanted = ports;
+        nginx = await startNginx(dir, async () => (await Promise.all(wanted.map(portOpen))).every(Boolean));
       } catch (error) {
         if (options.ports || attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
       }

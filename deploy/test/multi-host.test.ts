@@ -1,0 +1,479 @@
+/**
+ * The production topology on separate hosts (testkit/src/multi-host.ts): internet, edge (nginx), app1, app2 and db,
+ * each a Linux network namespace, on a public and a private network. Checked from where an attacker stands (a port
+ * scan from `internet`, with nmap and independently with plain connects), from the edge (no PostgreSQL), end to end
+ * through nginx, and under steady load through a rolling restart and a kill -9 of one API host.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
+import { requireTool } from '@ironclad/testkit/gate';
+import {
+  ADDRESS,
+  API_PORT,
+  type AppName,
+  type MultiHost,
+  multiHostGate,
+  PG_PORT,
+  PRIVATE_NET,
+  PUBLIC_NET,
+  startMultiHost,
+} from '@ironclad/testkit/multi-host';
+import { IP, namespaces, readSysctl, removeDeadRuns } from '@ironclad/testkit/netns';
+import type { LoadClient, LoadReport } from '@ironclad/testkit/netns-load';
+import { afterAll, beforeAll, expect } from 'vitest';
+
+const gate = await multiHostGate('multi-host topology tests');
+
+type Probed = Array<{ host: string; port: number; result: string }>;
+type Answers = Array<{ status: number; headers: Record<string, string>; body: string } | { error: string }>;
+
+interface ScannedHost {
+  address: string;
+  state: string;
+  open: number[];
+  /** nmap's summary of the ports it does not list one by one: {closed: 65533} or {filtered: 65535}. */
+  rest: Record<string, number>;
+}
+
+/**
+ * nmap run inside a namespace, its XML report read back. nmap's XML is flat and machine-written; the few attributes
+ * needed here are read with patterns rather than a parser the repository would otherwise not need.
+ */
+function nmap(ns: string, args: string[]): ScannedHost[] {
+  const result = spawnSync(IP, ['netns', 'exec', ns, requireTool('nmap'), '-n', '-oX', '-', ...args], {
+    encoding: 'utf8',
+    timeout: 150_000,
+  });
+  if (result.status !== 0) throw new Error(`nmap ${args.join(' ')} failed: ${result.stderr}`);
+  const hosts: ScannedHost[] = [];
+  // `<host>` or `<host starttime=...>`, not `<hosthint>` (what nmap learned before scanning) nor `<hostnames>`.
+  for (const block of result.stdout.split(/<host[\s>]/).slice(1)) {
+    const address = /<address addr="([^"]+)" addrtype="ipv4"/.exec(block)?.[1];
+    if (!address) continue;
+    const open = [...block.matchAll(/<port protocol="tcp" portid="(\d+)"><state state="open"/g)].map((m) =>
+      Number(m[1]),
+    );
+    const rest: Record<string, number> = {};
+    for (const m of block.matchAll(/<extraports state="([a-z|]+)" count="(\d+)"/g)) rest[m[1] as string] = Number(m[2]);
+    hosts.push({ address, state: /<status state="([a-z]+)"/.exec(block)?.[1] ?? '?', open, rest });
+  }
+  return hosts;
+}
+
+function statusOf(answer: Answers[number] | undefined): number | string {
+  if (!answer) return 'missing';
+  return 'error' in answer ? answer.error : answer.status;
+}
+
+/** Lines each app logged for task requests (the API logs one line per request). */
+function taskRequests(hosts: MultiHost, name: AppName): number {
+  return hosts
+    .appOutput(name)
+    .split('\n')
+    .filter((line) => line.includes('"msg":"request"') && line.includes('"/api/v1/tasks/"')).length;
+}
+
+gate.describe('the multi-host topology in network namespaces', () => {
+  let hosts: MultiHost;
+  let clients: LoadClient[] = [];
+  let clientEmails: string[] = [];
+
+  beforeAll(async () => {
+    hosts = await startMultiHost({ clients: 24 });
+    console.log(`multi-host topology started in ${hosts.startMs} ms (namespaces ${hosts.prefix}*)`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await hosts?.stop();
+  }, 60_000);
+
+  gate.it('lets no host forward: net.ipv4.ip_forward is 0 on edge and everywhere', () => {
+    for (const host of ['internet', 'edge', 'app1', 'app2', 'db'] as const) {
+      expect(readSysctl(hosts.ns[host], 'net.ipv4.ip_forward'), host).toBe('0');
+    }
+  });
+
+  gate.it(
+    'shows the internet exactly 80 and 443 on edge, and nothing else anywhere (nmap and plain connects agree)',
+    async () => {
+      // Every address internet can reach on its network (its own addresses aside).
+      const own = [ADDRESS.internet, ...hosts.clientAddresses].join(',');
+      const swept = nmap(hosts.ns.internet, ['-sn', PUBLIC_NET, '--exclude', own]).filter((h) => h.state === 'up');
+      expect(swept.map((h) => h.address)).toEqual([ADDRESS.edgePublic]);
+
+      // Every TCP port of every such address.
+      const started = performance.now();
+      const scanned = nmap(hosts.ns.internet, [
+        '-Pn',
+        '-sS',
+        '-p-',
+        '-T4',
+        '--max-retries',
+        '1',
+        ...swept.map((h) => h.address),
+      ]);
+      const nmapMs = Math.round(performance.now() - started);
+      expect(scanned).toEqual([{ address: ADDRESS.edgePublic, state: 'up', open: [80, 443], rest: { closed: 65533 } }]);
+
+      // The same with plain TCP connects, independent of nmap: every other port refused at once.
+      const connects = await hosts.probe<{ open: number[]; outcomes: Record<string, number>; ms: number }>(
+        'internet',
+        'scan',
+        { host: ADDRESS.edgePublic, timeoutMs: 3000, concurrency: 256 },
+        120_000,
+      );
+      expect(connects.open).toEqual([80, 443]);
+      expect(connects.outcomes).toEqual({ open: 2, refused: 65533 });
+
+      // The private network is not even routed.
+      const direct = await hosts.probe<Probed>('internet', 'connect', {
+        targets: [
+          { host: ADDRESS.app1, port: API_PORT },
+          { host: ADDRESS.app2, port: API_PORT },
+          { host: ADDRESS.db, port: PG_PORT },
+          { host: ADDRESS.edgePrivate, port: 443 },
+        ],
+        timeoutMs: 2000,
+      });
+      expect(direct.map((p) => p.result)).toEqual(['ENETUNREACH', 'ENETUNREACH', 'ENETUNREACH', 'ENETUNREACH']);
+      console.log(
+        `scan from internet: sweep of ${PUBLIC_NET} found ${swept.length} host; nmap -p- of it: open ${scanned[0]?.open.join(', ')}, ${scanned[0]?.rest.closed} closed (${nmapMs} ms); ` +
+          `node connect scan: open ${connects.open.join(', ')}, ${connects.outcomes.refused} refused (${connects.ms} ms)`,
+      );
+    },
+    240_000,
+  );
+
+  gate.it(
+    'keeps app and db unreachable when the attacker routes the private network through edge',
+    async () => {
+      const internet = hosts.ns.internet;
+      const route = ['-n', internet, 'route', 'add', PRIVATE_NET, 'via', ADDRESS.edgePublic];
+      expect(spawnSync(IP, route).status).toBe(0);
+      try {
+        const inside = [ADDRESS.app1, ADDRESS.app2, ADDRESS.db, ADDRESS.edgePrivate];
+        const started = performance.now();
+        // Dropped probes wait for a timeout each: a minimum rate keeps 4 x 65535 of them within seconds on veth,
+        // where an answer, if any came, would take microseconds.
+        const scanned = nmap(internet, [
+          '-Pn',
+          '-sS',
+          '-p-',
+          '-T4',
+          '--max-retries',
+          '1',
+          '--min-rate',
+          '20000',
+          '--initial-rtt-timeout',
+          '100ms',
+          '--max-rtt-timeout',
+          '250ms',
+          ...inside,
+        ]);
+        const nmapMs = Math.round(performance.now() - started);
+        expect(scanned.map((h) => h.address).sort()).toEqual([...inside].sort());
+        for (const host of scanned) expect(host.open, host.address).toEqual([]);
+        // Edge does not forward: app and db never answer (filtered); edge's own private address refuses everything
+        // that arrives on its public interface (its firewall).
+        for (const address of [ADDRESS.app1, ADDRESS.app2, ADDRESS.db]) {
+          expect(scanned.find((h) => h.address === address)?.rest, address).toEqual({ filtered: 65535 });
+        }
+        expect(scanned.find((h) => h.address === ADDRESS.edgePrivate)?.rest).toEqual({ closed: 65535 });
+
+        const probed = await hosts.probe<Probed>('internet', 'connect', {
+          targets: [
+            { host: ADDRESS.app1, port: API_PORT },
+            { host: ADDRESS.app2, port: API_PORT },
+            { host: ADDRESS.db, port: PG_PORT },
+            { host: ADDRESS.edgePrivate, port: 80 },
+            { host: ADDRESS.edgePrivate, port: 443 },
+            { host: ADDRESS.edgePrivate, port: 8081 },
+          ],
+          timeoutMs: 2000,
+        });
+        for (const probe of probed) expect(probe.result, `${probe.host}:${probe.port}`).not.toBe('open');
+        console.log(
+          `attacker route via edge: nmap -p- of ${inside.join(', ')}: ${scanned.map((h) => `${h.address} open [${h.open.join(',')}] ${JSON.stringify(h.rest)}`).join('; ')} (${nmapMs} ms); ` +
+            `connects: ${probed.map((p) => `${p.host}:${p.port} ${p.result}`).join(', ')}`,
+        );
+      } finally {
+        spawnSync(IP, ['-n', internet, 'route', 'del', PRIVATE_NET, 'via', ADDRESS.edgePublic]);
+      }
+    },
+    240_000,
+  );
+
+  gate.it('lets only the app hosts reach PostgreSQL (firewall and pg_hba)', async () => {
+    const db = [{ host: ADDRESS.db, port: PG_PORT }];
+    const fromEdge = await hosts.probe<Probed>('edge', 'connect', { targets: db, timeoutMs: 1500 });
+    expect(['timeout', 'refused', 'ECONNRESET']).toContain(fromEdge[0]?.result);
+    for (const app of ['app1', 'app2'] as const) {
+      const fromApp = await hosts.probe<Probed>(app, 'connect', { targets: db, timeoutMs: 5000 });
+      expect(fromApp[0]?.result, app).toBe('open');
+    }
+    // Defence in depth: PostgreSQL itself takes TCP from the two app addresses only.
+    const rules = await hosts.cluster.admin(
+      "SELECT type, address, netmask, auth_method FROM pg_hba_file_rules WHERE type LIKE 'host%'",
+    );
+    expect(rules).toEqual([
+      { type: 'host', address: ADDRESS.app1, netmask: '255.255.255.255', auth_method: 'scram-sha-256' },
+      { type: 'host', address: ADDRESS.app2, netmask: '255.255.255.255', auth_method: 'scram-sha-256' },
+    ]);
+    // nginx's health listener is on edge's loopback only.
+    const health = await hosts.probe<Answers>('edge', 'requests', {
+      target: { address: '127.0.0.1', port: 8081, scheme: 'http', domain: hosts.domain },
+      steps: [{ path: '/nginx-health' }],
+    });
+    expect(statusOf(health[0])).toBe(200);
+  });
+
+  gate.it(
+    'serves signup, login, create and list over HTTPS from the internet, through both app hosts',
+    async () => {
+      const before = { app1: taskRequests(hosts, 'app1'), app2: taskRequests(hosts, 'app2') };
+      const email = uniqueEmail('multi');
+      const credentials = JSON.stringify({ email, password: GOOD_PASSWORD });
+      const json = { 'content-type': 'application/json' };
+      const first = await hosts.probe<Answers>('internet', 'requests', {
+        target: hosts.target,
+        localAddress: ADDRESS.internet,
+        steps: [
+          { method: 'POST', path: '/api/v1/users/signup/', headers: json, body: credentials },
+          { method: 'POST', path: '/api/v1/users/login/', headers: json, body: credentials },
+        ],
+      });
+      expect(first.map(statusOf)).toEqual([201, 200]);
+      const login = first[1] as { body: string };
+      const token = (JSON.parse(login.body) as { token: string }).token;
+      const auth = { authorization: `Token ${token}` };
+      const steps = [
+        { method: 'POST', path: '/api/v1/tasks/', headers: { ...auth, ...json }, body: '{"title":"across hosts"}' },
+        ...Array.from({ length: 20 }, () => ({ path: '/api/v1/tasks/', headers: auth })),
+        { path: '/api/v1/users/sessions/', headers: auth },
+      ];
+      const answers = await hosts.probe<Answers>('internet', 'requests', {
+        target: hosts.target,
+        localAddress: ADDRESS.internet,
+        steps,
+      });
+      expect(answers.map(statusOf)).toEqual([201, ...Array(20).fill(200), 200]);
+      for (const answer of answers.slice(1, 21)) {
+        expect(JSON.parse((answer as { body: string }).body)).toMatchObject([{ title: 'across hosts' }]);
+      }
+      // The API saw the internet's address, told by nginx from edge's private address (TRUST_PROXY).
+      const sessions = JSON.parse((answers.at(-1) as { body: string }).body) as Array<{ ip: string }>;
+      expect(sessions.map((s) => s.ip)).toEqual([ADDRESS.internet, ADDRESS.internet]);
+      const served = () => ({
+        app1: taskRequests(hosts, 'app1') - before.app1,
+        app2: taskRequests(hosts, 'app2') - before.app2,
+      });
+      // The request lines reach us through each app's stdout pipe, a moment after the answers.
+      await expect.poll(() => served().app1 + served().app2, { timeout: 10_000 }).toBe(21);
+      const { app1, app2 } = served();
+      expect(app1).toBeGreaterThan(0);
+      expect(app2).toBeGreaterThan(0);
+      console.log(`21 task requests through nginx: app1 served ${app1}, app2 ${app2}`);
+    },
+    60_000,
+  );
+
+  /** One account per load client, each signed up from its own source address. */
+  async function loadClients(count: number): Promise<LoadClient[]> {
+    const addresses = hosts.clientAddresses.slice(0, count);
+    const emails = addresses.map(() => uniqueEmail('load'));
+    const answers = await hosts.probe<Answers>('internet', 'requests', {
+      target: hosts.target,
+      steps: addresses.map((address, i) => ({
+        method: 'POST',
+        path: '/api/v1/users/signup/',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: emails[i], password: GOOD_PASSWORD }),
+        localAddress: address,
+      })),
+    });
+    clientEmails = emails;
+    expect(answers.map(statusOf)).toEqual(addresses.map(() => 201));
+    return answers.map((answer, i) => ({
+      address: addresses[i] as string,
+      token: (JSON.parse((answer as { body: string }).body) as { token: string }).token,
+    }));
+  }
+
+  /** Every acknowledged create is in the database exactly once, and no load task is stored twice. */
+  async function assertExactlyOnce(report: LoadReport): Promise<void> {
+    const rows = (await hosts.cluster.admin(
+      "SELECT id, title FROM tasks WHERE title LIKE 'load %'",
+      hosts.database,
+    )) as Array<{ id: number; title: string }>;
+    const byTitle = new Map<string, number[]>();
+    for (const row of rows) byTitle.set(row.title, [...(byTitle.get(row.title) ?? []), Number(row.id)]);
+    const duplicated = [...byTitle].filter(([, ids]) => ids.length > 1);
+    expect(duplicated).toEqual([]);
+    const lost = report.acknowledged.filter((task) => byTitle.get(task.title)?.[0] !== task.id);
+    expect(lost).toEqual([]);
+  }
+
+  const rampMs = 2000;
+  const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+  /** SIGTERM or SIGKILL an app under load, start it again, wait until edge sees it ready. */
+  async function restart(name: AppName, signal: 'SIGTERM' | 'SIGKILL', downMs = 0) {
+    const stopped = await hosts.stopApp(name, signal);
+    if (downMs > 0) await sleep(downMs);
+    const started = await hosts.startApp(name);
+    const ready = await hosts.probe<{ status: number; ms: number }>('edge', 'wait', {
+      target: hosts.appTarget(name),
+      path: '/readyz',
+      timeoutMs: 30_000,
+    });
+    expect(ready.status, `${name} /readyz from edge`).toBe(200);
+    return { name, exit: stopped.code, stopMs: stopped.ms, startMs: started.ms, readyMs: ready.ms };
+  }
+
+  gate.it(
+    'loses no request through a rolling restart (SIGTERM app1, start it, then app2) under steady load',
+    async () => {
+      clients = await loadClients(16);
+      const before = { app1: taskRequests(hosts, 'app1'), app2: taskRequests(hosts, 'app2') };
+      const load = await hosts.load({ clients, intervalMs: 200, postEvery: 5, freshEvery: 4, retryPosts: false });
+      let report: LoadReport | undefined;
+      const steps = [];
+      try {
+        await sleep(rampMs);
+        steps.push(await restart('app1', 'SIGTERM'));
+        await sleep(1000);
+        steps.push(await restart('app2', 'SIGTERM'));
+        await sleep(rampMs);
+      } finally {
+        report = await load.stop();
+      }
+      const served = {
+        app1: taskRequests(hosts, 'app1') - before.app1,
+        app2: taskRequests(hosts, 'app2') - before.app2,
+      };
+      console.log(
+        `rolling restart: ${report.requests.GET} GET + ${report.requests.POST} POST in ${report.durationMs} ms ` +
+          `(${report.freshConnections} on fresh TLS connections), ${report.failures.length} failed; ` +
+          `latency p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms; ` +
+          `served by app1 ${served.app1}, app2 ${served.app2}; steps ${JSON.stringify(steps)}`,
+      );
+      expect(steps.map((s) => s.exit)).toEqual([0, 0]);
+      expect(report.failures).toEqual([]);
+      expect(report.abandoned).toEqual([]);
+      expect(report.requests.GET + report.requests.POST).toBeGreaterThan(500);
+      expect(served.app1).toBeGreaterThan(0);
+      expect(served.app2).toBeGreaterThan(0);
+      await assertExactlyOnce(report);
+    },
+    120_000,
+  );
+
+  gate.it(
+    'retries every GET past a kill -9 of one app host; creates retried with their key are stored exactly once',
+    async () => {
+      expect(clients.length).toBeGreaterThan(0);
+      const load = await hosts.load({ clients, intervalMs: 200, postEvery: 5, freshEvery: 4, retryPosts: true });
+      let report: LoadReport | undefined;
+      let step: Awaited<ReturnType<typeof restart>> | undefined;
+      try {
+        await sleep(rampMs);
+        // Down for 3 s: nginx must route around a dead host, not just a briefly absent one.
+        step = await restart('app1', 'SIGKILL', 3000);
+        await sleep(rampMs);
+      } finally {
+        report = await load.stop();
+      }
+      const getFailures = report.failures.filter((f) => f.kind === 'GET');
+      const postFailures = report.failures.filter((f) => f.kind === 'POST');
+      const retried = report.acknowledged.filter((task) => task.attempts > 1);
+      console.log(
+        `kill -9 of app1 (down ${step?.stopMs} + 3000 ms, back in ${step?.startMs} ms, ready after ${step?.readyMs} ms more): ` +
+          `${report.requests.GET} GET, ${report.requests.POST} POST in ${report.durationMs} ms; GET failures ${getFailures.length}; ` +
+          `POST first attempts failed ${postFailures.length} (${JSON.stringify(postFailures.map((f) => f.status ?? f.error))}), ` +
+          `retried with the same key ${retried.length} (replayed ${retried.filter((t) => t.replayed).length}), ` +
+          `abandoned ${report.abandoned.length}`,
+      );
+      expect(step?.exit).toBe(null);
+      expect(getFailures).toEqual([]);
+      // A create in flight on the killed host gets nginx's 502 (never retried by nginx: not idempotent).
+      for (const failure of postFailures) expect(failure.status).toBe(502);
+      expect(report.abandoned).toEqual([]);
+      await assertExactlyOnce(report);
+    },
+    120_000,
+  );
+
+  gate.it(
+    'answers 502 to a POST that was in flight on a killed host (nginx does not send it again)',
+    async () => {
+      // Logins hash a password (argon2, one or two at a time per host), so a burst of them stays in flight for a
+      // while. nginx keeps no idle connections to the API, so each connection from edge to app1 is one request in
+      // flight there: app1 is killed once two are. nginx may not resend a non-idempotent request it has already
+      // passed on, so each of those gets a 502; a client repeats it (a login is safe to repeat).
+      const inFlight = () =>
+        spawnSync(
+          IP,
+          ['netns', 'exec', hosts.ns.edge, 'ss', '-Htn', 'state', 'established', 'dst', `${ADDRESS.app1}:${API_PORT}`],
+          {
+            encoding: 'utf8',
+          },
+        )
+          .stdout.split('\n')
+          .filter(Boolean).length;
+      const burst = hosts.probe<Answers>('internet', 'requests', {
+        target: hosts.target,
+        parallel: true,
+        steps: clientEmails.map((email, i) => ({
+          method: 'POST',
+          path: '/api/v1/users/login/',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password: GOOD_PASSWORD }),
+          localAddress: clients[i]?.address,
+        })),
+      });
+      let seen = 0;
+      await expect
+        .poll(
+          () => {
+            seen = inFlight();
+            return seen >= 2;
+          },
+          { timeout: 30_000, interval: 5 },
+        )
+        .toBe(true);
+      const step = await restart('app1', 'SIGKILL');
+      const statuses = (await burst).map(statusOf);
+      const bad = statuses.filter((status) => status !== 200);
+      console.log(
+        `${statuses.length} logins at once, app1 killed with ${seen} of them in flight there: ${statuses.filter((s) => s === 200).length} 200, ` +
+          `${bad.length} failed (${JSON.stringify(bad)}); app1 back and ready in ${(step.startMs ?? 0) + (step.readyMs ?? 0)} ms`,
+      );
+      expect(bad.length).toBeGreaterThan(0);
+      for (const status of bad) expect(status).toBe(502);
+    },
+    90_000,
+  );
+
+  gate.it('removes the namespaces of an earlier run that died without cleaning up (its pid is gone)', () => {
+    const gone = Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim());
+    const leftover = `ic${gone}-0-leftover`;
+    expect(spawnSync(IP, ['netns', 'add', leftover]).status).toBe(0);
+    const ours = hosts.ns.edge;
+    expect(removeDeadRuns()).toContain(leftover);
+    expect(namespaces()).not.toContain(leftover);
+    expect(namespaces()).toContain(ours);
+  });
+
+  gate.it(
+    'stops and leaves no namespace or file behind',
+    async () => {
+      const { ms } = await hosts.stop();
+      console.log(`multi-host topology stopped in ${ms} ms`);
+      expect(namespaces().filter((ns) => ns.startsWith(hosts.prefix))).toEqual([]);
+      expect(existsSync(hosts.dir)).toBe(false);
+      expect(existsSync(hosts.cluster.dir)).toBe(false);
+    },
+    60_000,
+  );
+});
