@@ -6,8 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
-import { requireTool } from '@ironclad/testkit/gate';
+import { REPO, requireTool } from '@ironclad/testkit/gate';
 import {
   ADDRESS,
   API_PORT,
@@ -202,6 +203,53 @@ gate.describe('the multi-host topology in network namespaces', () => {
       }
     },
     240_000,
+  );
+
+  gate.it(
+    'passes the deploy auditor run from the internet: no database or API port on the front door, no live finding',
+    async () => {
+      // The project's own auditor (npm run check -- --deploy --url), from where an attacker stands: its live checks
+      // probe PostgreSQL's and the API's ports on the URL's host besides TLS, redirects, headers and leaks. On the
+      // single-machine topology it rightly reports 127.0.0.1:5432 as reachable; here nothing but nginx is.
+      const runAudit = (from: string, connect: string) =>
+        spawnSync(
+          IP,
+          [
+            'netns',
+            'exec',
+            from,
+            process.execPath,
+            join(REPO, 'audit/dist/cli.js'),
+            'check',
+            '--deploy',
+            '--dir',
+            REPO,
+            '--skip',
+            'config,files,history',
+            '--url',
+            `https://${hosts.domain}/`,
+            '--connect',
+            connect,
+            '--ca',
+            hosts.certPath,
+            '--json',
+          ],
+          { encoding: 'utf8', timeout: 120_000 },
+        );
+      type Report = { findings: Array<{ id: string; severity: string; message: string }> };
+      // Control: the same check from app1, pointed at the db host, which app1 may reach, sees PostgreSQL's port.
+      const inside = JSON.parse(runAudit(hosts.ns.app1, ADDRESS.db).stdout) as Report;
+      expect(inside.findings.map((f) => f.id)).toContain('live.port.database');
+
+      const audit = runAudit(hosts.ns.internet, ADDRESS.edgePublic);
+      const report = JSON.parse(audit.stdout) as Report;
+      const ids = report.findings.map((f) => f.id);
+      expect(ids.filter((id) => id.startsWith('live.port.'))).toEqual([]);
+      expect(ids).not.toContain('live.unreachable');
+      expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+      expect(audit.status, audit.stderr).toBe(0);
+    },
+    150_000,
   );
 
   gate.it('lets only the app hosts reach PostgreSQL (firewall and pg_hba)', async () => {
