@@ -507,6 +507,8 @@ export function frontDoor(rendered: Rendered): string[] {
   if (!env.get('RESOLVER')?.endsWith('.svc.cluster.local'))
     problems.push(`RESOLVER ${env.get('RESOLVER')} is not the cluster DNS`);
   if (service?.spec?.type !== 'ClusterIP') problems.push('the api Service is reachable from outside the cluster');
+  // Headless, so nginx gets every ready pod's address and retries the next one (api-service.yaml).
+  if (service?.spec?.clusterIP !== 'None') problems.push('the api Service hides its pods behind one virtual IP');
   const publicService = named<IService>(rendered, 'Service', 'web');
   if (publicService?.spec?.type !== 'LoadBalancer') problems.push('the web Service is not the LoadBalancer');
   if (publicService?.spec?.externalTrafficPolicy !== 'Local') problems.push('the web Service hides client addresses');

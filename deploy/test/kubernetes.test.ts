@@ -226,6 +226,9 @@ const BREAKAGES: Record<string, Record<string, (r: Rendered) => void>> = {
     'API Service public': (r) => {
       find(r, 'Service', 'api').spec.type = 'NodePort';
     },
+    'API behind one virtual IP': (r) => {
+      delete find(r, 'Service', 'api').spec.clusterIP;
+    },
   },
   migrationJob: {
     'runs the server': (r) => {
