@@ -1,8 +1,10 @@
 /**
  * The production topology on separate hosts (testkit/src/multi-host.ts): internet, edge (nginx), app1, app2 and db,
  * each a Linux network namespace, on a public and a private network. Checked from where an attacker stands (a port
- * scan from `internet`, with nmap and independently with plain connects), from the edge (no PostgreSQL), end to end
- * through nginx, and under steady load through a rolling restart and a kill -9 of one API host.
+ * scan from `internet`, with nmap and independently with plain connects), from the edge (no PostgreSQL, and no way
+ * to pose as an API host), end to end through nginx, and under steady load through a rolling restart and a kill -9
+ * of one API host. Each firewall check is made so that it fails without the rules it is about: canary listeners on
+ * 0.0.0.0 that only a host's firewall hides, and the anti-spoofing attack run once more without the switch's rules.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';

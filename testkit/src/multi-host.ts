@@ -12,14 +12,16 @@
  *   TRUST_PROXY = edge's private address exactly.
  * - db: a PostgreSQL cluster this run creates and owns (pg-cluster.ts), listening on db's private address, pg_hba
  *   open to the two app addresses only; the test's admin access is its unix socket (not namespaced).
- * Bridges live in a "switch" namespace; the root namespace is attached to nothing. Firewalls: multi-host-firewall.ts.
+ * Bridges live in a "switch" namespace; the root namespace is attached to nothing. IPv6 is off everywhere. Firewalls,
+ * the switch's anti-spoofing rules (each port may send only from its host's own MAC and addresses) included:
+ * multi-host-firewall.ts.
  *
  *   const hosts = await startMultiHost();      // ~5-10 s
  *   try { await hosts.probe('internet', 'connect', {...}) } finally { await hosts.stop(); }
  *
  * Everything is removed on stop(), on process exit, on SIGINT/SIGTERM/SIGHUP, and (namespaces and temp dirs of a
- * dead pid, its PostgreSQL cluster's included) by the next run. Needs root, iproute2, nftables, dnsmasq, nginx, openssl, envsubst and PostgreSQL's server binaries
- * (multiHostGate below).
+ * dead pid, its PostgreSQL cluster's included) by the next run. Needs root, iproute2, nftables, dnsmasq, nginx,
+ * openssl, envsubst, nmap/nping (the tests) and PostgreSQL's server binaries (multiHostGate below).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
