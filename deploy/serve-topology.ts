@@ -44,7 +44,7 @@ if (values['multi-host']) {
       `  ip netns exec ${ns.edge} curl -s http://${ADDRESS.app1}:8000/readyz`,
       `  ip netns exec ${ns.db} nft list ruleset`,
       `  ip netns exec ${ns.edge} bash     # a shell on the edge host`,
-      'Ctrl-C stops every process and removes the namespaces and files.',
+      'Ctrl-C (or SIGTERM, or a hangup) stops every process and removes the namespaces and files.',
       '',
     ].join('\n'),
   );
@@ -56,8 +56,8 @@ if (values['multi-host']) {
     process.stdout.write(`stopped in ${ms} ms\n`);
     process.exit(0);
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  // SIGHUP: the terminal or SSH session went away; everything must still be removed.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, shutdown);
 } else {
   const ports =
     values.http && values.https && values.health
@@ -86,6 +86,6 @@ if (values['multi-host']) {
     await topology.stop();
     process.exit(0);
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  // SIGHUP: the terminal or SSH session went away; everything must still be removed.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, shutdown);
 }

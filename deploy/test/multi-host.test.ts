@@ -1,12 +1,16 @@
 /**
  * The production topology on separate hosts (testkit/src/multi-host.ts): internet, edge (nginx), app1, app2 and db,
  * each a Linux network namespace, on a public and a private network. Checked from where an attacker stands (a port
- * scan from `internet`, with nmap and independently with plain connects), from the edge (no PostgreSQL), end to end
- * through nginx, and under steady load through a rolling restart and a kill -9 of one API host.
+ * scan from `internet`, with nmap and independently with plain connects), from the edge (no PostgreSQL, and no way
+ * to pose as an API host), end to end through nginx, and under steady load through a rolling restart and a kill -9
+ * of one API host. Each firewall check is made so that it fails without the rules it is about: canary listeners on
+ * 0.0.0.0 that only a host's firewall hides, and the anti-spoofing attack run once more without the switch's rules.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
 import { REPO, requireTool } from '@ironclad/testkit/gate';
 import {
@@ -18,13 +22,16 @@ import {
   PG_PORT,
   PRIVATE_NET,
   PUBLIC_NET,
+  removeDeadDirs,
   startMultiHost,
+  switchRules,
 } from '@ironclad/testkit/multi-host';
-import { IP, namespaces, readSysctl, removeDeadRuns } from '@ironclad/testkit/netns';
+import { IP, ipv6Addresses, macOf, namespaces, readSysctl, removeDeadRuns } from '@ironclad/testkit/netns';
 import type { LoadClient, LoadReport } from '@ironclad/testkit/netns-load';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 const gate = await multiHostGate('multi-host topology tests');
+const run = promisify(execFile);
 
 type Probed = Array<{ host: string; port: number; result: string }>;
 type Answers = Array<{ status: number; headers: Record<string, string>; body: string } | { error: string }>;
@@ -41,15 +48,20 @@ interface ScannedHost {
  * nmap run inside a namespace, its XML report read back. nmap's XML is flat and machine-written; the few attributes
  * needed here are read with patterns rather than a parser the repository would otherwise not need.
  */
-function nmap(ns: string, args: string[]): ScannedHost[] {
-  const result = spawnSync(IP, ['netns', 'exec', ns, requireTool('nmap'), '-n', '-oX', '-', ...args], {
-    encoding: 'utf8',
-    timeout: 150_000,
-  });
-  if (result.status !== 0) throw new Error(`nmap ${args.join(' ')} failed: ${result.stderr}`);
+async function nmap(ns: string, args: string[]): Promise<ScannedHost[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run(IP, ['netns', 'exec', ns, requireTool('nmap'), '-n', '-oX', '-', ...args], {
+      encoding: 'utf8',
+      timeout: 150_000,
+      maxBuffer: 64 * 1024 * 1024,
+    }));
+  } catch (error) {
+    throw new Error(`nmap ${args.join(' ')} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+  }
   const hosts: ScannedHost[] = [];
   // `<host>` or `<host starttime=...>`, not `<hosthint>` (what nmap learned before scanning) nor `<hostnames>`.
-  for (const block of result.stdout.split(/<host[\s>]/).slice(1)) {
+  for (const block of stdout.split(/<host[\s>]/).slice(1)) {
     const address = /<address addr="([^"]+)" addrtype="ipv4"/.exec(block)?.[1];
     if (!address) continue;
     const open = [...block.matchAll(/<port protocol="tcp" portid="(\d+)"><state state="open"/g)].map((m) =>
@@ -61,6 +73,25 @@ function nmap(ns: string, args: string[]): ScannedHost[] {
   }
   return hosts;
 }
+
+/** Every TCP port, fast: dropped probes wait for a timeout each, where an answer would take microseconds on veth. */
+const FAST_FULL_SCAN = [
+  '-Pn',
+  '-sS',
+  '-p-',
+  '-T4',
+  '--max-retries',
+  '1',
+  '--min-rate',
+  '20000',
+  '--initial-rtt-timeout',
+  '100ms',
+  '--max-rtt-timeout',
+  '250ms',
+];
+
+/** A port no service of the topology uses: the canaries listen there. */
+const CANARY_PORT = 9999;
 
 function statusOf(answer: Answers[number] | undefined): number | string {
   if (!answer) return 'missing';
@@ -96,55 +127,122 @@ gate.describe('the multi-host topology in network namespaces', () => {
   });
 
   gate.it(
+    'has no IPv6 anywhere: no host or bridge has an address, and a multicast echo sweep from the internet finds nobody',
+    async () => {
+      for (const host of ['switch', 'internet', 'edge', 'app1', 'app2', 'db'] as const) {
+        expect(ipv6Addresses(hosts.ns[host]), host).toEqual([]);
+      }
+      // The attacker turns IPv6 on at their own end and asks every IPv6 node on the link to answer (what found the
+      // bridges' link-local addresses before IPv6 was turned off in every namespace and dropped on the switch).
+      const internet = hosts.ns.internet;
+      const v6 = (value: string) =>
+        spawnSync(IP, [
+          'netns',
+          'exec',
+          internet,
+          'sh',
+          '-c',
+          `echo ${value} > /proc/sys/net/ipv6/conf/eth0/disable_ipv6`,
+        ]);
+      expect(v6('0').status).toBe(0);
+      try {
+        // Duplicate address detection must finish before the link-local address can send.
+        await expect
+          .poll(() => ipv6Addresses(internet).filter((a) => !a.includes('tentative')).length, { timeout: 10_000 })
+          .toBeGreaterThan(0);
+        await new Promise((done) => setTimeout(done, 1500));
+        const { stdout } = await run(
+          IP,
+          [
+            'netns',
+            'exec',
+            internet,
+            requireTool('nmap'),
+            '-6',
+            '-n',
+            '-sn',
+            '--script',
+            'targets-ipv6-multicast-echo',
+            '--script-args',
+            'newtargets,interface=eth0',
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
+        );
+        const found = [...stdout.matchAll(/IP: (\S+)/g)].map((m) => m[1]);
+        console.log(`IPv6 multicast echo sweep from internet: ${found.length} answered ${JSON.stringify(found)}`);
+        expect(found).toEqual([]);
+        expect(stdout).toContain('0 hosts up');
+      } finally {
+        v6('1');
+      }
+    },
+    90_000,
+  );
+
+  gate.it(
     'shows the internet exactly 80 and 443 on edge, and nothing else anywhere (nmap and plain connects agree)',
     async () => {
-      // Every address internet can reach on its network (its own addresses aside).
-      const own = [ADDRESS.internet, ...hosts.clientAddresses].join(',');
-      const swept = nmap(hosts.ns.internet, ['-sn', PUBLIC_NET, '--exclude', own]).filter((h) => h.state === 'up');
-      expect(swept.map((h) => h.address)).toEqual([ADDRESS.edgePublic]);
-
-      // Every TCP port of every such address.
-      const started = performance.now();
-      const scanned = nmap(hosts.ns.internet, [
-        '-Pn',
-        '-sS',
-        '-p-',
-        '-T4',
-        '--max-retries',
-        '1',
-        ...swept.map((h) => h.address),
-      ]);
-      const nmapMs = Math.round(performance.now() - started);
-      expect(scanned).toEqual([{ address: ADDRESS.edgePublic, state: 'up', open: [80, 443], rest: { closed: 65533 } }]);
-
-      // The same with plain TCP connects, independent of nmap: every other port refused at once.
-      const connects = await hosts.probe<{ open: number[]; outcomes: Record<string, number>; ms: number }>(
-        'internet',
-        'scan',
-        { host: ADDRESS.edgePublic, timeoutMs: 3000, concurrency: 256 },
-        120_000,
-      );
-      expect(connects.open).toEqual([80, 443]);
-      expect(connects.outcomes).toEqual({ open: 2, refused: 65533 });
-
-      // The private network is not even routed.
-      const direct = await hosts.probe<Probed>('internet', 'connect', {
-        targets: [
-          { host: ADDRESS.app1, port: API_PORT },
-          { host: ADDRESS.app2, port: API_PORT },
-          { host: ADDRESS.db, port: PG_PORT },
-          { host: ADDRESS.edgePrivate, port: 443 },
-        ],
-        timeoutMs: 2000,
-      });
-      expect(direct.map((p) => p.result)).toEqual(['ENETUNREACH', 'ENETUNREACH', 'ENETUNREACH', 'ENETUNREACH']);
-      console.log(
-        `scan from internet: sweep of ${PUBLIC_NET} found ${swept.length} host; nmap -p- of it: open ${scanned[0]?.open.join(', ')}, ${scanned[0]?.rest.closed} closed (${nmapMs} ms); ` +
-          `node connect scan: open ${connects.open.join(', ')}, ${connects.outcomes.refused} refused (${connects.ms} ms)`,
-      );
+      // A canary on edge on every address: a service started there by mistake. Only edge's input rules keep it from
+      // the internet (without them it shows up as open below).
+      const canary = await hosts.canary('edge', CANARY_PORT);
+      try {
+        await scanFromInternet();
+      } finally {
+        await canary.stop();
+      }
     },
     240_000,
   );
+
+  async function scanFromInternet(): Promise<void> {
+    // Every address internet can reach on its network (its own addresses aside).
+    const own = [ADDRESS.internet, ...hosts.clientAddresses].join(',');
+    const swept = (await nmap(hosts.ns.internet, ['-sn', PUBLIC_NET, '--exclude', own])).filter(
+      (h) => h.state === 'up',
+    );
+    expect(swept.map((h) => h.address)).toEqual([ADDRESS.edgePublic]);
+
+    // Every TCP port of every such address.
+    const started = performance.now();
+    const scanned = await nmap(hosts.ns.internet, [
+      '-Pn',
+      '-sS',
+      '-p-',
+      '-T4',
+      '--max-retries',
+      '1',
+      ...swept.map((h) => h.address),
+    ]);
+    const nmapMs = Math.round(performance.now() - started);
+    expect(scanned).toEqual([{ address: ADDRESS.edgePublic, state: 'up', open: [80, 443], rest: { closed: 65533 } }]);
+
+    // The same with plain TCP connects, independent of nmap: every other port refused at once.
+    const connects = await hosts.probe<{ open: number[]; outcomes: Record<string, number>; ms: number }>(
+      'internet',
+      'scan',
+      { host: ADDRESS.edgePublic, timeoutMs: 3000, concurrency: 256 },
+      120_000,
+    );
+    expect(connects.open).toEqual([80, 443]);
+    expect(connects.outcomes).toEqual({ open: 2, refused: 65533 });
+
+    // The private network is not even routed.
+    const direct = await hosts.probe<Probed>('internet', 'connect', {
+      targets: [
+        { host: ADDRESS.app1, port: API_PORT },
+        { host: ADDRESS.app2, port: API_PORT },
+        { host: ADDRESS.db, port: PG_PORT },
+        { host: ADDRESS.edgePrivate, port: 443 },
+      ],
+      timeoutMs: 2000,
+    });
+    expect(direct.map((p) => p.result)).toEqual(['ENETUNREACH', 'ENETUNREACH', 'ENETUNREACH', 'ENETUNREACH']);
+    console.log(
+      `scan from internet: sweep of ${PUBLIC_NET} found ${swept.length} host; nmap -p- of it: open ${scanned[0]?.open.join(', ')}, ${scanned[0]?.rest.closed} closed (${nmapMs} ms); ` +
+        `node connect scan: open ${connects.open.join(', ')}, ${connects.outcomes.refused} refused (${connects.ms} ms); ` +
+        `canary on edge 0.0.0.0:${CANARY_PORT} not visible`,
+    );
+  }
 
   gate.it(
     'keeps app and db unreachable when the attacker routes the private network through edge',
@@ -155,32 +253,33 @@ gate.describe('the multi-host topology in network namespaces', () => {
       try {
         const inside = [ADDRESS.app1, ADDRESS.app2, ADDRESS.db, ADDRESS.edgePrivate];
         const started = performance.now();
-        // Dropped probes wait for a timeout each: a minimum rate keeps 4 x 65535 of them within seconds on veth,
-        // where an answer, if any came, would take microseconds.
-        const scanned = nmap(internet, [
-          '-Pn',
-          '-sS',
-          '-p-',
-          '-T4',
-          '--max-retries',
-          '1',
-          '--min-rate',
-          '20000',
-          '--initial-rtt-timeout',
-          '100ms',
-          '--max-rtt-timeout',
-          '250ms',
-          ...inside,
-        ]);
+        // A minimum rate keeps 4 x 65535 dropped probes within seconds (FAST_FULL_SCAN).
+        const scanned = await nmap(internet, [...FAST_FULL_SCAN, ...inside]);
         const nmapMs = Math.round(performance.now() - started);
         expect(scanned.map((h) => h.address).sort()).toEqual([...inside].sort());
         for (const host of scanned) expect(host.open, host.address).toEqual([]);
-        // Edge does not forward: app and db never answer (filtered); edge's own private address refuses everything
-        // that arrives on its public interface (its firewall).
-        for (const address of [ADDRESS.app1, ADDRESS.app2, ADDRESS.db]) {
+        // Edge does not forward: app and db never answer (filtered). Edge's own private address would answer on
+        // the public interface (Linux's weak host model: every port closed, a reset each) but for edge's rule that
+        // drops whatever arrives there for an address other than the public one.
+        for (const address of inside) {
           expect(scanned.find((h) => h.address === address)?.rest, address).toEqual({ filtered: 65535 });
         }
-        expect(scanned.find((h) => h.address === ADDRESS.edgePrivate)?.rest).toEqual({ closed: 65535 });
+
+        // ICMP echo: edge answers on its public address only; its private address does not betray itself.
+        const ping = () => nmap(internet, ['-sn', '-PE', '--disable-arp-ping', ADDRESS.edgePublic, ...inside]);
+        const pinged = await ping();
+        expect(pinged.filter((h) => h.state === 'up').map((h) => h.address)).toEqual([ADDRESS.edgePublic]);
+
+        // Edge's own rules do that, not only the switch (which drops edge's answers from its private address on the
+        // public network as spoofed): without the switch's rules, the same.
+        const alone = await withoutSwitchRules(async () => ({
+          scanned: await nmap(internet, [...FAST_FULL_SCAN, ADDRESS.edgePrivate]),
+          pinged: await ping(),
+        }));
+        expect(alone.scanned.map(({ open, rest }) => ({ open, rest }))).toEqual([
+          { open: [], rest: { filtered: 65535 } },
+        ]);
+        expect(alone.pinged.filter((h) => h.state === 'up').map((h) => h.address)).toEqual([ADDRESS.edgePublic]);
 
         const probed = await hosts.probe<Probed>('internet', 'connect', {
           targets: [
@@ -196,7 +295,8 @@ gate.describe('the multi-host topology in network namespaces', () => {
         for (const probe of probed) expect(probe.result, `${probe.host}:${probe.port}`).not.toBe('open');
         console.log(
           `attacker route via edge: nmap -p- of ${inside.join(', ')}: ${scanned.map((h) => `${h.address} open [${h.open.join(',')}] ${JSON.stringify(h.rest)}`).join('; ')} (${nmapMs} ms); ` +
-            `connects: ${probed.map((p) => `${p.host}:${p.port} ${p.result}`).join(', ')}`,
+            `connects: ${probed.map((p) => `${p.host}:${p.port} ${p.result}`).join(', ')}; ` +
+            `ICMP echo answered by ${pinged.filter((h) => h.state === 'up').map((h) => h.address)} only`,
         );
       } finally {
         spawnSync(IP, ['-n', internet, 'route', 'del', PRIVATE_NET, 'via', ADDRESS.edgePublic]);
@@ -277,6 +377,142 @@ gate.describe('the multi-host topology in network namespaces', () => {
   });
 
   gate.it(
+    'shows app1 nothing from app2 or db and only 8000 from edge (a canary on app1 stays unreachable)',
+    async () => {
+      const canary = await hosts.canary('app1', CANARY_PORT);
+      try {
+        const started = performance.now();
+        const [fromApp2, fromDb, fromEdge] = await Promise.all(
+          (['app2', 'db', 'edge'] as const).map((from) => nmap(hosts.ns[from], [...FAST_FULL_SCAN, ADDRESS.app1])),
+        );
+        const ms = Math.round(performance.now() - started);
+        const summary = (scan: ScannedHost[]) => scan.map(({ open, rest }) => ({ open, rest }));
+        console.log(
+          `nmap -p- of app1 (canary on 0.0.0.0:${CANARY_PORT}) from app2 ${JSON.stringify(summary(fromApp2 ?? []))}, ` +
+            `db ${JSON.stringify(summary(fromDb ?? []))}, edge ${JSON.stringify(summary(fromEdge ?? []))} (${ms} ms, in parallel)`,
+        );
+        expect(summary(fromApp2 ?? [])).toEqual([{ open: [], rest: { filtered: 65535 } }]);
+        expect(summary(fromDb ?? [])).toEqual([{ open: [], rest: { filtered: 65535 } }]);
+        expect(summary(fromEdge ?? [])).toEqual([{ open: [API_PORT], rest: { filtered: 65534 } }]);
+        // The same with plain connects (a scan at this rate could miss an answer on a loaded machine and call an
+        // open port filtered): the canary listens, app1 reaches it itself, nobody else does.
+        const targets = [
+          { host: ADDRESS.app1, port: API_PORT },
+          { host: ADDRESS.app1, port: CANARY_PORT },
+        ];
+        const connects = Object.fromEntries(
+          await Promise.all(
+            (['app1', 'app2', 'db', 'edge'] as const).map(async (from) => [
+              from,
+              (await hosts.probe<Probed>(from, 'connect', { targets, timeoutMs: 2000 })).map((p) => p.result),
+            ]),
+          ),
+        );
+        expect(connects).toEqual({
+          app1: ['open', 'open'],
+          app2: ['timeout', 'timeout'],
+          db: ['timeout', 'timeout'],
+          edge: ['open', 'timeout'],
+        });
+      } finally {
+        await canary.stop();
+      }
+    },
+    180_000,
+  );
+
+  gate.it(
+    'keeps edge from posing as app1 to the database: its address and a forged ARP reply get nowhere (the switch drops them)',
+    async () => {
+      const { edge, db, app1 } = hosts.ns;
+      const edgeMac = macOf(edge, 'eth-priv');
+      const dbMac = macOf(db, 'eth0');
+      const sh = (ns: string, command: string) =>
+        spawnSync(IP, ['netns', 'exec', ns, 'sh', '-c', command], { encoding: 'utf8', timeout: 30_000 });
+      /** Root on edge: app1's address on its private interface, db told that address is at edge, a connect from it. */
+      const attack = async (): Promise<string[]> => {
+        expect(sh(edge, `ip address add ${ADDRESS.app1}/32 dev eth-priv`).status).toBe(0);
+        const results: string[] = [];
+        try {
+          for (let attempt = 0; attempt < 3; attempt += 1) {
+            const forged = spawnSync(
+              IP,
+              [
+                'netns',
+                'exec',
+                edge,
+                requireTool('nping'),
+                '--arp',
+                '--arp-type',
+                'ARP-reply',
+                '--arp-sender-mac',
+                edgeMac,
+                '--arp-sender-ip',
+                ADDRESS.app1,
+                '--arp-target-mac',
+                dbMac,
+                '--arp-target-ip',
+                ADDRESS.db,
+                '--source-mac',
+                edgeMac,
+                '--dest-mac',
+                dbMac,
+                '-e',
+                'eth-priv',
+                '-c',
+                '2',
+                '--delay',
+                '300ms',
+                ADDRESS.db,
+              ],
+              { encoding: 'utf8', timeout: 30_000 },
+            );
+            expect(forged.status, forged.stderr).toBe(0);
+            const [probe] = await hosts.probe<Probed>('edge', 'connect', {
+              targets: [{ host: ADDRESS.db, port: PG_PORT }],
+              timeoutMs: 2000,
+              localAddress: ADDRESS.app1,
+            });
+            results.push(probe?.result ?? 'missing');
+            if (probe?.result === 'open') break;
+          }
+        } finally {
+          sh(edge, `ip address del ${ADDRESS.app1}/32 dev eth-priv; ip neigh flush dev eth-priv`);
+          // db forgets the forged entry at once (it would for itself within seconds), so app1's connections flow.
+          sh(db, `ip neigh del ${ADDRESS.app1} dev eth0`);
+          sh(app1, `ip neigh flush dev eth0`);
+        }
+        return results;
+      };
+
+      const guarded = await attack();
+      expect(guarded).toEqual(['timeout', 'timeout', 'timeout']);
+
+      // Control: without the switch's rules the same attack reaches PostgreSQL (the test can fail).
+      const open = await withoutSwitchRules(attack);
+      console.log(
+        `edge posing as ${ADDRESS.app1} (address + forged ARP reply) -> db:${PG_PORT}: with the switch's rules ${guarded.join(', ')}; ` +
+          `without them ${open.join(', ')}`,
+      );
+      expect(open.at(-1)).toBe('open');
+      // app1 still reaches its database.
+      await expect
+        .poll(
+          async () =>
+            (
+              await hosts.probe<Probed>('app1', 'connect', {
+                targets: [{ host: ADDRESS.db, port: PG_PORT }],
+                timeoutMs: 2000,
+              })
+            )[0]?.result,
+          { timeout: 20_000 },
+        )
+        .toBe('open');
+    },
+    120_000,
+  );
+
+  gate.it(
     'serves signup, login, create and list over HTTPS from the internet, through both app hosts',
     async () => {
       const before = { app1: taskRequests(hosts, 'app1'), app2: taskRequests(hosts, 'app2') };
@@ -325,6 +561,22 @@ gate.describe('the multi-host topology in network namespaces', () => {
     },
     60_000,
   );
+
+  /** Runs `body` with the switch's anti-spoofing rules removed (to prove a host's own rules, or as a control). */
+  async function withoutSwitchRules<T>(body: () => Promise<T>): Promise<T> {
+    const sw = hosts.ns.switch;
+    const removed = spawnSync(IP, ['netns', 'exec', sw, requireTool('nft'), 'delete', 'table', 'bridge', 'ironclad']);
+    expect(removed.status).toBe(0);
+    try {
+      return await body();
+    } finally {
+      const restore = spawnSync(IP, ['netns', 'exec', sw, requireTool('nft'), '-f', '-'], {
+        input: switchRules(hosts.switchPorts),
+        encoding: 'utf8',
+      });
+      expect(restore.status, restore.stderr).toBe(0);
+    }
+  }
 
   /** One account per load client, each signed up from its own source address. */
   async function loadClients(count: number): Promise<LoadClient[]> {
@@ -511,6 +763,15 @@ gate.describe('the multi-host topology in network namespaces', () => {
     expect(removeDeadRuns()).toContain(leftover);
     expect(namespaces()).not.toContain(leftover);
     expect(namespaces()).toContain(ours);
+    // Its PostgreSQL directory too (~40 MB each): named after the run's pid like the run's own directory.
+    expect(basename(hosts.cluster.dir)).toMatch(new RegExp(`^ironclad-multihost-${process.pid}-pg-`));
+    const leftoverDir = join(tmpdir(), `ironclad-multihost-${gone}-pg-leftover`);
+    mkdirSync(join(leftoverDir, 'data'), { recursive: true });
+    writeFileSync(join(leftoverDir, 'data', 'PG_VERSION'), '15\n');
+    expect(removeDeadDirs()).toContain(basename(leftoverDir));
+    expect(existsSync(leftoverDir)).toBe(false);
+    expect(existsSync(hosts.cluster.dir)).toBe(true);
+    expect(existsSync(hosts.dir)).toBe(true);
   });
 
   gate.it(
@@ -523,5 +784,65 @@ gate.describe('the multi-host topology in network namespaces', () => {
       expect(existsSync(hosts.cluster.dir)).toBe(false);
     },
     60_000,
+  );
+
+  gate.it(
+    'removes everything when the session of `npm run topology -- --multi-host` hangs up (SIGHUP)',
+    async () => {
+      const ours = (names: string[]) => names.filter((ns) => /^ic\d+-/.test(ns));
+      const before = new Set(ours(namespaces()));
+      // Its own process group, signalled as a whole, as a terminal's hangup reaches the foreground job.
+      const child = spawn(
+        join(REPO, 'node_modules/.bin/tsx'),
+        [join(REPO, 'deploy/serve-topology.ts'), '--multi-host'],
+        {
+          cwd: REPO,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout?.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.stderr?.on('data', (chunk) => {
+        output += chunk;
+      });
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      let started: string[] = [];
+      try {
+        await expect.poll(() => output, { timeout: 120_000, interval: 200 }).toContain('hangup) stops');
+        started = ours(namespaces()).filter((ns) => !before.has(ns));
+        expect(started.length).toBe(6);
+        const pid = /^ic(\d+)-/.exec(started[0] ?? '')?.[1];
+        const dirs = () =>
+          spawnSync('sh', ['-c', `ls -d ${tmpdir()}/ironclad-multihost-${pid}-* 2>/dev/null`], { encoding: 'utf8' })
+            .stdout.split('\n')
+            .filter(Boolean);
+        expect(dirs().length).toBe(2);
+        const began = performance.now();
+        process.kill(-(child.pid as number), 'SIGHUP');
+        // tsx itself dies of the hangup at once; the topology's own process (same group) cleans up, then exits.
+        await exited;
+        await expect
+          .poll(() => namespaces().filter((ns) => started.includes(ns)), { timeout: 60_000, interval: 100 })
+          .toEqual([]);
+        await expect.poll(dirs, { timeout: 30_000, interval: 100 }).toEqual([]);
+        await expect.poll(() => output, { timeout: 30_000, interval: 100 }).toContain('stopped in');
+        console.log(
+          `serve-topology --multi-host after SIGHUP: namespaces and directories gone in ${Math.round(performance.now() - began)} ms`,
+        );
+        expect(output).toContain('stopped in');
+      } finally {
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          // the whole group is gone already
+        }
+        removeDeadRuns();
+        removeDeadDirs();
+      }
+    },
+    180_000,
   );
 });

@@ -33,7 +33,9 @@ export type Tool =
   | 'ip'
   | 'nft'
   | 'dnsmasq'
-  | 'nmap';
+  | 'nmap'
+  // Forges ARP and ICMP in the multi-host tests (part of Debian's nmap package).
+  | 'nping';
 /** 'netns': this process may create network namespaces (root, and `ip netns add` works). */
 export type Need = Tool | 'postgres' | 'netns';
 
@@ -52,6 +54,7 @@ const PACKAGE: Record<Tool, string> = {
   nft: 'nftables',
   dnsmasq: 'dnsmasq-base',
   nmap: 'nmap',
+  nping: 'nmap',
 };
 
 /** The variable that turns a missing need into a failure. */
@@ -70,6 +73,7 @@ export const REQUIRE_VARIABLE: Record<Need, string> = {
   nft: 'REQUIRE_NETNS',
   dnsmasq: 'REQUIRE_NETNS',
   nmap: 'REQUIRE_NETNS',
+  nping: 'REQUIRE_NETNS',
   netns: 'REQUIRE_NETNS',
 };
 

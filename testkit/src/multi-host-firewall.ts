@@ -35,8 +35,10 @@ export const EDGE_PRIVATE_IF = 'eth-priv';
 
 /**
  * Edge: from the public side only 80 and 443 of its public address; every other TCP port is refused with a reset
- * (fast for an honest client, nothing for an attacker), anything else rejected. Nothing is forwarded (also
- * net.ipv4.ip_forward=0): a packet for a private address that an attacker routes through edge goes nowhere.
+ * (fast for an honest client, nothing for an attacker), anything else rejected. A packet that arrives on the public
+ * interface for any other of edge's addresses (its private one, which Linux would otherwise answer on every interface:
+ * the weak host model) is dropped unanswered, ICMP included, so routing the private network via edge reveals nothing.
+ * Nothing is forwarded (also net.ipv4.ip_forward=0): a packet for a private host goes nowhere.
  */
 export function edgeRules(): string {
   return `table inet ironclad {
@@ -44,7 +46,9 @@ export function edgeRules(): string {
     type filter hook input priority filter; policy accept;
     iifname "${EDGE_PUBLIC_IF}" ct state established,related accept
     iifname "${EDGE_PUBLIC_IF}" ct state invalid drop
-    iifname "${EDGE_PUBLIC_IF}" ip daddr ${ADDRESS.edgePublic} tcp dport { 80, 443 } accept
+    iifname "${EDGE_PUBLIC_IF}" meta nfproto ipv6 drop
+    iifname "${EDGE_PUBLIC_IF}" ip daddr != ${ADDRESS.edgePublic} drop
+    iifname "${EDGE_PUBLIC_IF}" tcp dport { 80, 443 } accept
     iifname "${EDGE_PUBLIC_IF}" ip protocol icmp accept
     iifname "${EDGE_PUBLIC_IF}" meta l4proto tcp reject with tcp reset
     iifname "${EDGE_PUBLIC_IF}" reject
@@ -87,6 +91,41 @@ export function dbRules(): string {
   }
   chain forward {
     type filter hook forward priority filter; policy drop;
+  }
+}
+`;
+}
+
+/** One host's port on a bridge of the switch, and the only addresses it may send from. */
+export interface SwitchPort {
+  /** The bridge port (the switch's end of the host's veth pair). */
+  port: string;
+  /** The MAC address of the host's interface. */
+  mac: string;
+  /** The IPv4 addresses assigned to that interface. */
+  addresses: readonly string[];
+}
+
+/**
+ * The switch (both bridges): what a cloud VPC's source/destination check, a managed switch's port security and
+ * dynamic ARP inspection do. From each host's port only IPv4 frames from that host's own MAC and addresses, and ARP
+ * whose sender MAC and sender IP are that host's own, pass; everything else is dropped, IPv6 included (no host
+ * uses it). Root on one host (edge, say) can then neither send from another host's address nor poison a neighbour's
+ * ARP cache to receive that host's answers. Hooked at prerouting: it also covers frames for the bridge itself.
+ */
+export function switchRules(ports: readonly SwitchPort[]): string {
+  const lines = ports.flatMap(({ port, mac, addresses }) => {
+    const from = addresses.length === 1 ? addresses[0] : `{ ${addresses.join(', ')} }`;
+    return [
+      `    iifname "${port}" ether saddr ${mac} ip saddr ${from} accept`,
+      `    iifname "${port}" ether saddr ${mac} arp saddr ether ${mac} arp saddr ip ${from} accept`,
+    ];
+  });
+  return `table bridge ironclad {
+  chain prerouting {
+    type filter hook prerouting priority filter; policy drop;
+    ether type ip6 drop
+${lines.join('\n')}
   }
 }
 `;

@@ -12,14 +12,16 @@
  *   TRUST_PROXY = edge's private address exactly.
  * - db: a PostgreSQL cluster this run creates and owns (pg-cluster.ts), listening on db's private address, pg_hba
  *   open to the two app addresses only; the test's admin access is its unix socket (not namespaced).
- * Bridges live in a "switch" namespace; the root namespace is attached to nothing. Firewalls: multi-host-firewall.ts.
+ * Bridges live in a "switch" namespace; the root namespace is attached to nothing. IPv6 is off everywhere. Firewalls,
+ * the switch's anti-spoofing rules (each port may send only from its host's own MAC and addresses) included:
+ * multi-host-firewall.ts.
  *
  *   const hosts = await startMultiHost();      // ~5-10 s
  *   try { await hosts.probe('internet', 'connect', {...}) } finally { await hosts.stop(); }
  *
- * Everything is removed on stop(), on process exit, on SIGINT/SIGTERM, and (namespaces of a dead pid) by the next
- * run. Needs root, iproute2, nftables, dnsmasq, nginx, openssl, envsubst and PostgreSQL's server binaries
- * (multiHostGate below).
+ * Everything is removed on stop(), on process exit, on SIGINT/SIGTERM/SIGHUP, and (namespaces and temp dirs of a
+ * dead pid, its PostgreSQL cluster's included) by the next run. Needs root, iproute2, nftables, dnsmasq, nginx,
+ * openssl, envsubst, nmap/nping (the tests) and PostgreSQL's server binaries (multiHostGate below).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,8 +41,10 @@ import {
   EDGE_PUBLIC_IF,
   edgeRules,
   PG_PORT,
+  type SwitchPort,
+  switchRules,
 } from './multi-host-firewall.js';
-import { NamespaceSet, removeDeadRuns, spawnIn, tail } from './netns.js';
+import { macOf, NamespaceSet, removeDeadRuns, spawnIn, tail } from './netns.js';
 import type { Target } from './netns-http.js';
 import type { LoadConfig, LoadReport } from './netns-load.js';
 import { makeCertificate, renderTemplates, type TemplateValues, writeMainConfig } from './nginx-render.js';
@@ -99,6 +103,13 @@ export interface MultiHost {
   stopApp: (name: AppName, signal: 'SIGTERM' | 'SIGKILL') => Promise<{ code: number | null; ms: number }>;
   /** Starts an app again; resolves once its process listens (readiness is for the caller to wait for). */
   startApp: (name: AppName) => Promise<{ ms: number }>;
+  /**
+   * A bare TCP listener on 0.0.0.0:`port` inside a host (a canary: a service someone started by mistake), which
+   * only that host's firewall keeps from the others; resolves once it listens.
+   */
+  canary: (host: Host, port: number) => Promise<{ stop: () => Promise<void> }>;
+  /** The switch's ports: each host's bridge port, its MAC and the addresses it may send from (switchRules). */
+  switchPorts: SwitchPort[];
   /** Everything an app has written, over all its runs. */
   appOutput: (name: AppName) => string;
   output: () => { nginx: string; dnsmasq: string; app1: string; app2: string };
@@ -111,7 +122,7 @@ export interface MultiHost {
  * tools (REQUIRE_NETNS), nginx and friends (REQUIRE_NGINX), PostgreSQL's server binaries (REQUIRE_POSTGRES).
  */
 export async function multiHostGate(suite: string): Promise<Gate> {
-  const gate = await gateFor(suite, ['netns', 'ip', 'nft', 'dnsmasq', 'nmap', 'nginx', 'openssl', 'envsubst']);
+  const gate = await gateFor(suite, ['netns', 'ip', 'nft', 'dnsmasq', 'nmap', 'nping', 'nginx', 'openssl', 'envsubst']);
   if (gate.skip) return gate;
   return clusterGate(suite);
 }
@@ -125,7 +136,8 @@ function hookExit(): void {
   process.once('exit', () => {
     for (const teardown of live) teardown();
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // SIGHUP too: an SSH session that drops takes `npm run topology -- --multi-host` with it.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
       // A program that handles the signal itself (serve-topology.ts) stops the topology its own way.
       if (process.listenerCount(signal) > 1) return;
@@ -138,18 +150,25 @@ function hookExit(): void {
   }
 }
 
-/** Removes the temp directories of runs whose process is gone. */
-function removeDeadDirs(): void {
+/**
+ * Removes the temp directories of runs whose process is gone: the run's own and its PostgreSQL cluster's
+ * (`ironclad-multihost-<pid>-pg-*`, ~40 MB). Returns their names.
+ */
+export function removeDeadDirs(): string[] {
+  const removed: string[] = [];
   for (const name of readdirSync(tmpdir())) {
     const match = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name);
     if (!match) continue;
     try {
       process.kill(Number(match[1]), 0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') {
         rmSync(join(tmpdir(), name), { recursive: true, force: true });
+        removed.push(name);
+      }
     }
   }
+  return removed;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -230,6 +249,18 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     // No host forwards, edge above all (no route is not enough: an attacker on the public network can add one).
     for (const host of HOSTS) set.sysctl(ns[host], 'net.ipv4.ip_forward', '0');
     const nft = requireTool('nft');
+    // The switch lets each host send only from its own MAC and addresses (anti-spoofing, ARP inspection).
+    const switchPorts: SwitchPort[] = [
+      { port: 'pub-internet', mac: macOf(ns.internet, 'eth0'), addresses: [ADDRESS.internet, ...clientAddresses] },
+      { port: 'pub-edge', mac: macOf(ns.edge, EDGE_PUBLIC_IF), addresses: [ADDRESS.edgePublic] },
+      { port: 'priv-edge', mac: macOf(ns.edge, EDGE_PRIVATE_IF), addresses: [ADDRESS.edgePrivate] },
+      ...(['app1', 'app2', 'db'] as const).map((host) => ({
+        port: `priv-${host}`,
+        mac: macOf(ns[host], 'eth0'),
+        addresses: [ADDRESS[host]],
+      })),
+    ];
+    set.nft(sw, switchRules(switchPorts), nft);
     set.nft(ns.edge, edgeRules(), nft);
     set.nft(ns.app1, appRules(), nft);
     set.nft(ns.app2, appRules(), nft);
@@ -241,6 +272,8 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
       host: ADDRESS.db,
       port: PG_PORT,
       tcpClients: [`${ADDRESS.app1}/32`, `${ADDRESS.app2}/32`],
+      // Named after this run, so that the next run removes it if this one is killed (removeDeadDirs).
+      dirPrefix: `${DIR_PREFIX}${process.pid}-pg-`,
     });
     const database = 'tasks';
     const password = randomBytes(24).toString('hex');
@@ -398,6 +431,38 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
       return { code, ms: Math.round(performance.now() - began) };
     };
 
+    const canary = async (host: Host, port: number) => {
+      const child = spawnIn(ns[host], TSX, [PROBE, 'listen', JSON.stringify({ port })], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      children.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr?.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      await waitFor(
+        `canary on ${host}:${port}`,
+        () => stdout.includes('"listening"') || child.exitCode !== null,
+        30_000,
+        () => stderr,
+      );
+      if (child.exitCode !== null) throw new Error(`canary on ${host}:${port} exited at once: ${stderr}`);
+      return {
+        stop: async () => {
+          child.stdin?.end();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+          children.delete(child);
+        },
+      };
+    };
+
     const appOutput = (name: AppName) => apps[name].past + (apps[name].running?.output() ?? '');
 
     let stopped = false;
@@ -439,6 +504,8 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
       load,
       stopApp,
       startApp,
+      canary,
+      switchPorts,
       appOutput,
       output: () => ({
         nginx: nginx.output(),

@@ -2,24 +2,27 @@
  * Probes run INSIDE a network namespace: the test process lives in the root namespace, so it runs this file with
  * `ip netns exec <ns> tsx testkit/src/netns-probe.ts <command> '<json>'` and reads one JSON line from stdout.
  *
- *   connect  {targets: [{host, port}], timeoutMs}        -> [{host, port, result: open|refused|timeout|<errno>}]
+ *   connect  {targets: [{host, port}], timeoutMs,        -> [{host, port, result: open|refused|timeout|<errno>}]
+ *             localAddress?}                               (from that source address when given)
  *   scan     {host, timeoutMs, concurrency}              -> {open: [ports], outcomes: {refused: n, ...}, ms}
  *   requests {target, localAddress?, steps: [...],       -> [{status, headers, body} | {error}] (in order; a step
  *             parallel?}                                    may have its own localAddress; all at once if parallel)
  *   wait     {target, path, timeoutMs}                   -> {status, ms}: polls until a 200 or the deadline
+ *   listen   {port}                                      -> prints {"listening":port}: a bare TCP listener on
+ *                                                           0.0.0.0 that accepts and closes, until stdin closes
  *   load     LoadConfig                                  -> prints {"started":true}, runs until stdin closes,
  *                                                           then prints the LoadReport (netns-load.ts)
  */
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { type Answer, type Step, send, type Target } from './netns-http.js';
 import { type LoadConfig, runLoad } from './netns-load.js';
 
 type Outcome = 'open' | 'refused' | 'timeout' | string;
 
 /** One TCP connect; how it ended. */
-function probe(host: string, port: number, timeoutMs: number): Promise<Outcome> {
+function probe(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<Outcome> {
   return new Promise((done) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     const finish = (outcome: Outcome) => {
       clearTimeout(timer);
       socket.destroy();
@@ -56,9 +59,17 @@ async function main(): Promise<unknown> {
   const input = JSON.parse(json ?? '{}');
   switch (command) {
     case 'connect': {
-      const { targets, timeoutMs } = input as { targets: Array<{ host: string; port: number }>; timeoutMs: number };
+      const { targets, timeoutMs, localAddress } = input as {
+        targets: Array<{ host: string; port: number }>;
+        timeoutMs: number;
+        localAddress?: string;
+      };
       return Promise.all(
-        targets.map(async ({ host, port }) => ({ host, port, result: await probe(host, port, timeoutMs) })),
+        targets.map(async ({ host, port }) => ({
+          host,
+          port,
+          result: await probe(host, port, timeoutMs, localAddress),
+        })),
       );
     }
     case 'scan': {
@@ -100,6 +111,19 @@ async function main(): Promise<unknown> {
         await new Promise((done) => setTimeout(done, 50));
       }
       return { status, ms: Math.round(performance.now() - started) };
+    }
+    case 'listen': {
+      const { port } = input as { port: number };
+      const server = createServer((socket) => socket.end());
+      await new Promise<void>((done) => server.listen(port, '0.0.0.0', done));
+      process.stdout.write(`${JSON.stringify({ listening: port })}\n`);
+      await new Promise<void>((done) => {
+        process.stdin.on('data', () => {});
+        process.stdin.once('end', () => done());
+        process.stdin.once('close', () => done());
+      });
+      server.close();
+      return { stopped: port };
     }
     case 'load': {
       const stopped = new Promise<void>((done) => {

@@ -134,11 +134,19 @@ export class NamespaceSet {
     return `${this.prefix}${host}`;
   }
 
-  /** Creates `<prefix><host>` with its loopback up. */
+  /**
+   * Creates `<prefix><host>` with its loopback up and IPv6 off: nothing here uses it, and every interface created
+   * later (bridges and their ports included) would otherwise get a link-local address that answers a multicast
+   * ping from anyone on the segment. `default` covers interfaces created later, `all` the loopback that exists.
+   */
   add(host: string): string {
     const ns = this.name(host);
     ip('netns', 'add', ns);
     this.created.push(ns);
+    if (existsSync('/proc/sys/net/ipv6')) {
+      this.sysctl(ns, 'net.ipv6.conf.default.disable_ipv6', '1');
+      this.sysctl(ns, 'net.ipv6.conf.all.disable_ipv6', '1');
+    }
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     return ns;
   }
@@ -187,6 +195,24 @@ export class NamespaceSet {
     for (const ns of [...new Set([...this.created, ...this.remaining()])].reverse()) destroyNamespace(ns);
     this.created.length = 0;
   }
+}
+
+/** The MAC address of `device` in namespace `ns`. */
+export function macOf(ns: string, device: string): string {
+  const [link] = JSON.parse(ip('-n', ns, '-j', 'link', 'show', 'dev', device)) as Array<{ address: string }>;
+  if (!link?.address) throw new Error(`${ns}: no MAC address on ${device}`);
+  return link.address;
+}
+
+/** The IPv6 addresses in namespace `ns`, on any interface ("fe80::1/64 dev eth0"). */
+export function ipv6Addresses(ns: string): string[] {
+  const links = JSON.parse(ip('-n', ns, '-j', '-6', 'address', 'show')) as Array<{
+    ifname: string;
+    addr_info?: Array<{ local: string; prefixlen: number }>;
+  }>;
+  return links.flatMap((link) =>
+    (link.addr_info ?? []).map((info) => `${info.local}/${info.prefixlen} dev ${link.ifname}`),
+  );
 }
 
 /** The value of a sysctl inside a namespace, as the kernel reports it now. */

@@ -124,6 +124,11 @@ export interface ClusterOptions {
    * addresses (CIDR) only; every other TCP client is refused by the server itself, whatever the firewall lets by.
    */
   tcpClients?: string[];
+  /**
+   * The start of the cluster's temp dir name (default `ironclad-pg-`): the multi-host topology names it after its
+   * run's pid, so the next run removes it if this one was killed before it could.
+   */
+  dirPrefix?: string;
 }
 
 export class PgCluster {
@@ -152,7 +157,7 @@ export class PgCluster {
     if (!bin) throw new Error('no PostgreSQL server binaries (see clusterGate)');
     const cluster = new PgCluster(
       bin,
-      ownedTempDir('ironclad-pg-'),
+      ownedTempDir(options.dirPrefix ?? 'ironclad-pg-'),
       options.port ?? (await freePort()),
       options.host,
       options.netns,
