@@ -282,6 +282,43 @@ describe('the red team evasions of issue 16', () => {
     expect(inlineFound[0]?.message).toContain('runs as uid 0');
   });
 
+  it('judges what a JSON 6902 patch writes (a file, or inline), and not what it removes', async () => {
+    const operations = [
+      '- op: replace',
+      '  path: /spec/template/spec/containers/0/securityContext/privileged',
+      '  value: true',
+      '- op: add',
+      '  path: /spec/template/spec/containers/0/securityContext/capabilities',
+      '  value: {drop: [ALL], add: [NET_ADMIN]}',
+      '- op: remove',
+      '  path: /spec/template/spec/containers/0/resources',
+      '',
+    ].join('\n');
+    const target = '    target: {kind: Deployment, name: api}\n';
+    const dir = withFiles({}, (read, write) => {
+      write(`${PRODUCTION}/escalate.yaml`, operations);
+      const kustomization = `${PRODUCTION}/kustomization.yaml`;
+      const indented = operations
+        .split('\n')
+        .map((line) => (line ? `      ${line}` : line))
+        .join('\n');
+      write(
+        kustomization,
+        `${read(kustomization)}  - path: escalate.yaml\n${target}  - patch: |-\n${indented}${target}`,
+      );
+    });
+    const findings = await audit(dir);
+    for (const file of [`${PRODUCTION}/escalate.yaml`, `${PRODUCTION}/kustomization.yaml`]) {
+      const found = atFile(findings, file);
+      expect(new Set(found.map((item) => item.id))).toEqual(
+        new Set(['files.container.privileged', 'files.k8s.not-restricted']),
+      );
+      expect(found.find((item) => item.id === 'files.k8s.not-restricted')?.message).toContain(
+        'adds capabilities NET_ADMIN',
+      );
+    }
+  });
+
   it('audits JSON manifests (.json, and JSON in a .yaml), and leaves other JSON alone', async () => {
     const json = JSON.stringify({
       apiVersion: 'v1',

@@ -374,6 +374,61 @@ function auditConfigMap(context: Context, configMap: Json, base: Path): void {
   if (env.size > 0) context.findings.push(...judgeManifestEnvironment(context, `ConfigMap "${name}"`, env));
 }
 
+/** A JSON pointer's segments (RFC 6901: `~1` is `/`, `~0` is `~`). */
+function pointerSegments(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/** The workload kind a pointer into a pod spec implies: where POD_SPEC_PATHS puts the spec. */
+function kindOfPointer(segments: string[]): string | undefined {
+  if (segments[0] !== 'spec') return undefined;
+  if (segments[1] === 'jobTemplate') return 'CronJob';
+  if (segments[1] === 'template') return 'Deployment';
+  return 'Pod';
+}
+
+/**
+ * The partial objects a JSON 6902 patch writes: each `add`/`replace` of a value placed at its path, in one object per
+ * workload kind its paths imply (the patch's `target` may name any kind with the same spec layout). A `remove` is not
+ * judged: what it takes away is the base's to say. Hand-written: the JSON-patch libraries apply operations to a
+ * document, and here there is none, only the values the operations write.
+ */
+function objectsOfOperations(operations: unknown[]): Json[] {
+  const byKind = new Map<string, Json>();
+  for (const item of operations) {
+    const operation = item as { op?: unknown; path?: unknown; value?: unknown } | null;
+    if (!operation || (operation.op !== 'add' && operation.op !== 'replace') || typeof operation.path !== 'string') {
+      continue;
+    }
+    const segments = pointerSegments(operation.path);
+    const kind = kindOfPointer(segments);
+    if (!kind || segments.length < 2) continue;
+    const root = byKind.get(kind) ?? { apiVersion: 'v1', kind, metadata: { name: '(JSON patch)' } };
+    byKind.set(kind, root);
+    let current: Json | unknown[] = root;
+    segments.forEach((segment, index) => {
+      if (!current || typeof current !== 'object') return; // under a value an earlier operation wrote
+      const last = index === segments.length - 1;
+      const nextIsIndex = !last && /^(\d+|-)$/.test(segments[index + 1] ?? '');
+      const fresh = last ? operation.value : nextIsIndex ? [] : {};
+      if (Array.isArray(current)) {
+        // `-` appends; an index is where the value lands (holes are skipped when the list is read).
+        const position = segment === '-' ? current.length : Number(segment);
+        if (!Number.isInteger(position) || position < 0 || position > 1000) return;
+        current[position] = last ? fresh : (current[position] ?? fresh);
+        current = current[position] as Json | unknown[];
+      } else {
+        current[segment] = last ? fresh : (current[segment] ?? fresh);
+        current = current[segment] as Json | unknown[];
+      }
+    });
+  }
+  return [...byKind.values()];
+}
+
 /** A manifest the audit could not judge, and why: never silently clean. */
 interface NotAudited {
   file: string;
@@ -414,6 +469,7 @@ function readKustomizations(dir: string, files: string[]): Kustomizations {
     if (typeof top?.namespace === 'string' && top.namespace !== '') found.namespaces.set(folder, top.namespace);
     const named = [
       ...list(top?.patches).map((entry) => (entry as { path?: unknown } | null)?.path),
+      ...list(top?.patchesJson6902).map((entry) => (entry as { path?: unknown } | null)?.path),
       ...list(top?.patchesStrategicMerge),
     ];
     for (const path of named) {
@@ -422,12 +478,14 @@ function readKustomizations(dir: string, files: string[]): Kustomizations {
       if (!path.includes('\n')) found.patches.add(normalize(join(folder, path)));
       else found.inline.push({ file, text: path, line: 0 });
     }
-    list(top?.patches).forEach((entry, index) => {
-      const text = (entry as { patch?: unknown } | null)?.patch;
-      if (typeof text !== 'string') return;
-      const node = doc.getIn(['patches', index, 'patch'], true) as { range?: [number, number] } | undefined;
-      found.inline.push({ file, text, line: node?.range ? lines.linePos(node.range[0]).line : 0 });
-    });
+    for (const field of ['patches', 'patchesJson6902'] as const) {
+      list(top?.[field]).forEach((entry, index) => {
+        const text = (entry as { patch?: unknown } | null)?.patch;
+        if (typeof text !== 'string') return;
+        const node = doc.getIn([field, index, 'patch'], true) as { range?: [number, number] } | undefined;
+        found.inline.push({ file, text, line: node?.range ? lines.linePos(node.range[0]).line : 0 });
+      });
+    }
   }
   return found;
 }
@@ -530,6 +588,12 @@ export function auditKubernetesFiles(
         if (mayHoldManifest(docText)) notAudited.push({ file, why: 'its aliases expand too far' });
         continue;
       }
+      // A JSON 6902 patch (a list of `op`s) is judged as the partial object its `add`s and `replace`s write.
+      if (patch && Array.isArray(value)) {
+        const context: Context = { file, patch, doc, lines, lineOffset, findings, ironclad };
+        for (const object of objectsOfOperations(value)) auditWorkload(context, object, []);
+        continue;
+      }
       if (!isKubernetesObject(value)) continue;
       const top = value;
       const context: Context = { file, patch, doc, lines, lineOffset, findings, ironclad };
@@ -577,7 +641,8 @@ export function auditKubernetesFiles(
     } catch {
       continue;
     }
-    if (!mayHoldManifest(text)) continue;
+    // A JSON 6902 patch names no apiVersion or kind (its kustomization's `target:` does).
+    if (!kustomizations.patches.has(file) && !mayHoldManifest(text)) continue;
     notePolicyText(policies, text);
     const workloads = auditText(file, text, kustomizations.patches.has(file), 0);
     if (workloads > 0) manifests.push(file);
