@@ -349,6 +349,18 @@ describe('the red team evasions of issue 16', () => {
       );
     }
     expect(atFile(findings, 'package.json')).toEqual([]);
+    // A JSON Secret is a committed Secret like a YAML one.
+    const secret = await audit(
+      withFiles({
+        [`${EXTRA}/secret.json`]: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'api' },
+          stringData: { password: randomKey(24) },
+        }),
+      }),
+    );
+    expect(atFile(secret, `${EXTRA}/secret.json`).map((item) => item.id)).toContain('files.k8s.secret');
     expect(atFile(findings, 'tsconfig.json')).toEqual([]);
   });
 
