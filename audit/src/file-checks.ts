@@ -397,7 +397,12 @@ export async function auditFiles(
   // Compose files anywhere in the checkout (files/compose.ts) and Kubernetes workloads (files/kubernetes.ts).
   const compose = auditComposeFiles(dir, files, { app: options.app });
   const { contexts } = compose;
-  findings.push(...compose.findings, ...auditKubernetesFiles(dir, files, { app: options.app }).findings);
+  const kubernetes = auditKubernetesFiles(dir, files, { app: options.app });
+  findings.push(...compose.findings, ...kubernetes.findings);
+  // Where the Kubernetes audit named a literal secret, the secret scan's hit on the same line says it again.
+  const kubernetesSecretLines = new Set(
+    kubernetes.findings.filter((item) => item.id === 'files.secret.hardcoded').map((item) => item.location),
+  );
   notes.push(...compose.notes);
 
   const dockerfiles = files.filter(
@@ -483,5 +488,13 @@ export async function auditFiles(
     findings.push(...history.findings);
     notes.push(...history.notes);
   }
-  return { findings: withoutClaimedSecretHits(findings, frameworks), notes };
+  const once = findings.filter(
+    (item) =>
+      kubernetes.findings.includes(item) ||
+      !(
+        (item.id === 'files.secret.hardcoded' || item.id === 'files.secret.entropy') &&
+        kubernetesSecretLines.has(item.location)
+      ),
+  );
+  return { findings: withoutClaimedSecretHits(once, frameworks), notes };
 }

@@ -284,7 +284,7 @@ export const CHECKS = {
   'files.k8s.not-restricted': {
     severity: 'warning',
     trigger:
-      'A Kubernetes container lacks a setting of the restricted Pod Security level or a read-only root: `runAsNonRoot: true` (container or pod; or runs as uid 0), `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true`, `capabilities.drop: [ALL]`, `seccompProfile: RuntimeDefault` (container or pod). Development overlays are left out.',
+      'A Kubernetes container lacks a setting of the restricted Pod Security level or a read-only root: `runAsNonRoot: true` (container or pod; or runs as uid 0), `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true`, `capabilities.drop: [ALL]`, `seccompProfile: RuntimeDefault` (container or pod); or sets what the level refuses: `capabilities.add` of anything but NET_BIND_SERVICE, a `hostPort`, `procMount: Unmasked`, an SELinux type outside container_t/container_init_t/container_kvm_t/container_engine_t or any SELinux user or role, a sysctl outside the safe set. Init and ephemeral containers count. A kustomize patch is judged on what it sets (`runAsUser: 0`, `allowPrivilegeEscalation: true`, `readOnlyRootFilesystem: false`, a `drop:` list without ALL, ...; a JSON 6902 patch on what its `add`/`replace` operations write), not on what it leaves to its base. Development overlays are left out.',
     fix: "Set them in the container's securityContext (deploy/k8s/base/api-deployment.yaml is an example), give writable paths an emptyDir, and label the namespace `pod-security.kubernetes.io/enforce: restricted`.",
   },
   'files.k8s.secret-env': {
@@ -299,17 +299,29 @@ export const CHECKS = {
       'The checkout has Kubernetes workloads (outside development overlays, tests and docs) but no NetworkPolicy anywhere (nor a Cilium, Calico or AdminNetworkPolicy): every pod in the cluster can reach every one of them, the database included.',
     fix: 'Add a default-deny NetworkPolicy (`podSelector: {}`, `policyTypes: [Ingress, Egress]`) and one allow rule per connection the application needs (deploy/k8s/base/network-policies.yaml is an example).',
   },
+  'files.k8s.network-policy-allows-all': {
+    severity: 'warning',
+    trigger:
+      'A Kubernetes NetworkPolicy selects every pod of its namespace (`podSelector: {}`) and has a rule that allows everything: an ingress rule with neither `from` nor `ports` (`ingress: [{}]`), or an egress rule with neither `to` nor `ports` (`egress: [{}]`). Rules of all policies add up, so it undoes the default deny beside it. Development overlays, tests and docs are left out.',
+    fix: 'Delete it, and allow each connection the application needs by its own rule: pods by label, and the ports they use.',
+  },
   'files.k8s.no-default-deny': {
     severity: 'warning',
     trigger:
-      "The checkout's Kubernetes NetworkPolicies only allow: none selects every pod (`podSelector: {}`) with `policyTypes: [Ingress]` and no ingress rule, so a pod that no policy selects accepts connections from anywhere.",
+      "The checkout's Kubernetes NetworkPolicies only allow: in a namespace the workloads run in (the kustomization's `namespace:`, else the object's own), none selects every pod (`podSelector: {}`) with `policyTypes: [Ingress]` and no ingress rule, so a pod that no policy selects accepts connections from anywhere. A default deny in another namespace does not count.",
     fix: 'Add a default-deny NetworkPolicy (`podSelector: {}`, `policyTypes: [Ingress, Egress]`), then allow what is needed, DNS egress included.',
   },
   'files.k8s.trust-proxy-fenced': {
     severity: 'info',
     trigger:
-      "A Kubernetes ConfigMap gives `TRUST_PROXY` a range (the pod CIDR, since proxy pods change address), and the NetworkPolicies deny ingress by default and admit the server's `PORT` only from pods chosen by label: only those pods can connect, so only they are believed. Sound where the network plugin enforces NetworkPolicy.",
+      "A Kubernetes ConfigMap gives `TRUST_PROXY` a range (the pod CIDR, since proxy pods change address), and the NetworkPolicies of the workloads' namespace deny ingress by default and admit the server's `PORT` only from pods chosen by label (no policy of that namespace admits it from anywhere else): only those pods can connect, so only they are believed. Sound where the network plugin enforces NetworkPolicy.",
     fix: 'Nothing while the cluster enforces NetworkPolicy (Calico, Cilium, most managed clusters); on a plugin that does not, any pod could forge its client address.',
+  },
+  'files.k8s.not-audited': {
+    severity: 'info',
+    trigger:
+      'A file that holds (or may hold) Kubernetes manifests could not be audited: over the 1 MiB size bound, not YAML (a Helm template that must be rendered first), or aliases that expand too far. Nothing in it is judged, so a clean report does not cover it. Tests and docs are left out.',
+    fix: 'Audit the rendered manifests: `helm template … > rendered.yaml` or `kubectl kustomize … > rendered.yaml` in a scratch checkout, then `check --deploy --dir` on it; split a manifest over 1 MiB.',
   },
   'files.k8s.secret': {
     severity: 'critical',

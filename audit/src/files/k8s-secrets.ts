@@ -12,7 +12,7 @@ import { type Finding, finding } from '../findings.js';
 import { findCredentials } from '../secret-patterns.js';
 import { isPlaceholderValue } from '../secret-values.js';
 import { isTestOrDoc } from '../secrets-scan.js';
-import { declaresKind } from './manifest-kind.js';
+import { declaresKind, KUBERNETES_YAML } from './manifest-kind.js';
 
 const MAX_BYTES = 1024 * 1024;
 const TEMPLATED = '__TEMPLATED__';
@@ -58,7 +58,11 @@ export function kubernetesSecretFindings(text: string, path: string): Finding[] 
   const findings: Finding[] = [];
   const counter = new LineCounter();
   const lenient = isTestOrDoc(path);
-  for (const doc of parseAllDocuments(withoutTemplates(text), { lineCounter: counter, logLevel: 'error' })) {
+  for (const doc of parseAllDocuments(withoutTemplates(text), {
+    ...KUBERNETES_YAML,
+    lineCounter: counter,
+    logLevel: 'error',
+  })) {
     let manifest: unknown;
     try {
       manifest = doc.toJS();
@@ -103,7 +107,8 @@ export function kubernetesSecretFindings(text: string, path: string): Finding[] 
 export function auditKubernetesSecrets(dir: string, files: string[]): Finding[] {
   const findings: Finding[] = [];
   for (const file of files) {
-    if (!/\.ya?ml$/i.test(file)) continue;
+    // JSON too: kubectl applies a `{"kind": "Secret", ...}` file as readily as a YAML one.
+    if (!/\.(ya?ml|json)$/i.test(file)) continue;
     const full = join(dir, file);
     try {
       if (statSync(full).size > MAX_BYTES) continue;

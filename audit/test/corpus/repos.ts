@@ -2681,6 +2681,216 @@ const RED_TEAM_FAULTS: RepoSpec[] = [
   ),
 ];
 
+// ---------- faults and a clean repository: Kubernetes evasions an outside red team found in issue 16 ----------
+
+/** A restricted Deployment of the API, `container` (lines at the container's indent) added to its container. */
+const k8sDeployment = (...container: string[]): string =>
+  lines(
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    '  name: notes-api',
+    'spec:',
+    '  selector:',
+    '    matchLabels: { app: notes-api }',
+    '  template:',
+    '    metadata:',
+    '      labels: { app: notes-api }',
+    '    spec:',
+    '      securityContext:',
+    '        runAsNonRoot: true',
+    '        runAsUser: 10001',
+    '        seccompProfile: { type: RuntimeDefault }',
+    '      containers:',
+    '        - name: api',
+    '          image: ghcr.io/acme/notes-api:1.4.2',
+    '          securityContext:',
+    '            allowPrivilegeEscalation: false',
+    '            readOnlyRootFilesystem: true',
+    '            capabilities: { drop: [ALL] }',
+    ...container,
+  );
+
+/** A default deny and the one rule the API needs. */
+const K8S_POLICIES = lines(
+  'apiVersion: networking.k8s.io/v1',
+  'kind: NetworkPolicy',
+  'metadata: { name: default-deny }',
+  'spec:',
+  '  podSelector: {}',
+  '  policyTypes: [Ingress, Egress]',
+  '---',
+  'apiVersion: networking.k8s.io/v1',
+  'kind: NetworkPolicy',
+  'metadata: { name: api-from-ingress }',
+  'spec:',
+  '  podSelector:',
+  '    matchLabels: { app: notes-api }',
+  '  ingress:',
+  '    - from:',
+  '        - namespaceSelector:',
+  '            matchLabels: { kubernetes.io/metadata.name: ingress-nginx }',
+  '      ports:',
+  '        - port: 3000',
+);
+
+const K8S_EVASION_FAULTS: RepoSpec[] = [
+  node(
+    'node-k8s-patch-weakens',
+    'kustomize: the production overlay patches the restricted base back to privilege escalation and a writable root',
+    () => ({
+      'k8s/base/deployment.yaml': k8sDeployment(),
+      'k8s/base/network-policies.yaml': K8S_POLICIES,
+      'k8s/base/kustomization.yaml': lines('resources:', '  - deployment.yaml', '  - network-policies.yaml'),
+      'k8s/overlays/production/kustomization.yaml': lines(
+        'namespace: notes',
+        'resources:',
+        '  - ../../base',
+        'patches:',
+        '  - path: shell-access.yaml',
+      ),
+      'k8s/overlays/production/shell-access.yaml': lines(
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: { name: notes-api }',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: api',
+        '          securityContext:',
+        '            allowPrivilegeEscalation: true',
+        '            readOnlyRootFilesystem: false',
+      ),
+    }),
+    [{ id: 'files.k8s.not-restricted', at: 'k8s/overlays/production/shell-access.yaml' }],
+  ),
+  node(
+    'node-k8s-json-privileged',
+    'k8s/deployment.json: a JSON manifest whose container is privileged',
+    () => ({
+      'k8s/deployment.json': `${JSON.stringify(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'notes-api' },
+          spec: {
+            selector: { matchLabels: { app: 'notes-api' } },
+            template: {
+              metadata: { labels: { app: 'notes-api' } },
+              spec: {
+                containers: [
+                  { name: 'api', image: 'ghcr.io/acme/notes-api:1.4.2', securityContext: { privileged: true } },
+                ],
+              },
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+      'k8s/network-policies.yaml': K8S_POLICIES,
+    }),
+    [{ id: 'files.container.privileged', at: 'k8s/deployment.json' }],
+  ),
+  node(
+    'node-k8s-env-flow-password',
+    'k8s/deployment.yaml: the database password as a flow-mapping env entry, value before name',
+    (g) => ({
+      'k8s/deployment.yaml': k8sDeployment(
+        '          env:',
+        `            - { value: "${g.password()}", name: PGPASSWORD }`,
+      ),
+      'k8s/network-policies.yaml': K8S_POLICIES,
+    }),
+    [{ id: 'files.secret.hardcoded', at: 'k8s/deployment.yaml' }],
+  ),
+  node(
+    'node-k8s-allow-all-policy',
+    'k8s/network-policies.yaml: an allow-all policy beside the default deny undoes it',
+    () => ({
+      'k8s/deployment.yaml': k8sDeployment(),
+      'k8s/network-policies.yaml': `${K8S_POLICIES}${lines(
+        '---',
+        'apiVersion: networking.k8s.io/v1',
+        'kind: NetworkPolicy',
+        'metadata: { name: allow-all }',
+        'spec:',
+        '  podSelector: {}',
+        '  ingress: [{}]',
+      )}`,
+    }),
+    [{ id: 'files.k8s.network-policy-allows-all', at: 'k8s/network-policies.yaml' }],
+  ),
+  node(
+    'node-k8s-merge-key-privileged',
+    'k8s/deployment.yaml: privileged: true hidden in a YAML merge key',
+    () => ({
+      'k8s/deployment.yaml': k8sDeployment().replace(
+        '          securityContext:\n',
+        '          securityContext:\n            <<: { privileged: true }\n',
+      ),
+      'k8s/network-policies.yaml': K8S_POLICIES,
+    }),
+    [{ id: 'files.container.privileged', at: 'k8s/deployment.yaml' }],
+  ),
+  node(
+    'node-k8s-net-raw',
+    'k8s/deployment.yaml: the container adds NET_RAW and publishes a hostPort',
+    () => ({
+      'k8s/deployment.yaml': k8sDeployment(
+        '          ports:',
+        '            - { containerPort: 3000, hostPort: 3000 }',
+      ).replace('capabilities: { drop: [ALL] }', 'capabilities: { drop: [ALL], add: [NET_RAW] }'),
+      'k8s/network-policies.yaml': K8S_POLICIES,
+    }),
+    [{ id: 'files.k8s.not-restricted', at: 'k8s/deployment.yaml' }],
+  ),
+];
+
+const K8S_EVASION_CLEAN: RepoSpec[] = [
+  node(
+    'clean-node-k8s-kustomize-json',
+    'kustomize with a Kustomization file, a partial resources patch, a JSON Service, $(VAR) in a URL, default deny',
+    () => ({
+      'k8s/base/deployment.yaml': k8sDeployment(
+        '          env:',
+        '            - name: PGPASSWORD',
+        '              valueFrom: { secretKeyRef: { name: notes-db, key: password } }',
+        '            - { name: DATABASE_URL, value: "postgres://notes:$(PGPASSWORD)@db:5432/notes" }',
+      ),
+      'k8s/base/service.json': `${JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'notes-api' },
+        spec: { selector: { app: 'notes-api' }, ports: [{ port: 80, targetPort: 3000 }] },
+      })}\n`,
+      'k8s/base/network-policies.yaml': K8S_POLICIES,
+      'k8s/base/Kustomization': lines(
+        'namespace: notes',
+        'resources:',
+        '  - deployment.yaml',
+        '  - service.json',
+        '  - network-policies.yaml',
+        'patches:',
+        '  - path: resources.yaml',
+      ),
+      'k8s/base/resources.yaml': lines(
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: { name: notes-api }',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: api',
+        '          resources:',
+        '            requests: { cpu: 100m, memory: 128Mi }',
+      ),
+    }),
+  ),
+];
+
 const RED_TEAM_CLEAN: RepoSpec[] = [
   node(
     'clean-node-next-env-public',
@@ -2924,10 +3134,12 @@ export const REPOS: readonly RepoSpec[] = [
   ...HISTORY_FAULTS,
   ...VARIANT_FAULTS,
   ...RED_TEAM_FAULTS,
+  ...K8S_EVASION_FAULTS,
   ...IRONCLAD_EMAIL_FAULTS,
   SEED_BEFORE,
   ...CLEAN,
   ...RED_TEAM_CLEAN,
+  ...K8S_EVASION_CLEAN,
   ...CLEAN_VARIANTS,
   ...IRONCLAD_CLEAN,
 ];
