@@ -282,6 +282,39 @@ describe('the red team evasions of issue 16', () => {
     expect(inlineFound[0]?.message).toContain('runs as uid 0');
   });
 
+  it('judges a development-named patch that a production kustomization uses; a development overlay may loosen', async () => {
+    const patch = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: api}',
+      'spec:',
+      '  template:',
+      '    spec:',
+      '      containers:',
+      '        - name: api',
+      '          securityContext: {runAsUser: 0}',
+      '',
+    ].join('\n');
+    // overlays/production lists debug-shell.yaml: production runs it, whatever it is called.
+    const used = withFiles({}, (read, write) => {
+      write(`${PRODUCTION}/debug-shell.yaml`, patch);
+      const kustomization = `${PRODUCTION}/kustomization.yaml`;
+      write(kustomization, `${read(kustomization)}  - path: debug-shell.yaml\n`);
+    });
+    const found = atFile(await audit(used), `${PRODUCTION}/debug-shell.yaml`);
+    expect(found.map((item) => item.id)).toEqual(['files.k8s.not-restricted']);
+    expect(found[0]?.message).toContain('runs as uid 0');
+    // The same patch in a development overlay of its own (overlays/dev) is what such an overlay is for.
+    const dev = withFiles({}, (_read, write) => {
+      write('deploy/k8s/overlays/dev/debug-shell.yaml', patch);
+      write(
+        'deploy/k8s/overlays/dev/kustomization.yaml',
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\npatches:\n  - path: debug-shell.yaml\n',
+      );
+    });
+    expect(atFile(await audit(dev), 'deploy/k8s/overlays/dev/debug-shell.yaml')).toEqual([]);
+  });
+
   it('judges what a JSON 6902 patch writes (a file, or inline), and not what it removes', async () => {
     const operations = [
       '- op: replace',

@@ -91,6 +91,13 @@ interface Context {
   findings: Finding[];
   /** The checkout deploys Ironclad Tasks (compose-settings.ts reads its PUBLIC_URL and SMTP_URL then). */
   ironclad: boolean;
+  /** A production kustomization lists this file, so a development-like name does not excuse it. */
+  production: boolean;
+}
+
+/** A file is judged as development only when its name says so and no production kustomization uses it. */
+function isDevelopment(context: Context): boolean {
+  return !context.production && developmentReason(context.file) !== undefined;
 }
 
 function lineOf(context: Context, path: Path): string {
@@ -170,7 +177,7 @@ function auditWorkload(context: Context, workload: Json, base: Path): void {
     });
   }
   // A development overlay may loosen these (a root shell, a writable root): that is what it is for.
-  const judgeRestricted = !developmentReason(context.file);
+  const judgeRestricted = !isDevelopment(context);
   const podProblems = unrestrictedPod(spec);
   if (podProblems.length > 0 && judgeRestricted) {
     push('files.k8s.not-restricted', `pod is not restricted: ${podProblems.join(', ')}`, at('securityContext'));
@@ -340,7 +347,7 @@ function isLiteralManifestSecret(name: string, value: string): boolean {
  */
 function judgeManifestEnvironment(context: Context, what: string, env: Map<string, EnvEntry>): Finding[] {
   // A development overlay (overlays/dev, *.local.yaml) may turn DEBUG on: that is what it is for.
-  if (developmentReason(context.file)) return [];
+  if (isDevelopment(context)) return [];
   return judgeEnvironment(
     { service: what, label: what, composeFile: context.file, datastore: false, dir: '.', ironclad: context.ironclad },
     env,
@@ -443,11 +450,16 @@ interface Kustomizations {
   inline: { file: string; text: string; line: number }[];
   /** Folder → the `namespace:` its kustomization sets on every object under it. */
   namespaces: Map<string, string>;
+  /**
+   * Files (patches and resource files) that a kustomization which is not itself development-named lists: production
+   * runs them whatever they are called (`overlays/production/debug-shell.yaml` is not a development overlay).
+   */
+  usedByProduction: Set<string>;
 }
 
 /** Reading the whole of each file: kustomize's own files are small, and parsed with the same options as manifests. */
 function readKustomizations(dir: string, files: string[]): Kustomizations {
-  const found: Kustomizations = { patches: new Set(), inline: [], namespaces: new Map() };
+  const found: Kustomizations = { patches: new Set(), inline: [], namespaces: new Map(), usedByProduction: new Set() };
   for (const file of files) {
     if (!KUSTOMIZATION.test(file)) continue;
     let doc: Document.Parsed;
@@ -472,12 +484,19 @@ function readKustomizations(dir: string, files: string[]): Kustomizations {
       ...list(top?.patchesJson6902).map((entry) => (entry as { path?: unknown } | null)?.path),
       ...list(top?.patchesStrategicMerge),
     ];
+    const production = !developmentReason(file) && !isTestOrDoc(file);
     for (const path of named) {
       // A patchesStrategicMerge entry may be the patch itself rather than a path to it.
       if (typeof path !== 'string') continue;
-      if (!path.includes('\n')) found.patches.add(normalize(join(folder, path)));
-      else found.inline.push({ file, text: path, line: 0 });
+      if (!path.includes('\n')) {
+        found.patches.add(normalize(join(folder, path)));
+        if (production) found.usedByProduction.add(normalize(join(folder, path)));
+      } else found.inline.push({ file, text: path, line: 0 });
     }
+    if (production)
+      for (const path of list(top?.resources))
+        if (typeof path === 'string' && /\.(ya?ml|json)$/i.test(path))
+          found.usedByProduction.add(normalize(join(folder, path)));
     for (const field of ['patches', 'patchesJson6902'] as const) {
       list(top?.[field]).forEach((entry, index) => {
         const text = (entry as { patch?: unknown } | null)?.patch;
@@ -571,7 +590,8 @@ export function auditKubernetesFiles(
       notAudited.push({ file, why: 'not YAML' });
       return 0;
     }
-    const production = !developmentReason(file) && !isTestOrDoc(file);
+    const usedByProduction = kustomizations.usedByProduction.has(file);
+    const production = usedByProduction || (!developmentReason(file) && !isTestOrDoc(file));
     let workloads = 0;
     for (const doc of documents) {
       const docText = text.slice(doc.range[0], doc.range[2]);
@@ -590,13 +610,31 @@ export function auditKubernetesFiles(
       }
       // A JSON 6902 patch (a list of `op`s) is judged as the partial object its `add`s and `replace`s write.
       if (patch && Array.isArray(value)) {
-        const context: Context = { file, patch, doc, lines, lineOffset, findings, ironclad };
+        const context: Context = {
+          file,
+          patch,
+          doc,
+          lines,
+          lineOffset,
+          findings,
+          ironclad,
+          production: usedByProduction,
+        };
         for (const object of objectsOfOperations(value)) auditWorkload(context, object, []);
         continue;
       }
       if (!isKubernetesObject(value)) continue;
       const top = value;
-      const context: Context = { file, patch, doc, lines, lineOffset, findings, ironclad };
+      const context: Context = {
+        file,
+        patch,
+        doc,
+        lines,
+        lineOffset,
+        findings,
+        ironclad,
+        production: usedByProduction,
+      };
       const items =
         top.kind === 'List'
           ? list(top.items).map((item, index) => [item, ['items', index]] as const)
@@ -646,7 +684,11 @@ export function auditKubernetesFiles(
     notePolicyText(policies, text);
     const workloads = auditText(file, text, kustomizations.patches.has(file), 0);
     if (workloads > 0) manifests.push(file);
-    if (workloads > 0 && !developmentReason(file) && !isTestOrDoc(file)) productionManifests.push(file);
+    if (
+      workloads > 0 &&
+      (kustomizations.usedByProduction.has(file) || (!developmentReason(file) && !isTestOrDoc(file)))
+    )
+      productionManifests.push(file);
   }
   for (const inline of kustomizations.inline) auditText(inline.file, inline.text, true, inline.line);
 
