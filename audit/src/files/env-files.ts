@@ -34,10 +34,15 @@ export function unquote(raw: string): string {
   return (comment === -1 ? text : text.slice(0, comment)).trim();
 }
 
-/** Whether a literal value for a secret-named variable gives the secret away. */
-export function isLiteralSecret(name: string, value: string): boolean {
+/**
+ * Whether a literal value for a secret-named variable gives the secret away. `singleQuoted`: the value was written in
+ * single quotes, where shells and dotenv substitute nothing, so `$(` and a backtick in it are plain characters (a
+ * generated Django key holds `$(` about once in 70).
+ */
+export function isLiteralSecret(name: string, value: string, singleQuoted = false): boolean {
   // Shell command substitution and references read the value from elsewhere.
-  if (value.startsWith('`') || value.includes('$(') || value.startsWith('/run/secrets/')) return false;
+  if (!singleQuoted && (value.startsWith('`') || value.includes('$('))) return false;
+  if (value.startsWith('/run/secrets/')) return false;
   // A URL is judged by its password alone: `db.internal.example.com` in its host says nothing about it.
   if (value.includes('://') && !value.startsWith('$')) {
     // A URL: only its password is secret (`postgres://app@db/app` and `${DB_PASSWORD}` in it are fine).
@@ -56,9 +61,9 @@ function decodeURIComponentSafe(text: string): string {
   }
 }
 
-function valueHit(name: string, value: string, line: number): SecretHit | undefined {
+function valueHit(name: string, value: string, line: number, singleQuoted: boolean): SecretHit | undefined {
   if (isSecretName(name)) {
-    return isLiteralSecret(name, value) ? { kind: 'hardcoded', rule: name, line } : undefined;
+    return isLiteralSecret(name, value, singleQuoted) ? { kind: 'hardcoded', rule: name, line } : undefined;
   }
   if (looksLikeRandomSecret(value, '') || looksLikeDjangoKey(value)) {
     return { kind: 'entropy', rule: 'high-entropy-string', line };
@@ -77,7 +82,8 @@ export function envAssignmentHits(text: string): SecretHit[] {
     if (eq <= 0) return;
     const name = line.slice(0, eq).trim();
     if (!NAME.test(name)) return;
-    const hit = valueHit(name, unquote(line.slice(eq + 1)), index + 1);
+    const raw = line.slice(eq + 1);
+    const hit = valueHit(name, unquote(raw), index + 1, raw.trimStart().startsWith("'"));
     if (hit) hits.push(hit);
   });
   return hits;
@@ -192,7 +198,7 @@ export function dockerfileValueHits(text: string): SecretHit[] {
             });
       for (const [name, value] of pairs) {
         if (!value || isSecretName(name)) continue;
-        const hit = valueHit(name, value, lineNumber);
+        const hit = valueHit(name, value, lineNumber, false);
         if (hit) hits.push(hit);
       }
     } else if (keyword === 'RUN') {
