@@ -35,6 +35,9 @@ export interface Failure {
   at: number;
   status?: number;
   error?: string;
+  /** For an answer: its Retry-After header and the `error` of its JSON body, if any. */
+  retryAfter?: string;
+  message?: string;
   address: string;
 }
 
@@ -112,7 +115,21 @@ export async function runLoad(config: LoadConfig, stopped: Promise<void>): Promi
       return true;
     }
     if (outcome.status >= 200 && outcome.status <= 299) return false;
-    report.failures.push({ kind, at: at(), status: outcome.status, address: client.address });
+    let message: string | undefined;
+    try {
+      message = (JSON.parse(outcome.body) as { error?: string }).error;
+    } catch {
+      // not JSON: left undefined
+    }
+    const retryAfter = outcome.headers['retry-after'];
+    report.failures.push({
+      kind,
+      at: at(),
+      status: outcome.status,
+      ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+      ...(message ? { message } : {}),
+      address: client.address,
+    });
     return true;
   };
 
