@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { GOOD_PASSWORD, uniqueEmail } from '@ironclad/testkit/accounts';
 import { createTestDatabase, postgresEnv } from '@ironclad/testkit/database';
 import { startPgBouncer } from '@ironclad/testkit/pgbouncer';
-import { type Running, start, stop } from '@ironclad/testkit/process';
+import { json, type Running, start, stop } from '@ironclad/testkit/process';
 
 const SERVERS = Number(process.env.SERVERS ?? 4);
 const POOL = process.env.POOL ?? '30';
@@ -24,16 +24,14 @@ const settings = {
   DB_POOL_MAX: POOL,
 };
 
+/** A JSON call to the API (testkit's `json`), with the session token when there is one. */
 async function call(url: string, init: { token?: string; body?: unknown } = {}) {
-  const response = await fetch(url, {
+  const answer = await json(url, {
     method: init.body === undefined ? 'GET' : 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(init.token ? { authorization: `Token ${init.token}` } : {}),
-    },
+    headers: init.token ? { authorization: `Token ${init.token}` } : {},
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
-  return (await response.json()) as { token?: string };
+  return answer.body as { token?: string };
 }
 
 function wrk(args: string[]): Promise<string> {

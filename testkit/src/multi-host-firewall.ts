@@ -60,15 +60,18 @@ export function edgeRules(): string {
 `;
 }
 
-/** An API host: port 8000 from edge only (nginx and its readiness checks); its own connections' answers. */
-export function appRules(): string {
+/**
+ * A host of the private network that serves one port to the given sources only: everything else it receives is
+ * dropped, except loopback, answers to its own connections, and ICMP.
+ */
+function privateHostRules(sources: readonly string[], port: number): string {
   return `table inet ironclad {
   chain input {
     type filter hook input priority filter; policy drop;
     iif lo accept
     ct state established,related accept
     ct state invalid drop
-    ip saddr ${ADDRESS.edgePrivate} tcp dport ${API_PORT} accept
+    ip saddr { ${sources.join(', ')} } tcp dport ${port} accept
     ip protocol icmp accept
   }
   chain forward {
@@ -76,26 +79,17 @@ export function appRules(): string {
   }
 }
 `;
+}
+
+/** An API host: port 8000 from edge only (nginx and its readiness checks). */
+export function appRules(): string {
+  return privateHostRules([ADDRESS.edgePrivate], API_PORT);
 }
 
 /** The database host: PostgreSQL from the API hosts only. Everyone else's SYN is dropped (pg_hba refuses them too). */
 export function dbRules(): string {
-  return `table inet ironclad {
-  chain input {
-    type filter hook input priority filter; policy drop;
-    iif lo accept
-    ct state established,related accept
-    ct state invalid drop
-    ip saddr { ${ADDRESS.app1}, ${ADDRESS.app2} } tcp dport ${PG_PORT} accept
-    ip protocol icmp accept
-  }
-  chain forward {
-    type filter hook forward priority filter; policy drop;
-  }
+  return privateHostRules([ADDRESS.app1, ADDRESS.app2], PG_PORT);
 }
-`;
-}
-
 /** One host's port on a bridge of the switch, and the only addresses it may send from. */
 export interface SwitchPort {
   /** The bridge port (the switch's end of the host's veth pair). */

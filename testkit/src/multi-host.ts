@@ -383,8 +383,19 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     };
     const appTarget = (name: AppName): Target => ({ address: ADDRESS[name], port: API_PORT, scheme: 'http', domain });
 
-    const load = async (config: Omit<LoadConfig, 'target'>): Promise<RunningLoad> => {
-      const child = spawnIn(ns.internet, TSX, [PROBE, 'load', JSON.stringify({ ...config, target })], {
+    /**
+     * A probe command that keeps running (the load, a canary listener) in a host: started, waited for until it prints
+     * `marker`, and stopped by closing its stdin (SIGKILL after `stopMs`).
+     */
+    const longProbe = async (
+      host: Host,
+      command: string,
+      input: unknown,
+      marker: string,
+      what: string,
+      startMs: number,
+    ) => {
+      const child = spawnIn(ns[host], TSX, [PROBE, command, JSON.stringify(input)], {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       children.add(child);
@@ -398,21 +409,34 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
       });
       const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
       await waitFor(
-        'the load clients',
-        () => stdout.includes('"started"') || child.exitCode !== null,
-        60_000,
+        what,
+        () => stdout.includes(marker) || child.exitCode !== null,
+        startMs,
         () => stderr,
       );
-      if (child.exitCode !== null) throw new Error(`load exited at once: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`${what} exited at once: ${stderr}`);
       return {
-        stop: async () => {
+        stdout: () => stdout,
+        stderr: () => stderr,
+        stop: async (stopMs: number) => {
           child.stdin?.end();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+          const timer = setTimeout(() => child.kill('SIGKILL'), stopMs);
           const code = await exited;
           clearTimeout(timer);
           children.delete(child);
-          const last = stdout.trim().split('\n').at(-1) ?? '';
-          if (code !== 0 || last.includes('"started"')) throw new Error(`load failed (exit ${code}): ${stderr}`);
+          return code;
+        },
+      };
+    };
+
+    const load = async (config: Omit<LoadConfig, 'target'>): Promise<RunningLoad> => {
+      const probe = await longProbe('internet', 'load', { ...config, target }, '"started"', 'the load clients', 60_000);
+      return {
+        stop: async () => {
+          const code = await probe.stop(60_000);
+          const last = probe.stdout().trim().split('\n').at(-1) ?? '';
+          if (code !== 0 || last.includes('"started"'))
+            throw new Error(`load failed (exit ${code}): ${probe.stderr()}`);
           return JSON.parse(last) as LoadReport;
         },
       };
@@ -432,33 +456,10 @@ export async function startMultiHost(options: MultiHostOptions = {}): Promise<Mu
     };
 
     const canary = async (host: Host, port: number) => {
-      const child = spawnIn(ns[host], TSX, [PROBE, 'listen', JSON.stringify({ port })], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      children.add(child);
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr?.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      await waitFor(
-        `canary on ${host}:${port}`,
-        () => stdout.includes('"listening"') || child.exitCode !== null,
-        30_000,
-        () => stderr,
-      );
-      if (child.exitCode !== null) throw new Error(`canary on ${host}:${port} exited at once: ${stderr}`);
+      const probe = await longProbe(host, 'listen', { port }, '"listening"', `canary on ${host}:${port}`, 30_000);
       return {
         stop: async () => {
-          child.stdin?.end();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          await exited;
-          clearTimeout(timer);
-          children.delete(child);
+          await probe.stop(10_000);
         },
       };
     };

@@ -608,23 +608,6 @@ export function auditKubernetesFiles(
         if (mayHoldManifest(docText)) notAudited.push({ file, why: 'its aliases expand too far' });
         continue;
       }
-      // A JSON 6902 patch (a list of `op`s) is judged as the partial object its `add`s and `replace`s write.
-      if (patch && Array.isArray(value)) {
-        const context: Context = {
-          file,
-          patch,
-          doc,
-          lines,
-          lineOffset,
-          findings,
-          ironclad,
-          production: usedByProduction,
-        };
-        for (const object of objectsOfOperations(value)) auditWorkload(context, object, []);
-        continue;
-      }
-      if (!isKubernetesObject(value)) continue;
-      const top = value;
       const context: Context = {
         file,
         patch,
@@ -635,6 +618,13 @@ export function auditKubernetesFiles(
         ironclad,
         production: usedByProduction,
       };
+      // A JSON 6902 patch (a list of `op`s) is judged as the partial object its `add`s and `replace`s write.
+      if (patch && Array.isArray(value)) {
+        for (const object of objectsOfOperations(value)) auditWorkload(context, object, []);
+        continue;
+      }
+      if (!isKubernetesObject(value)) continue;
+      const top = value;
       const items =
         top.kind === 'List'
           ? list(top.items).map((item, index) => [item, ['items', index]] as const)
