@@ -27,7 +27,7 @@ export default defineConfig({
           name: 'client',
           root: './client',
           environment: 'jsdom',
-          include: ['src/**/*.test.{ts,tsx}'],
+          include: ['src/**/*.test.{ts,tsx}', 'build/**/*.test.ts'],
         },
       },
     ],
