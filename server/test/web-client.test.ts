@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { PAGE_CSP } from '@ironclad/config/page-csp';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,10 @@ import { configFor, rootPlugins } from './helpers.js';
 
 const INDEX =
   '<!doctype html><title>Ironclad Tasks</title><script type="module" src="/assets/index-Ab12Cd34.js"></script>';
+// An asset big enough to compress, with the .br and .gz siblings the build writes (client/build/precompress.ts).
+const SCRIPT = Buffer.from(`console.log(${JSON.stringify('Ironclad Tasks '.repeat(500))});`);
+const SCRIPT_BR = brotliCompressSync(SCRIPT);
+const SCRIPT_GZ = gzipSync(SCRIPT, { level: 9 });
 let webRoot: string;
 let app: FastifyInstance;
 let database: Database;
@@ -41,6 +46,12 @@ beforeAll(async () => {
   writeFileSync(join(webRoot, 'assets', 'index-Ab12Cd34.js'), 'console.log("app")');
   writeFileSync(join(webRoot, 'assets', 'index-Ab12Cd34.js.map'), '{"sources":["../src/secret.ts"]}');
   writeFileSync(join(webRoot, 'assets', '.hidden'), 'dotfile');
+  writeFileSync(join(webRoot, 'assets', 'big-Ef56Gh78.js'), SCRIPT);
+  writeFileSync(join(webRoot, 'assets', 'big-Ef56Gh78.js.br'), SCRIPT_BR);
+  writeFileSync(join(webRoot, 'assets', 'big-Ef56Gh78.js.gz'), SCRIPT_GZ);
+  // Only a gzip sibling: what the build leaves when brotli would not be smaller.
+  writeFileSync(join(webRoot, 'assets', 'only-Gz12Gz34.css'), `${'.a{color:red}'.repeat(50)}`);
+  writeFileSync(join(webRoot, 'assets', 'only-Gz12Gz34.css.gz'), gzipSync(`${'.a{color:red}'.repeat(50)}`));
   ({ app, database } = await appWith(webRoot));
 });
 afterAll(async () => {
@@ -112,11 +123,124 @@ describe('hashed assets', () => {
     ['a path out of the folder', '/assets/../index.html'],
     ['an encoded path out of the folder', '/assets/%2e%2e/%2e%2e/package.json'],
     ['the folder itself', '/assets/'],
+    ['a brotli sibling asked for by name', '/assets/big-Ef56Gh78.js.br'],
+    ['a gzip sibling asked for by name', '/assets/big-Ef56Gh78.js.gz'],
   ])('%s is the API’s JSON 404', async (_name, url) => {
     const response = await app.inject({ method: 'GET', url });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.json()).toEqual(NOT_FOUND);
+  });
+});
+
+describe('precompressed assets', () => {
+  const url = '/assets/big-Ef56Gh78.js';
+  const get = (headers: Record<string, string>, method: 'GET' | 'HEAD' = 'GET') => app.inject({ method, url, headers });
+
+  it('are sent as brotli when the browser takes it, with the same type, cache and security headers', async () => {
+    const response = await get({ 'accept-encoding': 'gzip, deflate, br, zstd' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-encoding']).toBe('br');
+    expect(response.headers.vary).toMatch(/accept-encoding/i);
+    // The type of the script itself, as its identity answer has it, not of a .br file.
+    expect(response.headers['content-type']).toMatch(/^(?:application|text)\/javascript; charset=utf-8$/);
+    expect(response.headers['content-type']).toBe((await get({})).headers['content-type']);
+    expect(Number(response.headers['content-length'])).toBe(SCRIPT_BR.length);
+    expect(brotliDecompressSync(response.rawPayload).equals(SCRIPT)).toBe(true);
+    expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(response.headers['content-security-policy']).toBe(PAGE_CSP);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('are sent as gzip to a client that takes gzip only, or refuses brotli', async () => {
+    for (const accept of ['gzip', 'br;q=0, gzip', 'deflate, gzip;q=0.5']) {
+      const response = await get({ 'accept-encoding': accept });
+      expect(response.headers['content-encoding'], accept).toBe('gzip');
+      expect(Number(response.headers['content-length'])).toBe(SCRIPT_GZ.length);
+      expect(gunzipSync(response.rawPayload).equals(SCRIPT)).toBe(true);
+      expect(response.headers.vary).toMatch(/accept-encoding/i);
+    }
+  });
+
+  it('are sent as they are to a client that takes neither, still varying on Accept-Encoding', async () => {
+    for (const headers of [{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'zstd, deflate' }]) {
+      const response = await get(headers);
+      expect(response.headers['content-encoding'], JSON.stringify(headers)).toBeUndefined();
+      expect(response.rawPayload.equals(SCRIPT)).toBe(true);
+      expect(Number(response.headers['content-length'])).toBe(SCRIPT.length);
+      // A shared cache must not hand this identity copy to a browser that takes brotli, nor the reverse.
+      expect(response.headers.vary).toMatch(/accept-encoding/i);
+    }
+  });
+
+  it('fall back to the encoding that exists: gzip when there is no .br', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/assets/only-Gz12Gz34.css',
+      headers: { 'accept-encoding': 'br, gzip' },
+    });
+    expect(response.headers['content-encoding']).toBe('gzip');
+    expect(response.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(gunzipSync(response.rawPayload).toString()).toBe('.a{color:red}'.repeat(50));
+  });
+
+  it('answer HEAD with the encoded length and no body', async () => {
+    const response = await get({ 'accept-encoding': 'br' }, 'HEAD');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-encoding']).toBe('br');
+    expect(Number(response.headers['content-length'])).toBe(SCRIPT_BR.length);
+    expect(response.rawPayload.length).toBe(0);
+  });
+
+  it('answer a Range over the encoded bytes (the representation sent), with its own ETag', async () => {
+    const whole = await get({ 'accept-encoding': 'br' });
+    const identity = await get({});
+    expect(whole.headers.etag).toBeDefined();
+    expect(whole.headers.etag).not.toBe(identity.headers.etag);
+    const response = await get({ 'accept-encoding': 'br', range: 'bytes=0-9' });
+    expect(response.statusCode).toBe(206);
+    expect(response.headers['content-encoding']).toBe('br');
+    expect(response.headers['content-range']).toBe(`bytes 0-9/${SCRIPT_BR.length}`);
+    expect(response.rawPayload.equals(SCRIPT_BR.subarray(0, 10))).toBe(true);
+    const unsatisfiable = await get({ 'accept-encoding': 'br', range: `bytes=${SCRIPT_BR.length + 10}-` });
+    expect(unsatisfiable.statusCode).toBe(416);
+  });
+
+  it('a file without siblings is sent as it is, whatever the browser takes', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/assets/index-Ab12Cd34.js',
+      headers: { 'accept-encoding': 'br, gzip' },
+    });
+    expect(response.headers['content-encoding']).toBeUndefined();
+    expect(response.body).toBe('console.log("app")');
+  });
+});
+
+describe('API answers are never compressed (BREACH)', () => {
+  it.each([
+    ['GET', '/api/v1/test/'],
+    ['GET', '/api/v1/openapi.json'],
+    ['GET', '/api/v1/tasks/'],
+    ['GET', '/api/v1/nope/'],
+    ['POST', '/api/v1/users/login/'],
+  ] as const)('%s %s', async (method, url) => {
+    const response = await app.inject({
+      method,
+      url,
+      headers: { 'accept-encoding': 'br, gzip, deflate, zstd', 'content-type': 'application/json' },
+      ...(method === 'POST' ? { payload: { email: 'a@example.com', password: 'x' } } : {}),
+    });
+    expect(response.headers['content-encoding']).toBeUndefined();
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    // A JSON body that parses as it came: not an encoded stream.
+    expect(() => response.json()).not.toThrow();
+  });
+
+  it('nor is the page', async () => {
+    const response = await app.inject({ method: 'GET', url: '/', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(response.headers['content-encoding']).toBeUndefined();
+    expect(response.body).toBe(INDEX);
   });
 });
 

@@ -6,6 +6,11 @@
  * Only two kinds of path are pages: `/` (the app; its views live in the query string and in state, so there
  * is no client-side route to fall back to) and the content-hashed files under `/assets/`. Any other path,
  * under `/api/` or not, is still the API's JSON 404.
+ *
+ * Assets are sent precompressed when the client accepts it: the build writes `.br` and `.gz` siblings
+ * (client/build/precompress.ts) and @fastify/static picks one by Accept-Encoding, with Content-Encoding, the
+ * original's Content-Type and `Vary: Accept-Encoding` (on the identity answer too, for shared caches). Nothing is
+ * compressed on the fly, and API answers never are (BREACH: they carry tokens next to reflected input).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,8 +65,11 @@ export const webClient = fp<WebClientOptions>(
       // File names carry a content hash: a changed file is a new URL, so a year-long cache is safe.
       maxAge: '365d',
       immutable: true,
-      // Source maps are not published (the build makes none; this is the second lock).
-      allowedPath: (pathName) => !pathName.endsWith('.map'),
+      // Encoded siblings of an asset, chosen by Accept-Encoding; when none fits, the file itself.
+      preCompressed: true,
+      // Source maps are not published (the build makes none; this is the second lock). The .br and .gz files are
+      // encodings of an asset, not assets: reached by negotiation only (allowedPath sees the asset's own path).
+      allowedPath: (pathName) => !/\.(?:map|br|gz)$/.test(pathName),
       setHeaders: (reply) => {
         reply.headers(PAGE_HEADERS);
       },
