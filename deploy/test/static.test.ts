@@ -21,6 +21,7 @@ import {
   directives,
   errorPages,
   parseNginxConfig,
+  type Scope,
   scopes,
 } from '@ironclad/testkit/nginx-config';
 import {
@@ -535,6 +536,38 @@ const ERROR_HEADERS = [
 ];
 
 /**
+ * What is wrong with compression in a parsed http context: API answers must never be compressed (BREACH: tokens and
+ * CSRF values next to reflected input), so every location under /api/ has `gzip off` in effect and no gzip_static,
+ * and no JSON type is gzipped anywhere;
+ * the hashed assets must be sent from their build-time .gz (gzip_static on) with Vary: Accept-Encoding.
+ */
+function compressionProblems(http: Directive[]): string[] {
+  const problems: string[] = [];
+  const value = (scope: Scope, name: string) => scope.inherited(name).at(-1)?.args.join(' ') ?? 'off';
+  for (const scope of scopes(http)) {
+    const where = scope.path.join(' > ');
+    const location = scope.path[1] ?? '';
+    // nginx's own JSON answers (errors, /api without its slash) are not compressed either.
+    if (
+      scope
+        .inherited('gzip_types')
+        .some((directive) => directive.args.some((type) => type === 'application/json' || type === '*'))
+    )
+      problems.push(`${where}: gzip_types takes application/json`);
+    if (location === 'location ^~ /api/') {
+      if (value(scope, 'gzip') !== 'off') problems.push(`${where}: gzip is ${value(scope, 'gzip')}, not off`);
+      if (value(scope, 'gzip_static') !== 'off') problems.push(`${where}: gzip_static is on`);
+    } else if (location === 'location ^~ /assets/' && scope.path.length === 2) {
+      if (value(scope, 'gzip_static') !== 'on') problems.push(`${where}: gzip_static is not on`);
+      if (value(scope, 'gzip_vary') !== 'on') problems.push(`${where}: gzip_vary is not on`);
+    } else if (value(scope, 'gzip_static') !== 'off' && !location.startsWith('location ^~ /assets/')) {
+      problems.push(`${where}: gzip_static outside /assets/`);
+    }
+  }
+  return problems;
+}
+
+/**
  * What is wrong with nginx's own error answers in a parsed http context: every server and every location (nested
  * ones and `if` blocks included) must send every status of NGINX_STATUSES to the JSON error location, whose server
  * must have it; a location's own error_page (which replaces the inherited list) shows up here as missing statuses.
@@ -711,6 +744,22 @@ describe('the nginx template', () => {
       );
       expect(forgotten).not.toBe(rendered);
       expect(jsonErrorProblems(parseNginxConfig(forgotten, { prefix: dir })).join('\n')).toMatch(/8081/);
+    });
+
+    it('sends the assets’ build-time .gz with Vary, and never compresses an API answer (parsed, not grepped)', () => {
+      const http = parseNginxConfig(rendered, { prefix: dir });
+      expect(compressionProblems(http)).toEqual([]);
+      // And the check can fail: /api/ without its `gzip off` inherits the server's `gzip on`; /assets/ without
+      // gzip_static would compress on every request.
+      const apiCompressed = rendered.replace(/(location \^~ \/api\/ \{[\s\S]*?)\n\s*gzip off;/, '$1');
+      expect(apiCompressed).not.toBe(rendered);
+      expect(compressionProblems(parseNginxConfig(apiCompressed, { prefix: dir })).join('\n')).toMatch(
+        /location \^~ \/api\/: gzip is on/,
+      );
+      const noStatic = rendered.replace('gzip_static on;', '');
+      expect(compressionProblems(parseNginxConfig(noStatic, { prefix: dir })).join('\n')).toMatch(
+        /assets\/: gzip_static is not on/,
+      );
     });
 
     it('limits every address and cuts slow clients short, on every server that answers requests', () => {

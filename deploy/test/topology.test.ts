@@ -7,6 +7,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { gunzipSync } from 'node:zlib';
 import { PAGE_CSP } from '@ironclad/config/page-csp';
 import { STRONG_KEY } from '@ironclad/testkit/accounts';
 import { gateFor } from '@ironclad/testkit/gate';
@@ -132,6 +133,56 @@ tools.describe('the production topology on loopback: nginx in front of the API',
     expect(missing.status).toBe(404);
     expect(missing.headers['cache-control']).toBe('no-store');
     expect(JSON.parse(missing.body)).toEqual({ error: 'The requested resource was not found.' });
+  });
+
+  it('sends each script and stylesheet from its build-time .gz to a browser that takes gzip, with Vary', async () => {
+    const dir = join(topology.webRoot, 'assets');
+    const assets = readdirSync(dir).filter((name) => /-[\w-]{8,}\.(js|css)$/.test(name));
+    expect(assets.length).toBeGreaterThan(0);
+    for (const name of assets) {
+      const gz = readFileSync(join(dir, `${name}.gz`));
+      // What a browser sends (nginx-light has no brotli module: the .br is not used here).
+      const answer = await request(topology, {
+        path: `/assets/${name}`,
+        headers: { 'accept-encoding': 'gzip, deflate, br, zstd' },
+      });
+      expect(answer.status, name).toBe(200);
+      expect(answer.headers['content-encoding'], name).toBe('gzip');
+      expect(answer.headers.vary).toMatch(/accept-encoding/i);
+      expect(answer.headers['content-type']).toMatch(name.endsWith('.js') ? /javascript/ : /^text\/css/);
+      // The .gz file's own bytes and length: gzip_static, not compressed again on each request (that is chunked).
+      expect(Number(answer.headers['content-length'])).toBe(gz.length);
+      expect(answer.raw.equals(gz)).toBe(true);
+      expect(gunzipSync(answer.raw).equals(readFileSync(join(dir, name)))).toBe(true);
+      expect(answer.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(answer.headers['content-security-policy']).toBe(PAGE_CSP);
+      // A client that takes no gzip gets the file itself, with the same Vary.
+      const identity = await request(topology, { path: `/assets/${name}`, headers: { 'accept-encoding': 'identity' } });
+      expect(identity.headers['content-encoding']).toBeUndefined();
+      expect(identity.headers.vary).toMatch(/accept-encoding/i);
+      expect(identity.raw.equals(readFileSync(join(dir, name)))).toBe(true);
+      // The encoded copies are not resources of their own.
+      expect((await request(topology, { path: `/assets/${name}.gz` })).status).toBe(404);
+      expect((await request(topology, { path: `/assets/${name}.br` })).status).toBe(404);
+    }
+  });
+
+  it('never compresses an API answer, whatever the client accepts (BREACH)', async () => {
+    const accept = { 'accept-encoding': 'gzip, deflate, br, zstd' };
+    for (const path of ['/api/v1/openapi.json', '/api/v1/test/', '/api/v1/tasks/', '/api/v1/nope/', '/api']) {
+      const answer = await request(topology, { path, headers: accept });
+      expect(answer.headers['content-encoding'], path).toBeUndefined();
+      expect(() => JSON.parse(answer.body), path).not.toThrow();
+    }
+    const signup = await request(topology, {
+      method: 'POST',
+      path: '/api/v1/users/signup/',
+      headers: { ...accept, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'breach@example.com', password: 'correct horse battery staple' }),
+    });
+    expect(signup.status).toBe(201);
+    expect(signup.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(signup.body)).toHaveProperty('token');
   });
 
   it('answers plain HTTP only with a permanent redirect to the HTTPS domain, and ACME challenges', async () => {

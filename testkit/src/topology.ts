@@ -263,6 +263,8 @@ export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body's bytes as sent (a compressed answer is not text). */
+  raw: Buffer;
 }
 
 export interface RequestOptions {
@@ -305,13 +307,10 @@ export function request(topology: Topology, options: RequestOptions = {}): Promi
     req.on('response', (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolveAnswer({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
+      response.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolveAnswer({ status: response.statusCode ?? 0, headers: response.headers, body: raw.toString('utf8'), raw });
+      });
       response.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('request timed out')));
