@@ -77,13 +77,54 @@ describe('the start-up log says where to open the app', () => {
     return server.output();
   };
 
-  it('with the defaults: the local address that ALLOWED_HOSTS allows, with the real port', async () => {
+  /** The start-up log's lines once it has said it is ready and stayed quiet for longer than a log batch. */
+  const startupLines = async (server: Running) => {
+    await logged(server, /Ironclad Tasks is ready/);
+    await new Promise((r) => setTimeout(r, 700));
+    return server.output().trimEnd().split('\n');
+  };
+  const readyLine = (server: Running) =>
+    `Ironclad Tasks is ready: open http://localhost:${new URL(server.url).port}/ in a browser`;
+
+  it('with the defaults: the local address that ALLOWED_HOSTS allows, with the real port, as the last line', async () => {
     const server = await start({ DATA_DIR: 'memory://' });
     try {
-      const port = new URL(server.url).port;
-      expect(await logged(server, /open http/)).toContain(`open http://localhost:${port}/ in a browser`);
+      const lines = await startupLines(server);
+      // One plain line for a person, after every JSON line of the start-up (the log is written in batches).
+      expect(lines.at(-1)).toBe(readyLine(server));
+      expect(lines.filter((line) => line.includes('in a browser'))).toHaveLength(1);
+      expect(lines.slice(0, -1).every((line) => line.startsWith('{'))).toBe(true);
     } finally {
       await stop(server);
+    }
+  });
+
+  postgres.it('on PostgreSQL: the same last line', async () => {
+    const database = await createTestDatabase();
+    let server: Running | undefined;
+    try {
+      server = await start(postgresEnv(database.name));
+      const lines = await startupLines(server);
+      expect(lines.at(-1)).toBe(readyLine(server));
+      expect(lines.filter((line) => line.includes('in a browser'))).toHaveLength(1);
+    } finally {
+      await stop(server);
+      await database.drop();
+    }
+  });
+
+  postgres.it('with WEB_CONCURRENCY=3: said once, by the supervisor, after every worker listens', async () => {
+    const database = await createTestDatabase();
+    let server: Running | undefined;
+    try {
+      server = await start({ ...postgresEnv(database.name), WEB_CONCURRENCY: '3' }, undefined, { startupMs: 40_000 });
+      const lines = await startupLines(server);
+      expect(lines.at(-1)).toBe(readyLine(server));
+      expect(lines.filter((line) => line.includes('in a browser'))).toHaveLength(1);
+      expect(lines.filter((line) => line.includes('Server listening'))).toHaveLength(3);
+    } finally {
+      await stop(server);
+      await database.drop();
     }
   });
 
@@ -111,7 +152,7 @@ describe('the start-up log says where to open the app', () => {
     try {
       const output = await logged(server, /allows neither localhost/);
       expect(output).toContain('ALLOWED_HOSTS (tasks.example.com) allows neither localhost nor 127.0.0.1');
-      expect(output).not.toContain('in a browser"');
+      expect(output).not.toContain('in a browser');
     } finally {
       await stop(server);
     }

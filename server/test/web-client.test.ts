@@ -163,7 +163,12 @@ describe('precompressed assets', () => {
   });
 
   it('are sent as they are to a client that takes neither, still varying on Accept-Encoding', async () => {
-    for (const headers of [{}, { 'accept-encoding': 'identity' }, { 'accept-encoding': 'zstd, deflate' }]) {
+    const cases: Record<string, string>[] = [
+      {},
+      { 'accept-encoding': 'identity' },
+      { 'accept-encoding': 'zstd, deflate' },
+    ];
+    for (const headers of cases) {
       const response = await get(headers);
       expect(response.headers['content-encoding'], JSON.stringify(headers)).toBeUndefined();
       expect(response.rawPayload.equals(SCRIPT)).toBe(true);

@@ -1,6 +1,13 @@
 import cluster from 'node:cluster';
 import type { ShutdownMessage } from './shutdown.js';
 import type { Signals } from './start.js';
+import { readyLine, whereToOpen } from './where-to-open.js';
+
+/** Where the workers listen, to say where to open the app once all of them do (start.ts says it in one process). */
+export interface Listen {
+  host: string;
+  allowedHosts: readonly string[];
+}
 
 /**
  * WEB_CONCURRENCY > 1: this process only supervises; each worker is a whole server on the shared
@@ -8,8 +15,19 @@ import type { Signals } from './start.js';
  * SIGINT are passed on as they came (each worker drains: lifecycle/shutdown.ts) and the supervisor
  * exits once every worker has stopped.
  */
-export function supervise(workers: number, signals: Signals): void {
+export function supervise(workers: number, signals: Signals, listen: Listen): void {
   let stopping = false;
+  // The start-up log's last line, once: when the first `workers` workers have all said they listen.
+  const listening = new Set<number>();
+  let announced = false;
+  const onListening = (workerId: number, port: number) => {
+    listening.add(workerId);
+    if (announced || listening.size < workers) return;
+    announced = true;
+    const hint = whereToOpen(listen.host, port, listen.allowedHosts);
+    if (hint?.level === 'info') process.stdout.write(readyLine({ ...hint, level: 'info' }));
+    else if (hint) process.stderr.write(`${hint.message}\n`);
+  };
   const fork = () =>
     cluster.fork().on('exit', (code) => {
       if (!stopping) {
@@ -64,6 +82,9 @@ export function supervise(workers: number, signals: Signals): void {
       case 'closed':
         closed.add(worker.id);
         break;
+      case 'listening':
+        onListening(worker.id, message.port);
+        return;
       default:
         return;
     }

@@ -28,7 +28,10 @@ export function main(signals: Signals): void {
     exitWithConfigError(error);
   }
   if (cluster.isPrimary && config.values.WEB_CONCURRENCY > 1) {
-    supervise(config.values.WEB_CONCURRENCY, signals);
+    supervise(config.values.WEB_CONCURRENCY, signals, {
+      host: config.values.HOST,
+      allowedHosts: config.values.ALLOWED_HOSTS,
+    });
     return;
   }
   let lock: DataDirLock | undefined;

@@ -147,7 +147,9 @@ function closeServer(server: Server): Promise<void> {
 export type ShutdownMessage =
   | { ironclad: 'quiet' | 'busy' | 'closed' | 'release' }
   /** `force`: close even if not quiet (a load that never lets up); otherwise only if still quiet. */
-  | { ironclad: 'close'; force: boolean };
+  | { ironclad: 'close'; force: boolean }
+  /** A worker listens (on `port`, the real one) and its log so far is written: the supervisor may say where to open. */
+  | { ironclad: 'listening'; port: number };
 
 /** Resolves on the first message from the supervisor that `accept` takes. */
 function fromSupervisor(accept: (message: ShutdownMessage) => boolean): Promise<void> {

@@ -2,6 +2,7 @@
  * One server process's life: open and migrate the database, build the app, listen, and on SIGTERM/SIGINT drain
  * in-flight requests and close the pool. Started by main-process.ts (after the configuration was loaded and checked).
  */
+import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@ironclad/config/load';
 import { buildApp } from '../app.js';
@@ -9,8 +10,8 @@ import { type Database, openDatabase } from '../db/connect.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { databaseAddress } from './database-address.js';
 import { resolveSecretKey } from './secret-key.js';
-import { closeListener, drainFor, drainTimer, type ShutdownState } from './shutdown.js';
-import { whereToOpen } from './where-to-open.js';
+import { closeListener, drainFor, drainTimer, type ShutdownMessage, type ShutdownState } from './shutdown.js';
+import { announce, flushed, whereToOpen } from './where-to-open.js';
 
 const MIGRATION_ATTEMPTS = 15;
 
@@ -158,11 +159,12 @@ export async function start(config: Config, signals: Signals): Promise<void> {
   if (signals.received) return stop(signals.received);
   await app.listen({ host: values.HOST, port: values.PORT });
   const address = app.server.address();
-  const hint = whereToOpen(
-    values.HOST,
-    typeof address === 'object' && address ? address.port : values.PORT,
-    values.ALLOWED_HOSTS,
-  );
-  if (hint?.level === 'info') log.info({ url: hint.url }, hint.message);
-  else if (hint) log.warn(hint.message);
+  const port = typeof address === 'object' && address ? address.port : values.PORT;
+  if (cluster.isWorker) {
+    // Said once for all the workers, by the supervisor, when every one of them listens (cluster.ts).
+    await flushed(log);
+    process.send?.({ ironclad: 'listening', port } satisfies ShutdownMessage);
+    return;
+  }
+  await announce(whereToOpen(values.HOST, port, values.ALLOWED_HOSTS), log);
 }
