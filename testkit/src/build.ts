@@ -23,7 +23,14 @@ const INPUTS: Record<Workspace, string[]> = {
   config: ['config/src', 'config/package.json'],
   server: ['server/src', 'server/package.json', 'server/drizzle'],
   audit: ['audit/src', 'audit/package.json'],
-  client: ['client/src', 'client/index.html', 'client/vite.config.ts', 'client/package.json', 'client/public'],
+  client: [
+    'client/src',
+    'client/build',
+    'client/index.html',
+    'client/vite.config.ts',
+    'client/package.json',
+    'client/public',
+  ],
 };
 /**
  * The file each build writes every time it runs: tsc -b (incremental) leaves unchanged outputs alone, so each
