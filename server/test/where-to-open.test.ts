@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { whereToOpen } from '../src/lifecycle/where-to-open.js';
+import { readyLine, whereToOpen } from '../src/lifecycle/where-to-open.js';
 
 describe('whereToOpen', () => {
   it('names the first local host ALLOWED_HOSTS allows, on the real port', () => {
@@ -21,5 +21,13 @@ describe('whereToOpen', () => {
   it('says nothing for a server bound to every interface (reached through its public name)', () => {
     expect(whereToOpen('0.0.0.0', 8000, ['tasks.example.com'])).toBeUndefined();
     expect(whereToOpen('::', 8000, ['localhost'])).toBeUndefined();
+  });
+
+  it('ends the start-up log with one plain line a person reads (not JSON)', () => {
+    const hint = whereToOpen('127.0.0.1', 8000, ['localhost']);
+    expect(hint?.level).toBe('info');
+    expect(readyLine({ ...(hint as NonNullable<typeof hint>), level: 'info' })).toBe(
+      'Ironclad Tasks is ready: open http://localhost:8000/ in a browser\n',
+    );
   });
 });
