@@ -48,8 +48,7 @@ export function TaskDescription({ title, text }: { title: string; text: string }
           aria-controls={id}
           onClick={() => setExpanded(!expanded)}
         >
-          {expanded ? 'Show less' : 'Show more'}
-          <span className="visually-hidden"> of the details of “{title}”</span>
+          {expanded ? 'Show less' : 'Show more'} <span className="visually-hidden">of the details of “{title}”</span>
         </button>
       )}
     </>
