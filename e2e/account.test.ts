@@ -163,7 +163,7 @@ describeInBrowser('the account, as a person uses it', { timeout: FLOW_MS }, () =
     await tab.getByLabel('New password', { exact: true }).fill('short');
     await tab.getByLabel('Repeat the new password').fill('short');
     await tab.getByRole('button', { name: 'Set the new password' }).click();
-    await tab.getByText('New password must be 10 to 256 characters').waitFor();
+    await tab.getByText('A password needs 10 to 256 characters').waitFor();
     await expect.poll(() => focused(tab)).toBe('password: New password');
 
     await tab.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);

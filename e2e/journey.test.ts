@@ -71,7 +71,7 @@ describeInBrowser('the web client, as a new user uses it', () => {
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Sign up' }).click();
     const password = page.getByLabel('Password');
-    await page.getByText('Password must be 10 to 256 characters').waitFor();
+    await page.getByText('A password needs 10 to 256 characters').waitFor();
     await expect.poll(() => password.getAttribute('aria-invalid')).toBe('true');
     // The focus moves to the field just after the message is drawn.
     await expect.poll(() => password.evaluate((el) => el === document.activeElement)).toBe(true);

@@ -100,7 +100,7 @@ export function App() {
             <TasksScreen key={state.email} announce={announce} />
           )
         ) : (
-          <AuthScreen notice={state.notice} />
+          <AuthScreen notice={state.notice} email={state.email} />
         )}
       </div>
     </>

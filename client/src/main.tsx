@@ -1,18 +1,17 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { createQueryClient } from './query-client';
 import { watchResetLinks } from './session/reset-link';
 import { SessionProvider } from './session/session';
+import { openTabSync } from './session/tab-sync';
 import { ErrorBoundary } from './ui/ErrorBoundary';
 import './styles.css';
 
-const queries = new QueryClient({
-  defaultOptions: {
-    queries: { staleTime: 30_000, refetchOnWindowFocus: true },
-    mutations: { retry: false },
-  },
-});
+// The app's other tabs in this browser: logins, logouts and task changes reach them at once (session/tab-sync.ts).
+const tabs = openTabSync();
+const queries = createQueryClient(tabs);
 
 // Before anything renders or logs: a reset token leaves the address bar at once (session/reset-link.ts).
 watchResetLinks(window);
@@ -23,7 +22,7 @@ createRoot(root).render(
   <StrictMode>
     <ErrorBoundary>
       <QueryClientProvider client={queries}>
-        <SessionProvider>
+        <SessionProvider tabs={tabs}>
           <App />
         </SessionProvider>
       </QueryClientProvider>

@@ -63,10 +63,18 @@ for (const mode of MODES)
       });
 
       it.each([
-        ['short', 'short1234', 'must be 10 to 256 characters without control characters'],
+        [
+          'short',
+          'short1234',
+          'A password needs 10 to 256 characters and cannot contain invisible control characters.',
+        ],
         ['common', 'password123', 'is too common; choose a less guessable password'],
         ['one repeated character', 'aaaaaaaaaaaa', 'is too common; choose a less guessable password'],
-        ['over 256 characters', 'x1'.repeat(129), 'must be 10 to 256 characters without control characters'],
+        [
+          'over 256 characters',
+          'x1'.repeat(129),
+          'A password needs 10 to 256 characters and cannot contain invisible control characters.',
+        ],
       ])('refuses a %s password', async (_name, password, message) => {
         const response = await inject({
           method: 'POST',
@@ -96,7 +104,7 @@ for (const mode of MODES)
         expect(response.statusCode).toBe(400);
         expect(response.json()).toEqual({
           error: 'Invalid request body.',
-          fields: { email: 'must be a valid email address (at most 254 characters)' },
+          fields: { email: 'Enter a valid email address, like name@example.com (at most 254 characters).' },
         });
       });
 
@@ -319,7 +327,7 @@ for (const mode of MODES)
           expect(response.statusCode, bad).toBe(400);
           expect(response.json()).toEqual({
             error: 'Invalid request headers.',
-            fields: { 'idempotency-key': 'must be 1 to 100 visible ASCII characters' },
+            fields: { 'idempotency-key': 'An Idempotency-Key is 1 to 100 visible ASCII characters.' },
           });
         }
       });

@@ -17,10 +17,12 @@ const UNSUPPORTED = { error: 'Unsupported media type: send JSON with Content-Typ
 const TOO_LARGE = { error: 'Request body is too large.' };
 const INVALID_TOKEN = { error: 'Invalid or expired token.', reason: 'invalid' };
 const NO_CREDENTIALS = { error: 'Authentication credentials were not provided.' };
-const TITLE_MESSAGE = 'must be 1 to 255 characters, not only spaces, without control characters';
-const DESCRIPTION_MESSAGE = 'must be at most 10000 characters without control characters (newline and tab allowed)';
-const PASSWORD_MESSAGE = 'must be 10 to 256 characters without control characters';
-const EMAIL_MESSAGE = 'must be a valid email address (at most 254 characters)';
+const TITLE_MESSAGE =
+  'A title needs 1 to 255 characters, not only spaces, and cannot contain invisible control characters.';
+const DESCRIPTION_MESSAGE =
+  'Details can be at most 10000 characters and cannot contain invisible control characters (new lines and tabs are fine).';
+const PASSWORD_MESSAGE = 'A password needs 10 to 256 characters and cannot contain invisible control characters.';
+const EMAIL_MESSAGE = 'Enter a valid email address, like name@example.com (at most 254 characters).';
 
 function invalidBody(fields: Record<string, string>) {
   return { error: 'Invalid request body.', fields };

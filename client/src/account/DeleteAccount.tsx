@@ -44,7 +44,7 @@ export function DeleteAccount({ email }: { email: string }) {
     setError(undefined);
     try {
       await api.deleteAccount(password);
-      signedOut(ACCOUNT_DELETED);
+      signedOut(ACCOUNT_DELETED, 'account-deleted');
     } catch (caught) {
       setBusy(false);
       setError(caught);

@@ -131,7 +131,7 @@ function LogOutEverywhere() {
     setError(undefined);
     try {
       await api.logoutEverywhere();
-      signedOut(LOGGED_OUT_EVERYWHERE);
+      signedOut(LOGGED_OUT_EVERYWHERE, 'logout-all');
     } catch (caught) {
       setBusy(false);
       setError(`Could not log out everywhere: ${describeError(caught)}`);

@@ -11,10 +11,11 @@ import { useSession } from './session';
 
 type Mode = 'login' | 'signup' | 'forgot';
 
-export function AuthScreen({ notice }: { notice?: string | undefined }) {
+/** `email`: the account whose session just ended, filled in so only the password is left to type. */
+export function AuthScreen({ notice, email: knownEmail }: { notice?: string | undefined; email?: string | undefined }) {
   const { signedIn } = useSession();
   const [mode, setMode] = useState<Mode>('login');
-  const [email, setEmail] = useState('');
+  const [email, setEmail] = useState(knownEmail ?? '');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);

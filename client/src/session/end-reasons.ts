@@ -3,6 +3,8 @@
  * (`ended`, `password-changed`, `logged-out-everywhere`, `expired`, `invalid`); anything else, or no reason,
  * reads as the usual expiry.
  */
+import type { SignOutReason } from './tab-sync';
+
 export const SESSION_EXPIRED = 'Your session has expired. Please log in again.';
 
 /** The reasons that name something done elsewhere, which the person should hear about even at start-up. */
@@ -23,4 +25,27 @@ export function sessionEndNotice(reason: unknown): string {
  */
 export function endedElsewhereNotice(reason: unknown): string | undefined {
   return typeof reason === 'string' ? ENDED_ELSEWHERE.get(reason) : undefined;
+}
+
+/** The notice in a tab that heard another tab's session end (session/tab-sync.ts). */
+export function otherTabNotice(reason: SignOutReason): string {
+  switch (reason) {
+    case 'logout':
+      return LOGGED_OUT_IN_ANOTHER_TAB;
+    case 'logout-all':
+      return 'You were logged out everywhere.';
+    case 'account-deleted':
+      return 'Your account was deleted in another tab.';
+    default:
+      return sessionEndNotice(reason);
+  }
+}
+
+export const LOGGED_OUT_IN_ANOTHER_TAB = 'You logged out in another tab.';
+
+/** The API's 401 reason as the tabs tell it each other (an unknown one is the usual expiry). */
+export function signOutReason(reason: unknown): SignOutReason {
+  if (reason === 'ended' || reason === 'password-changed') return reason;
+  if (reason === 'logged-out-everywhere') return 'logout-all';
+  return 'expired';
 }

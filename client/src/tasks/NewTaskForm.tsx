@@ -1,19 +1,24 @@
 /**
  * Adds a task. The draft stays in the form until the server has it: a failed save loses nothing, and a
- * retry reuses the draft's Idempotency-Key, so an answer lost on the way back cannot make a duplicate.
+ * retry reuses the draft's Idempotency-Key, so an answer lost on the way back cannot make a duplicate. A session
+ * that ends meanwhile keeps the draft for the same account's next login (session/kept-work.ts).
  */
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useRef } from 'react';
 import { newIdempotencyKey } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
+import { useKeptState } from '../session/kept-work';
 import { TextAreaField, TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { TitleCounter } from './TitleCounter';
+import { taskFieldError } from './task-problems';
+import { clampChars } from './title-limit';
 import { useCreateTask } from './use-tasks';
 
 export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
   const create = useCreateTask();
-  const [title, setTitle] = useState('');
-  const [description, setDescription] = useState('');
-  const [showDetails, setShowDetails] = useState(false);
+  const [title, setTitle] = useKeptState('new-task.title', '');
+  const [description, setDescription] = useKeptState('new-task.description', '');
+  const [showDetails, setShowDetails] = useKeptState('new-task.show-details', false);
   const key = useRef(newIdempotencyKey());
   const titleInput = useRef<HTMLInputElement>(null);
 
@@ -48,6 +53,9 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
   useFocusOnProblem(form, create.error);
 
   const fields = fieldErrors(create.error);
+  const sent = create.variables?.task;
+  const titleError = taskFieldError('title', sent?.title, fields.title);
+  const descriptionError = taskFieldError('description', sent?.description, fields.description);
   const general = create.error && !fields.title && !fields.description ? describeError(create.error) : undefined;
 
   return (
@@ -60,13 +68,14 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
           placeholder="What needs doing?"
           autoComplete="off"
           value={title}
-          onChange={(event) => edit(() => setTitle(event.target.value))}
-          error={fields.title}
+          onChange={(event) => edit(() => setTitle(clampChars(event.target.value)))}
+          error={titleError}
         />
         <button type="submit" className="primary" disabled={create.isPending || title.trim() === ''}>
           {create.isPending ? 'Adding…' : 'Add'}
         </button>
       </div>
+      <TitleCounter title={title} />
       {showDetails ? (
         <TextAreaField
           label="Details (optional)"
@@ -74,7 +83,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
           rows={3}
           value={description}
           onChange={(event) => edit(() => setDescription(event.target.value))}
-          error={fields.description}
+          error={descriptionError}
         />
       ) : (
         <button type="button" className="link" onClick={() => setShowDetails(true)}>

@@ -2,8 +2,13 @@
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
 import type { Task } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
+import { forgetKept, useKeptState } from '../session/kept-work';
 import { TextAreaField, TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { TaskDescription } from './TaskDescription';
+import { TitleCounter } from './TitleCounter';
+import { taskFieldError } from './task-problems';
+import { clampChars } from './title-limit';
 import { useUpdateTask } from './use-tasks';
 
 interface Props {
@@ -13,7 +18,8 @@ interface Props {
 
 export function TaskItem({ task, onDelete }: Props) {
   const update = useUpdateTask();
-  const [editing, setEditing] = useState(false);
+  // An edit under way when the session ended is open again after the same account logs back in.
+  const [editing, setEditing] = useKeptState(`edit.${task.id}`, false);
   const checkboxId = useId();
   const editButton = useRef<HTMLButtonElement>(null);
   const wasEditing = useRef(false);
@@ -33,7 +39,17 @@ export function TaskItem({ task, onDelete }: Props) {
     update.change(task.id, { completed: !checked });
   };
 
-  if (editing) return <TaskEditor task={task} onDone={() => setEditing(false)} />;
+  if (editing) {
+    return (
+      <TaskEditor
+        task={task}
+        onDone={() => {
+          forgetKept(`edit.${task.id}`);
+          setEditing(false);
+        }}
+      />
+    );
+  }
 
   return (
     <li className={`task${checked ? ' done' : ''}`}>
@@ -42,11 +58,7 @@ export function TaskItem({ task, onDelete }: Props) {
         <label htmlFor={checkboxId} className="task-title" dir="auto">
           {task.title}
         </label>
-        {task.description && (
-          <p className="task-description" dir="auto">
-            {task.description}
-          </p>
-        )}
+        {task.description && <TaskDescription title={task.title} text={task.description} />}
         {update.isError && (
           <p className="field-error" role="alert">
             {describeError(update.error)}
@@ -78,8 +90,8 @@ export function TaskItem({ task, onDelete }: Props) {
 
 function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   const update = useUpdateTask();
-  const [title, setTitle] = useState(task.title);
-  const [description, setDescription] = useState(task.description);
+  const [title, setTitle] = useKeptState(`edit.${task.id}.title`, task.title);
+  const [description, setDescription] = useKeptState(`edit.${task.id}.description`, task.description);
   const titleInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -101,6 +113,9 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   };
 
   const fields = fieldErrors(update.error);
+  const sent = update.variables?.changes;
+  const titleError = taskFieldError('title', sent?.title, fields.title);
+  const descriptionError = taskFieldError('description', sent?.description, fields.description);
   const general = update.error && !fields.title && !fields.description ? describeError(update.error) : undefined;
 
   const form = useRef<HTMLFormElement>(null);
@@ -121,16 +136,17 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
           label="Title"
           name="title"
           value={title}
-          onChange={(event) => setTitle(event.target.value)}
-          error={fields.title}
+          onChange={(event) => setTitle(clampChars(event.target.value))}
+          error={titleError}
         />
+        <TitleCounter title={title} />
         <TextAreaField
           label="Details"
           name="description"
           rows={3}
           value={description}
           onChange={(event) => setDescription(event.target.value)}
-          error={fields.description}
+          error={descriptionError}
         />
         {general && (
           <p className="form-error" role="alert" tabIndex={-1}>

@@ -20,13 +20,13 @@ const Title = Type.String({
   minLength: 1,
   maxLength: TITLE_MAX,
   pattern: `^(?!\\s*$)[^${FORBIDDEN}]*$`,
-  errorMessage: `must be 1 to ${TITLE_MAX} characters, not only spaces, without control characters`,
+  errorMessage: `A title needs 1 to ${TITLE_MAX} characters, not only spaces, and cannot contain invisible control characters.`,
 });
 // Newline and tab are fine in a description; other control characters are not.
 const Description = Type.String({
   maxLength: DESCRIPTION_MAX,
   pattern: `^[^${FORBIDDEN_MULTILINE}]*$`,
-  errorMessage: `must be at most ${DESCRIPTION_MAX} characters without control characters (newline and tab allowed)`,
+  errorMessage: `Details can be at most ${DESCRIPTION_MAX} characters and cannot contain invisible control characters (new lines and tabs are fine).`,
 });
 
 export const TaskInput = Type.Object(
@@ -54,7 +54,7 @@ export const CreateHeaders = Type.Object({
       minLength: 1,
       maxLength: IDEMPOTENCY_KEY_MAX,
       pattern: '^[\\x21-\\x7E]+$',
-      errorMessage: 'must be 1 to 100 visible ASCII characters',
+      errorMessage: 'An Idempotency-Key is 1 to 100 visible ASCII characters.',
     }),
   ),
 });

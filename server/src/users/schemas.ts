@@ -8,7 +8,7 @@ export const Email = Type.String({
   format: 'email',
   maxLength: EMAIL_MAX_LENGTH,
   pattern: EMAIL_PATTERN,
-  errorMessage: `must be a valid email address (at most ${EMAIL_MAX_LENGTH} characters)`,
+  errorMessage: `Enter a valid email address, like name@example.com (at most ${EMAIL_MAX_LENGTH} characters).`,
   examples: ['ada@example.com'],
 });
 
@@ -19,7 +19,7 @@ export const SignupBody = Type.Object(
       minLength: PASSWORD_MIN_LENGTH,
       maxLength: PASSWORD_MAX_LENGTH,
       pattern: NO_FORBIDDEN,
-      errorMessage: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+      errorMessage: `A password needs ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters and cannot contain invisible control characters.`,
     }),
   },
   { additionalProperties: false },
@@ -32,13 +32,13 @@ export const LoginBody = Type.Object(
       minLength: 1,
       maxLength: EMAIL_MAX_LENGTH,
       pattern: NO_FORBIDDEN,
-      errorMessage: 'must be an email address',
+      errorMessage: 'Enter your email address.',
     }),
     password: Type.String({
       minLength: 1,
       maxLength: PASSWORD_MAX_LENGTH,
       pattern: NO_FORBIDDEN,
-      errorMessage: `must be 1 to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+      errorMessage: `Enter your password (at most ${PASSWORD_MAX_LENGTH} characters, without invisible control characters).`,
     }),
   },
   { additionalProperties: false },
@@ -57,7 +57,7 @@ const NewPassword = Type.String({
   minLength: PASSWORD_MIN_LENGTH,
   maxLength: PASSWORD_MAX_LENGTH,
   pattern: NO_FORBIDDEN,
-  errorMessage: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+  errorMessage: `A password needs ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters and cannot contain invisible control characters.`,
 });
 
 // The password a person already has: any length is "wrong", never a policy lesson (like LoginBody).
@@ -65,7 +65,7 @@ const CurrentPassword = Type.String({
   minLength: 1,
   maxLength: PASSWORD_MAX_LENGTH,
   pattern: NO_FORBIDDEN,
-  errorMessage: `must be 1 to ${PASSWORD_MAX_LENGTH} characters without control characters`,
+  errorMessage: `Enter your password (at most ${PASSWORD_MAX_LENGTH} characters, without invisible control characters).`,
 });
 
 export const PasswordChangeBody = Type.Object(
@@ -82,7 +82,7 @@ export const PasswordResetConfirmBody = Type.Object(
       minLength: 1,
       maxLength: 100,
       pattern: NO_FORBIDDEN,
-      errorMessage: 'must be the token from the reset link',
+      errorMessage: 'This is not the code from a reset link.',
     }),
     new_password: NewPassword,
   },
