@@ -608,6 +608,11 @@ export interface paths {
                     limit?: number;
                     offset?: number;
                     completed?: "true" | "false";
+                    sort?: "oldest" | "newest" | "due" | "title";
+                    q?: string;
+                    overdue?: "true" | "false";
+                    today?: string;
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -626,6 +631,7 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -652,6 +658,7 @@ export interface paths {
                         title: string;
                         description?: string;
                         completed?: boolean;
+                        due_on?: string | null;
                     };
                 };
             };
@@ -667,6 +674,7 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -681,6 +689,25 @@ export interface paths {
         head?: never;
         patch?: never;
         trace?: never;
+    };
+    "/api/v1/tasks/counts/": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never };
+        get: {
+            parameters: { query: { today?: string; q?: string }; header?: never; path?: never; cookie?: never };
+            requestBody?: never;
+            responses: { 200: { headers: { [name: string]: unknown }; content: { "application/json": { all: number; open: number; done: number; overdue: number } } } };
+        };
+        put?: never; post?: never; delete?: never; options?: never; head?: never; patch?: never; trace?: never;
+    };
+    "/api/v1/tasks/bulk/": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never };
+        get?: never; put?: never;
+        post: {
+            parameters: { query?: never; header?: never; path?: never; cookie?: never };
+            requestBody: { content: { "application/json": { action: "complete" | "reopen" | "delete"; ids: number[] } | { action: "clear_completed" } } };
+            responses: { 200: { headers: { [name: string]: unknown }; content: { "application/json": { action: "complete" | "reopen" | "delete" | "clear_completed"; changed: number[]; count: number } } } };
+        };
+        delete?: never; options?: never; head?: never; patch?: never; trace?: never;
     };
     "/api/v1/tasks/{id}/": {
         parameters: {
@@ -712,6 +739,7 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -737,6 +765,7 @@ export interface paths {
                         title?: string;
                         description?: string;
                         completed?: boolean;
+                        due_on?: string | null;
                     };
                 };
             };
@@ -752,6 +781,7 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -805,6 +835,7 @@ export interface paths {
                         title?: string;
                         description?: string;
                         completed?: boolean;
+                        due_on?: string | null;
                     };
                 };
             };
@@ -820,6 +851,7 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */

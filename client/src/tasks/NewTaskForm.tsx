@@ -7,6 +7,7 @@ import { newIdempotencyKey } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { TextAreaField, TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { DueDateField } from './DueDate';
 import { useCreateTask } from './use-tasks';
 
 export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
@@ -14,6 +15,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
   const [showDetails, setShowDetails] = useState(false);
+  const [due, setDue] = useState('');
   const key = useRef(newIdempotencyKey());
   const titleInput = useRef<HTMLInputElement>(null);
 
@@ -27,7 +29,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const task = description.trim() ? { title, description } : { title };
+    const task = { title, ...(description.trim() ? { description } : {}), ...(due ? { due_on: due } : {}) };
     create.mutate(
       { task, key: key.current },
       {
@@ -35,6 +37,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
           // Clear only what was sent: anything typed while it was on its way stays.
           setTitle((current) => (current === title ? '' : current));
           setDescription((current) => (current === description ? '' : current));
+          setDue((current) => (current === due ? '' : current));
           setShowDetails(false);
           key.current = newIdempotencyKey();
           onAdded(created.title);
@@ -48,7 +51,8 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
   useFocusOnProblem(form, create.error);
 
   const fields = fieldErrors(create.error);
-  const general = create.error && !fields.title && !fields.description ? describeError(create.error) : undefined;
+  const general =
+    create.error && !fields.title && !fields.description && !fields.due_on ? describeError(create.error) : undefined;
 
   return (
     <form ref={form} className="card new-task" onSubmit={submit} noValidate aria-label="Add a task">
@@ -66,6 +70,14 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
         <button type="submit" className="primary" disabled={create.isPending || title.trim() === ''}>
           {create.isPending ? 'Adding…' : 'Add'}
         </button>
+      </div>
+      <div className="new-task-due">
+        <DueDateField
+          label="Due date (optional)"
+          value={due}
+          onChange={(value) => edit(() => setDue(value))}
+          error={fields.due_on}
+        />
       </div>
       {showDetails ? (
         <TextAreaField

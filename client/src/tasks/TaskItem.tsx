@@ -4,14 +4,19 @@ import type { Task } from '../api/client';
 import { describeError, fieldErrors } from '../api/errors';
 import { TextAreaField, TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { DueDate, DueDateField } from './DueDate';
 import { useUpdateTask } from './use-tasks';
 
 interface Props {
   task: Task;
+  /** The reader's local date (YYYY-MM-DD), for "Today" and "Overdue". */
+  today: string;
   onDelete: (task: Task) => void;
+  /** In selection mode: the row's box selects it instead of ticking it done. */
+  selection?: { selected: boolean; onChange: (selected: boolean) => void };
 }
 
-export function TaskItem({ task, onDelete }: Props) {
+export function TaskItem({ task, today, onDelete, selection }: Props) {
   const update = useUpdateTask();
   const [editing, setEditing] = useState(false);
   const checkboxId = useId();
@@ -36,12 +41,24 @@ export function TaskItem({ task, onDelete }: Props) {
   if (editing) return <TaskEditor task={task} onDone={() => setEditing(false)} />;
 
   return (
-    <li className={`task${checked ? ' done' : ''}`}>
-      <input id={checkboxId} type="checkbox" checked={checked} onChange={toggle} />
+    <li className={`task${checked ? ' done' : ''}${selection?.selected ? ' selected' : ''}`}>
+      {selection ? (
+        <input
+          id={checkboxId}
+          type="checkbox"
+          className="select-box"
+          checked={selection.selected}
+          onChange={(event) => selection.onChange(event.target.checked)}
+          aria-label={`Select “${task.title}”`}
+        />
+      ) : (
+        <input id={checkboxId} type="checkbox" checked={checked} onChange={toggle} />
+      )}
       <div className="task-text">
         <label htmlFor={checkboxId} className="task-title" dir="auto">
           {task.title}
         </label>
+        {task.due_on && <DueDate due={task.due_on} today={today} completed={checked} />}
         {task.description && (
           <p className="task-description" dir="auto">
             {task.description}
@@ -53,7 +70,7 @@ export function TaskItem({ task, onDelete }: Props) {
           </p>
         )}
       </div>
-      <div className="task-actions">
+      <div className="task-actions" hidden={selection !== undefined}>
         <button
           ref={editButton}
           type="button"
@@ -80,6 +97,7 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   const update = useUpdateTask();
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description);
+  const [due, setDue] = useState(task.due_on ?? '');
   const titleInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -89,8 +107,9 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    if (title === task.title && description === task.description) return onDone();
-    update.change(task.id, { title, description }, { onSuccess: onDone });
+    const dueOn = due || null;
+    if (title === task.title && description === task.description && dueOn === (task.due_on ?? null)) return onDone();
+    update.change(task.id, { title, description, due_on: dueOn }, { onSuccess: onDone });
   };
 
   const cancelOnEscape = (event: KeyboardEvent) => {
@@ -101,7 +120,8 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   };
 
   const fields = fieldErrors(update.error);
-  const general = update.error && !fields.title && !fields.description ? describeError(update.error) : undefined;
+  const general =
+    update.error && !fields.title && !fields.description && !fields.due_on ? describeError(update.error) : undefined;
 
   const form = useRef<HTMLFormElement>(null);
   useFocusOnProblem(form, update.error);
@@ -132,6 +152,7 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
           onChange={(event) => setDescription(event.target.value)}
           error={fields.description}
         />
+        <DueDateField label="Due date" value={due} onChange={setDue} error={fields.due_on} />
         {general && (
           <p className="form-error" role="alert" tabIndex={-1}>
             {general}
