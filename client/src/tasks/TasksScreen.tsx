@@ -233,7 +233,7 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
                 checked={view.filter === name}
                 onChange={() => changeView({ filter: name })}
               />
-              {FILTER_LABELS[name]}
+              {FILTER_LABELS[name]}{' '}
               {/* Counts only once the API has given them: zeros would claim the account is empty. */}
               {shownCounts && <span className="count">{shownCounts[name]}</span>}
             </label>
