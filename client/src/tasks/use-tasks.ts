@@ -3,7 +3,14 @@
  * Link header) for the view on screen, the counts come from the API, and edits show at once in every cached view
  * (optimistic) and roll back if the server refuses.
  */
-import { type QueryClient, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  keepPreviousData,
+  type QueryClient,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api, type BulkAction, type NewTask, type Task, type TaskChanges } from '../api/client';
 import { connection } from '../api/connection';
@@ -43,6 +50,8 @@ export function useTaskList(view: View, today: string) {
       ),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page): string | undefined => page.next,
+    // While another sort, filter or search loads, the list on screen stays (no "Loading…" flash at each key).
+    placeholderData: keepPreviousData,
     retry,
   });
 }
