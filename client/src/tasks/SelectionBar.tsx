@@ -1,7 +1,8 @@
 /** The bar of a selection: how many are selected, select all or none, and what to do with them. */
+import { BULK_IDS_MAX } from '../api/limits';
 
-/** The API's bound on one bulk action. */
-export const BULK_MAX = 500;
+/** The API's bound on one bulk action (from its OpenAPI document). */
+export const BULK_MAX = BULK_IDS_MAX;
 
 interface Props {
   count: number;

@@ -4,6 +4,7 @@
  * (all, newest first, no search) are left out of it.
  */
 import type { ListQuery } from '../api/client';
+import { TASK_SEARCH_MAX } from '../api/limits';
 
 export const FILTERS = ['all', 'open', 'done', 'overdue'] as const;
 export type Filter = (typeof FILTERS)[number];
@@ -18,8 +19,8 @@ export const SORT_LABELS: Record<Sort, string> = {
   title: 'Title',
 };
 
-/** The API's bound on the search text (after trimming). */
-export const SEARCH_MAX = 200;
+/** The API's bound on the search text (after trimming; from its OpenAPI document). */
+export const SEARCH_MAX = TASK_SEARCH_MAX;
 
 export interface View {
   filter: Filter;
