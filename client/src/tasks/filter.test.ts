@@ -6,6 +6,7 @@ const task = (id: number, completed: boolean): Task => ({
   id,
   title: `task ${id}`,
   description: '',
+  due_on: null,
   completed,
   created_at: '2026-11-24T10:00:00.000Z',
   updated_at: '2026-11-24T10:00:00.000Z',
