@@ -65,7 +65,9 @@ const TITLE_KEY = sql`(left(ironclad_fold(${tasks.title}), 255) COLLATE "C")`;
 
 /** The folded search as a LIKE pattern: `%`, `_` and `\` of the text are escaped, so they match only themselves. */
 function searchMatches(q: string): SQL {
-  return sql`${tasks.search} LIKE '%' || replace(replace(replace(ironclad_fold(${q}::text), '\', '\\'), '%', '\%'), '_', '\_') || '%'`;
+  // Backslash is LIKE's escape character; the replacements are parameters, so no quoting rule can bite.
+  const pattern = sql`replace(replace(replace(ironclad_fold(${q}::text), ${'\\'}::text, ${'\\\\'}::text), '%', ${'\\%'}::text), '_', ${'\\_'}::text)`;
+  return sql`${tasks.search} LIKE '%' || ${pattern} || '%'`;
 }
 
 /** The API's field names as the table's columns. */
