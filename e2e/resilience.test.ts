@@ -125,7 +125,7 @@ describeHere('when the session or the server goes away', () => {
       [draft, email],
     );
     expect(saved.rows[0].n).toBe(1);
-    await expect.poll(() => page.locator('.task-title').allTextContents()).toEqual(['Before the outage', draft]);
+    await expect.poll(() => page.locator('.task-title').allTextContents()).toEqual([draft, 'Before the outage']);
     expect(pageErrors).toEqual([]);
     await context.close();
   });

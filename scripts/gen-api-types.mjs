@@ -59,6 +59,16 @@ const LIMITS = [
     'limit',
     'maximum',
   ],
+  [
+    'TASK_SEARCH_MAX',
+    'Most characters of a task search (after trimming)',
+    'GET',
+    '/api/v1/tasks/',
+    'query',
+    'q',
+    'maxLength',
+  ],
+  ['BULK_IDS_MAX', 'Most task ids one bulk action may name', 'POST', '/api/v1/tasks/bulk/', 'body', 'ids', 'maxItems'],
   ['EMAIL_MAX', 'Most characters in an email address', 'POST', '/api/v1/users/signup/', 'body', 'email', 'maxLength'],
   [
     'PASSWORD_MIN',

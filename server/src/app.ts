@@ -287,6 +287,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     repository: new TaskRepository(database.db),
     authenticate: app.authenticate,
     quota: values.TASK_QUOTA,
+    secretKey: options.secretKey,
   });
 
   if (isWebRoot(options.webRoot)) await app.register(webClient, { webRoot: options.webRoot });

@@ -220,11 +220,12 @@ for (const mode of MODES)
           'completed',
           'created_at',
           'description',
+          'due_on',
           'id',
           'title',
           'updated_at',
         ]);
-        expect(task).toMatchObject({ title: 'Buy milk', description: '', completed: false });
+        expect(task).toMatchObject({ title: 'Buy milk', description: '', completed: false, due_on: null });
         expect(Number.isInteger(task.id)).toBe(true);
         expect(new Date(task.created_at).toISOString()).toBe(task.created_at);
         expect(task.updated_at).toBe(task.created_at);

@@ -8,7 +8,7 @@
 import createClient from 'openapi-fetch';
 import { connection } from './connection';
 import { ApiError, ConnectionError } from './errors';
-import { LIST_LIMIT_MAX } from './limits';
+import { nextCursor } from './link';
 import type { components, paths } from './schema';
 
 export type Task = paths['/api/v1/tasks/']['post']['responses'][201]['content']['application/json'];
@@ -19,6 +19,16 @@ export type TaskChanges = NonNullable<
 export type Account = paths['/api/v1/users/info/']['get']['responses'][200]['content']['application/json'];
 export type Credentials = paths['/api/v1/users/login/']['post']['requestBody']['content']['application/json'];
 type ErrorBody = components['schemas']['ErrorBody'];
+/** The list's query parameters: sort, filters, search, page size and cursor. */
+export type ListQuery = NonNullable<paths['/api/v1/tasks/']['get']['parameters']['query']>;
+export type TaskCounts = paths['/api/v1/tasks/counts/']['get']['responses'][200]['content']['application/json'];
+export type BulkAction = paths['/api/v1/tasks/bulk/']['post']['requestBody']['content']['application/json'];
+export type BulkResult = paths['/api/v1/tasks/bulk/']['post']['responses'][200]['content']['application/json'];
+/** One page of the list, and the cursor of the next one (from the answer's Link header; none on the last page). */
+export interface TaskListPage {
+  tasks: Task[];
+  next?: string | undefined;
+}
 
 const http = createClient<paths>({ baseUrl: '', credentials: 'same-origin', headers: { accept: 'application/json' } });
 
@@ -98,9 +108,6 @@ export function downloadName(disposition: string | null, now = new Date()): stri
   return `ironclad-tasks-${now.toISOString().slice(0, 10)}.json`;
 }
 
-/** The largest page the API serves (from its OpenAPI document); the list is read page by page. */
-const PAGE = LIST_LIMIT_MAX;
-
 export const api = {
   signup: (body: Credentials) => call(() => http.POST('/api/v1/users/signup/', { body }), false),
   login: (body: Credentials) => call(() => http.POST('/api/v1/users/login/', { body }), false),
@@ -133,13 +140,27 @@ export const api = {
   /** The account, its tasks, sessions and activity are gone; the answer clears the cookie. */
   deleteAccount: (password: string) => call(() => http.DELETE('/api/v1/users/me/', { body: { password } })),
 
-  async listTasks(signal?: AbortSignal): Promise<Task[]> {
-    const tasks: Task[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await call(() => http.GET('/api/v1/tasks/', { params: { query: { limit: PAGE, offset } }, signal }));
-      tasks.push(...page);
-      if (page.length < PAGE) return tasks;
-    }
+  /** One page of the list; `query.after` is the previous page's `next`. */
+  listTaskPage: (query: ListQuery, signal?: AbortSignal) =>
+    call<TaskListPage>(async () => {
+      const { data, error, response } = await http.GET('/api/v1/tasks/', { params: { query }, signal });
+      if (!data) return { error, response };
+      return { data: { tasks: data, next: nextCursor(response.headers.get('link')) }, response };
+    }),
+  /** How many tasks each view holds; `today` is the caller's local date (for overdue). */
+  taskCounts: (query: { today: string; q?: string }, signal?: AbortSignal) =>
+    call(() => http.GET('/api/v1/tasks/counts/', { params: { query }, signal })),
+  /** Complete, reopen or delete many tasks (or clear the completed ones) in one all-or-nothing request. */
+  bulk: (body: BulkAction) => call(() => http.POST('/api/v1/tasks/bulk/', { body })),
+  /** A bulk action that outlives the page (sent while it unloads); its answer is never read. */
+  bulkOnExit(body: BulkAction): void {
+    void fetch('/api/v1/tasks/bulk/', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      keepalive: true,
+    }).catch(() => {});
   },
   /** `key` makes a retried create (after a lost answer) return the first task instead of making a second. */
   createTask: (body: NewTask, key: string) =>

@@ -10,6 +10,12 @@ export const TASK_DESCRIPTION_MAX = 10000;
 /** The largest page of tasks one list request may ask for (GET /api/v1/tasks/, query limit: maximum). */
 export const LIST_LIMIT_MAX = 500;
 
+/** Most characters of a task search (after trimming) (GET /api/v1/tasks/, query q: maxLength). */
+export const TASK_SEARCH_MAX = 200;
+
+/** Most task ids one bulk action may name (POST /api/v1/tasks/bulk/, body ids: maxItems). */
+export const BULK_IDS_MAX = 500;
+
 /** Most characters in an email address (POST /api/v1/users/signup/, body email: maxLength). */
 export const EMAIL_MAX = 254;
 

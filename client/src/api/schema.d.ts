@@ -601,13 +601,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List my tasks, oldest first */
+        /** List my tasks: sorted, filtered, searched, paged by offset or by cursor */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
+                    /** @description Kept for compatibility; not combinable with `after`. */
                     offset?: number;
                     completed?: "true" | "false";
+                    /** @description oldest (id ascending, the default), newest (id descending), due (due date ascending, undated last, then id), title (case-insensitive, then id) */
+                    sort?: "oldest" | "newest" | "due" | "title";
+                    /** @description Only tasks whose title or description contains this text (case- and accent-insensitive). */
+                    q?: string;
+                    /** @description true: only open tasks due before `today`. */
+                    overdue?: "true" | "false";
+                    /** @description The caller's local date, for `overdue` (default: the server's UTC date). */
+                    today?: string;
+                    /** @description The cursor from the previous page's `Link: <…>; rel="next"` header. */
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -615,7 +626,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description A page of my tasks. When more may follow: `Link: <same path and query with after=CURSOR>; rel="next"`. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -626,6 +637,8 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            /** Format: date */
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -652,6 +665,7 @@ export interface paths {
                         title: string;
                         description?: string;
                         completed?: boolean;
+                        due_on?: string | (never | null);
                     };
                 };
             };
@@ -667,10 +681,106 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            /** Format: date */
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
                             updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/counts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of my tasks are open, done and overdue (open, due before `today`), within a search */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The caller's local date, for `overdue` (default: the server's UTC date). */
+                    today?: string;
+                    /** @description Only tasks whose title or description contains this text (case- and accent-insensitive). */
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            all: number;
+                            open: number;
+                            done: number;
+                            overdue: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/bulk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete, reopen or delete several of my tasks, or clear the completed ones: all or nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        action: "complete" | "reopen" | "delete" | "clear_completed";
+                        /** @description Distinct task ids (complete, reopen, delete); not with clear_completed. */
+                        ids?: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            action: "complete" | "reopen" | "delete" | "clear_completed";
+                            changed: number[];
+                            count: number;
                         };
                     };
                 };
@@ -712,6 +822,8 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            /** Format: date */
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -737,6 +849,7 @@ export interface paths {
                         title?: string;
                         description?: string;
                         completed?: boolean;
+                        due_on?: string | (never | null);
                     };
                 };
             };
@@ -752,6 +865,8 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            /** Format: date */
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -805,6 +920,7 @@ export interface paths {
                         title?: string;
                         description?: string;
                         completed?: boolean;
+                        due_on?: string | (never | null);
                     };
                 };
             };
@@ -820,6 +936,8 @@ export interface paths {
                             title: string;
                             description: string;
                             completed: boolean;
+                            /** Format: date */
+                            due_on: string | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -848,6 +966,8 @@ export interface components {
             retry_after?: number;
             /** @description On the 409 of a create past the task quota: how many tasks an account may hold. */
             limit?: number;
+            /** @description On the 400 of a list cursor (`after`) that is not valid here: why. With DEBUG on, a 500 names the error. */
+            detail?: string;
             /** @description On /readyz: `unavailable` while the database cannot be reached. */
             status?: string;
         };

@@ -9,6 +9,7 @@ import { describeError, fieldErrors } from '../api/errors';
 import { useKeptState } from '../session/kept-work';
 import { TextAreaField, TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { DueDateField } from './DueDate';
 import { TitleCounter } from './TitleCounter';
 import { taskFieldError } from './task-problems';
 import { clampChars } from './title-limit';
@@ -19,6 +20,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
   const [title, setTitle] = useKeptState('new-task.title', '');
   const [description, setDescription] = useKeptState('new-task.description', '');
   const [showDetails, setShowDetails] = useKeptState('new-task.show-details', false);
+  const [due, setDue] = useKeptState('new-task.due_on', '');
   const key = useRef(newIdempotencyKey());
   const titleInput = useRef<HTMLInputElement>(null);
 
@@ -32,7 +34,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const task = description.trim() ? { title, description } : { title };
+    const task = { title, ...(description.trim() ? { description } : {}), ...(due ? { due_on: due } : {}) };
     create.mutate(
       { task, key: key.current },
       {
@@ -40,6 +42,7 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
           // Clear only what was sent: anything typed while it was on its way stays.
           setTitle((current) => (current === title ? '' : current));
           setDescription((current) => (current === description ? '' : current));
+          setDue((current) => (current === due ? '' : current));
           setShowDetails(false);
           key.current = newIdempotencyKey();
           onAdded(created.title);
@@ -56,7 +59,8 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
   const sent = create.variables?.task;
   const titleError = taskFieldError('title', sent?.title, fields.title);
   const descriptionError = taskFieldError('description', sent?.description, fields.description);
-  const general = create.error && !fields.title && !fields.description ? describeError(create.error) : undefined;
+  const general =
+    create.error && !fields.title && !fields.description && !fields.due_on ? describeError(create.error) : undefined;
 
   return (
     <form ref={form} className="card new-task" onSubmit={submit} noValidate aria-label="Add a task">
@@ -76,6 +80,14 @@ export function NewTaskForm({ onAdded }: { onAdded: (title: string) => void }) {
         </button>
       </div>
       <TitleCounter title={title} />
+      <div className="new-task-due">
+        <DueDateField
+          label="Due date (optional)"
+          value={due}
+          onChange={(value) => edit(() => setDue(value))}
+          error={fields.due_on}
+        />
+      </div>
       {showDetails ? (
         <TextAreaField
           label="Details (optional)"

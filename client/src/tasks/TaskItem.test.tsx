@@ -10,6 +10,7 @@ const task: Task = {
   title: 'Water the plants',
   description: 'Balcony first',
   completed: false,
+  due_on: null,
   created_at: '2026-11-24T10:00:00.000Z',
   updated_at: '2026-11-24T10:00:00.000Z',
 };
@@ -18,7 +19,7 @@ function renderItem(onDelete: (task: Task) => void = () => {}) {
   return render(
     <QueryClientProvider client={new QueryClient()}>
       <ul>
-        <TaskItem task={task} onDelete={onDelete} />
+        <TaskItem task={task} today="2026-11-24" onDelete={onDelete} />
       </ul>
     </QueryClientProvider>,
   );

@@ -5,6 +5,7 @@ import { describeError, fieldErrors } from '../api/errors';
 import { forgetKept, useKeptState } from '../session/kept-work';
 import { TextAreaField, TextField } from '../ui/Field';
 import { useFocusOnProblem } from '../ui/use-focus-on-problem';
+import { DueDate, DueDateField } from './DueDate';
 import { TaskDescription } from './TaskDescription';
 import { TitleCounter } from './TitleCounter';
 import { taskFieldError } from './task-problems';
@@ -13,10 +14,14 @@ import { useUpdateTask } from './use-tasks';
 
 interface Props {
   task: Task;
+  /** The reader's local date (YYYY-MM-DD), for "Today" and "Overdue". */
+  today: string;
   onDelete: (task: Task) => void;
+  /** In selection mode: the row's box selects it instead of ticking it done. */
+  selection?: { selected: boolean; onChange: (selected: boolean) => void };
 }
 
-export function TaskItem({ task, onDelete }: Props) {
+export function TaskItem({ task, today, onDelete, selection }: Props) {
   const update = useUpdateTask();
   // An edit under way when the session ended is open again after the same account logs back in.
   const [editing, setEditing] = useKeptState(`edit.${task.id}`, false);
@@ -52,12 +57,24 @@ export function TaskItem({ task, onDelete }: Props) {
   }
 
   return (
-    <li className={`task${checked ? ' done' : ''}`}>
-      <input id={checkboxId} type="checkbox" checked={checked} onChange={toggle} />
+    <li className={`task${checked ? ' done' : ''}${selection?.selected ? ' selected' : ''}`}>
+      {selection ? (
+        <input
+          id={checkboxId}
+          type="checkbox"
+          className="select-box"
+          checked={selection.selected}
+          onChange={(event) => selection.onChange(event.target.checked)}
+          aria-label={`Select “${task.title}”`}
+        />
+      ) : (
+        <input id={checkboxId} type="checkbox" checked={checked} onChange={toggle} />
+      )}
       <div className="task-text">
         <label htmlFor={checkboxId} className="task-title" dir="auto">
           {task.title}
         </label>
+        {task.due_on && <DueDate due={task.due_on} today={today} completed={checked} />}
         {task.description && <TaskDescription title={task.title} text={task.description} />}
         {update.isError && (
           <p className="field-error" role="alert">
@@ -65,7 +82,7 @@ export function TaskItem({ task, onDelete }: Props) {
           </p>
         )}
       </div>
-      <div className="task-actions">
+      <div className="task-actions" hidden={selection !== undefined}>
         <button
           ref={editButton}
           type="button"
@@ -92,6 +109,7 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   const update = useUpdateTask();
   const [title, setTitle] = useKeptState(`edit.${task.id}.title`, task.title);
   const [description, setDescription] = useKeptState(`edit.${task.id}.description`, task.description);
+  const [due, setDue] = useKeptState(`edit.${task.id}.due_on`, task.due_on ?? '');
   const titleInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -101,8 +119,9 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    if (title === task.title && description === task.description) return onDone();
-    update.change(task.id, { title, description }, { onSuccess: onDone });
+    const dueOn = due || null;
+    if (title === task.title && description === task.description && dueOn === (task.due_on ?? null)) return onDone();
+    update.change(task.id, { title, description, due_on: dueOn }, { onSuccess: onDone });
   };
 
   const cancelOnEscape = (event: KeyboardEvent) => {
@@ -116,7 +135,8 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   const sent = update.variables?.changes;
   const titleError = taskFieldError('title', sent?.title, fields.title);
   const descriptionError = taskFieldError('description', sent?.description, fields.description);
-  const general = update.error && !fields.title && !fields.description ? describeError(update.error) : undefined;
+  const general =
+    update.error && !fields.title && !fields.description && !fields.due_on ? describeError(update.error) : undefined;
 
   const form = useRef<HTMLFormElement>(null);
   useFocusOnProblem(form, update.error);
@@ -148,6 +168,7 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
           onChange={(event) => setDescription(event.target.value)}
           error={descriptionError}
         />
+        <DueDateField label="Due date" value={due} onChange={setDue} error={fields.due_on} />
         {general && (
           <p className="form-error" role="alert" tabIndex={-1}>
             {general}

@@ -1,52 +1,80 @@
-/** The signed-in screen: add, filter, tick, edit and delete tasks. */
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, type Task } from '../api/client';
+/**
+ * The signed-in screen: add, search, sort, filter, tick, edit and delete tasks, one at a time or a selection at
+ * once, each with an Undo. The list is read page by page; the counts come from the API.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Task, TaskCounts } from '../api/client';
 import { ConnectionError, describeError } from '../api/errors';
 import { useSession } from '../session/session';
-import { applyFilter, countTasks, FILTERS, type Filter, filterSearch, parseFilter } from './filter';
+import { describeHeld, type HeldDelete, reverseAction, sendNow, sendOnExit } from './held-deletes';
 import { NewTaskForm } from './NewTaskForm';
+import { fitsFilter, flattenPages } from './pages';
 import { PendingDeletes } from './pending-deletes';
+import { SearchBox } from './SearchBox';
+import { SelectionBar } from './SelectionBar';
+import { ShowMore } from './ShowMore';
 import { TaskItem } from './TaskItem';
-import { useDeleteTask, useTaskList } from './use-tasks';
+import { useBulkAction, useDeleteTask, useTaskCounts, useTaskList } from './use-tasks';
+import { useToday } from './use-today';
+import { FILTERS, type Filter, parseView, SORT_LABELS, SORTS, type Sort, type View, viewSearch } from './view';
 
-const FILTER_LABELS: Record<Filter, string> = { all: 'All', open: 'Open', done: 'Done' };
+const FILTER_LABELS: Record<Filter, string> = { all: 'All', open: 'Open', done: 'Done', overdue: 'Overdue' };
 const EMPTY: Record<Filter, string> = {
   all: 'No tasks yet. Add your first one above.',
   open: 'Nothing open. Well done!',
   done: 'Nothing done yet.',
+  overdue: 'Nothing overdue.',
 };
+const UNDO_WINDOW_MS = 6000;
+
+type ChangeUndo = { action: 'complete' | 'reopen'; changed: number[] };
 
 export function TasksScreen({ announce }: { announce: (message: string) => void }) {
   const { onBeforeSignOut } = useSession();
-  const list = useTaskList();
+  const today = useToday();
+  const [view, setView] = useState<View>(() => parseView(window.location.search));
+  const list = useTaskList(view, today);
+  const counts = useTaskCounts(today, view.q);
   const remove = useDeleteTask();
-  const [filter, setFilter] = useState<Filter>(() => parseFilter(window.location.search));
-  const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
-  // Deleted tasks still inside their undo window; one Undo brings them all back.
-  const [undoable, setUndoable] = useState<readonly Task[]>([]);
-  const [deleteError, setDeleteError] = useState<string>();
+  const bulk = useBulkAction();
+  // Tasks whose delete waits for its undo window (or for the server's answer): not shown, not counted.
+  const [hidden, setHidden] = useState<ReadonlyMap<number, Task>>(new Map());
+  // "Clear completed" actions held or on their way: completed tasks are not shown.
+  const [clearing, setClearing] = useState(0);
+  // Deletes inside their undo window; one Undo brings them all back.
+  const [held, setHeld] = useState<readonly HeldDelete[]>([]);
+  // The last complete/reopen of a selection, undoable for the same window.
+  const [changeUndo, setChangeUndo] = useState<ChangeUndo>();
+  const [problem, setProblem] = useState<string>();
+  const [selecting, setSelecting] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const heading = useRef<HTMLHeadingElement>(null);
+
+  const unhide = useCallback((item: HeldDelete) => {
+    if (item.kind === 'completed') setClearing((n) => n - 1);
+    else setHidden((tasks) => without(tasks, item.tasks));
+  }, []);
 
   const pending = useMemo(
     () =>
-      new PendingDeletes((id) => {
-        setUndoable((tasks) => tasks.filter((task) => task.id !== id));
-        remove.mutate(id, {
-          onError: (error) => {
-            // The server still has it: show it again, and say why.
-            setHidden((ids) => without(ids, id));
-            setDeleteError(`A task could not be deleted: ${describeError(error)}`);
-          },
-          onSettled: () => setHidden((ids) => without(ids, id)),
-        });
-      }),
-    [remove.mutate],
+      new PendingDeletes<HeldDelete>((item) => {
+        setHeld((items) => items.filter((other) => other !== item));
+        const done = {
+          onError: (error: unknown) => setProblem(`Could not delete: ${describeError(error)}`),
+          onSettled: () => unhide(item),
+        };
+        const [only] = item.kind === 'tasks' ? item.tasks : [];
+        if (item.kind === 'tasks' && item.tasks.length === 1 && only) remove.mutate(only.id, done);
+        else if (item.kind === 'tasks') bulk.mutate({ action: 'delete', ids: item.tasks.map((task) => task.id) }, done);
+        else bulk.mutate({ action: 'clear_completed' }, done);
+      }, UNDO_WINDOW_MS),
+    [remove.mutate, bulk.mutate, unhide],
   );
 
   // Leaving the page, or this screen (the session ended), commits the deletes still waiting for their undo window.
   useEffect(() => {
     const leave = () => {
-      for (const id of pending.flushIds()) api.deleteTaskOnExit(id);
+      for (const item of pending.flush()) sendOnExit(item);
     };
     window.addEventListener('pagehide', leave);
     return () => {
@@ -59,7 +87,7 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
   useEffect(
     () =>
       onBeforeSignOut(async () => {
-        await Promise.allSettled(pending.flushIds().map((id) => api.deleteTask(id)));
+        await Promise.allSettled(pending.flush().map(sendNow));
       }),
     [onBeforeSignOut, pending],
   );
@@ -68,31 +96,105 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     heading.current?.focus();
   }, []);
 
-  const chooseFilter = (next: Filter) => {
-    setFilter(next);
-    window.history.replaceState(null, '', `${window.location.pathname}${filterSearch(next)}`);
+  // The Undo of a complete/reopen closes with the same window as a delete's.
+  useEffect(() => {
+    if (!changeUndo) return;
+    const timer = setTimeout(() => setChangeUndo(undefined), UNDO_WINDOW_MS);
+    return () => clearTimeout(timer);
+  }, [changeUndo]);
+
+  // A search's result count is announced politely once the counts for it are in.
+  const matches = view.q && counts.data && !counts.isFetching ? counts.data.all : undefined;
+  useEffect(() => {
+    if (matches !== undefined) announce(`${matches} ${matches === 1 ? 'task matches' : 'tasks match'} “${view.q}”.`);
+  }, [matches, view.q, announce]);
+
+  const changeView = (next: Partial<View>) => {
+    const updated = { ...view, ...next };
+    setView(updated);
+    setSelected(new Set());
+    window.history.replaceState(null, '', `${window.location.pathname}${viewSearch(updated)}`);
   };
 
-  const deleteTask = (task: Task) => {
-    setDeleteError(undefined);
-    setHidden((ids) => new Set(ids).add(task.id));
-    setUndoable((tasks) => [...tasks, task]);
-    pending.schedule(task.id);
-    announce(`Deleted “${task.title}”. Undo is available for a few seconds.`);
+  const holdDelete = (item: HeldDelete, message: string) => {
+    setProblem(undefined);
+    setChangeUndo(undefined);
+    if (item.kind === 'tasks') setHidden((tasks) => withTasks(tasks, item.tasks));
+    else setClearing((n) => n + 1);
+    setHeld((items) => [...items, item]);
+    pending.schedule(item);
+    announce(`${message} Undo is available for a few seconds.`);
     heading.current?.focus();
   };
 
+  const deleteTask = (task: Task) => holdDelete({ kind: 'tasks', tasks: [task] }, `Deleted “${task.title}”.`);
+
   const undoDelete = () => {
-    const restored = undoable.filter((task) => pending.cancel(task.id));
-    setHidden((ids) => restored.reduce((left, task) => without(left, task.id), ids));
-    setUndoable([]);
-    if (restored.length === 1) announce(`Restored “${restored[0]?.title}”.`);
-    else if (restored.length > 1) announce(`Restored ${restored.length} tasks.`);
+    const restored = held.filter((item) => pending.cancel(item));
+    for (const item of restored) unhide(item);
+    setHeld([]);
+    const tasks = restored.flatMap((item) => (item.kind === 'tasks' ? item.tasks : []));
+    if (restored.some((item) => item.kind === 'completed')) announce('Restored the completed tasks.');
+    else if (tasks.length === 1) announce(`Restored “${tasks[0]?.title}”.`);
+    else if (tasks.length > 1) announce(`Restored ${tasks.length} tasks.`);
   };
 
-  const visible = (list.data ?? []).filter((task) => !hidden.has(task.id));
-  const counts = countTasks(visible);
-  const shown = applyFilter(visible, filter);
+  const loaded = flattenPages(list.data);
+  const visible = loaded.filter(
+    (task) => !hidden.has(task.id) && !(clearing > 0 && task.completed) && fitsFilter(task, view, today),
+  );
+  const shownCounts = counts.data && withoutHidden(counts.data, [...hidden.values()], clearing > 0, today);
+  const selectedTasks = visible.filter((task) => selected.has(task.id));
+
+  const changeSelection = (action: 'complete' | 'reopen') => {
+    const ids = selectedTasks.map((task) => task.id);
+    setProblem(undefined);
+    bulk.mutate(
+      { action, ids },
+      {
+        onSuccess: (result) => {
+          const verb = action === 'complete' ? 'Completed' : 'Reopened';
+          announce(`${verb} ${result.count} ${result.count === 1 ? 'task' : 'tasks'}.`);
+          setChangeUndo(result.count > 0 ? { action, changed: result.changed } : undefined);
+        },
+        onError: (error) => setProblem(`Could not change the selected tasks: ${describeError(error)}`),
+      },
+    );
+    setSelecting(false);
+    setSelected(new Set());
+    heading.current?.focus();
+  };
+
+  const undoChange = () => {
+    if (!changeUndo) return;
+    const { action, changed } = changeUndo;
+    setChangeUndo(undefined);
+    bulk.mutate(reverseAction(action, changed), {
+      onSuccess: (result) =>
+        announce(`Undone: ${result.count} ${result.count === 1 ? 'task' : 'tasks'} back as before.`),
+      onError: (error) => setProblem(`Could not undo: ${describeError(error)}`),
+    });
+  };
+
+  const deleteSelection = () => {
+    const tasks = selectedTasks;
+    setSelecting(false);
+    setSelected(new Set());
+    holdDelete({ kind: 'tasks', tasks }, `Deleted ${tasks.length} ${tasks.length === 1 ? 'task' : 'tasks'}.`);
+  };
+
+  const clearCompleted = () => {
+    const count = shownCounts?.done ?? 0;
+    holdDelete({ kind: 'completed', count }, `Cleared ${count} completed ${count === 1 ? 'task' : 'tasks'}.`);
+  };
+
+  const toggleSelected = (task: Task, on: boolean) =>
+    setSelected((ids) => {
+      const next = new Set(ids);
+      if (on) next.add(task.id);
+      else next.delete(task.id);
+      return next;
+    });
 
   return (
     <main className="tasks">
@@ -101,43 +203,106 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
       </h1>
       <NewTaskForm onAdded={(title) => announce(`Added “${title}”.`)} />
 
-      {/* Counts only for a list that loaded: zeros would claim the account is empty. */}
-      {list.data && (
+      <div className="list-controls">
+        <SearchBox value={view.q} onSearch={(q) => changeView({ q })} />
+        <div className="sort">
+          <label htmlFor="task-sort">Sort</label>
+          <select
+            id="task-sort"
+            value={view.sort}
+            onChange={(event) => changeView({ sort: event.target.value as Sort })}
+          >
+            {SORTS.map((sort) => (
+              <option key={sort} value={sort}>
+                {SORT_LABELS[sort]}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      <div className="filter-row">
         <fieldset className="filters">
           <legend className="visually-hidden">Show</legend>
           {FILTERS.map((name) => (
-            <label key={name} className={`filter${filter === name ? ' active' : ''}`}>
+            <label key={name} className={`filter filter-${name}${view.filter === name ? ' active' : ''}`}>
               <input
                 type="radio"
                 name="filter"
                 value={name}
-                checked={filter === name}
-                onChange={() => chooseFilter(name)}
+                checked={view.filter === name}
+                onChange={() => changeView({ filter: name })}
               />
-              {FILTER_LABELS[name]} <span className="count">{counts[name]}</span>
+              {FILTER_LABELS[name]}{' '}
+              {/* Counts only once the API has given them: zeros would claim the account is empty. */}
+              {shownCounts && <span className="count">{shownCounts[name]}</span>}
             </label>
           ))}
         </fieldset>
+        <div className="list-actions">
+          {shownCounts && shownCounts.done > 0 && !selecting && (
+            <button type="button" className="ghost" onClick={clearCompleted}>
+              Clear completed
+            </button>
+          )}
+          {visible.length > 0 && (
+            <button
+              type="button"
+              className="ghost"
+              aria-pressed={selecting}
+              onClick={() => {
+                setSelecting(!selecting);
+                setSelected(new Set());
+              }}
+            >
+              {selecting ? 'Cancel selection' : 'Select'}
+            </button>
+          )}
+        </div>
+      </div>
+
+      {selecting && (
+        <SelectionBar
+          count={selectedTasks.length}
+          shown={visible.length}
+          onSelectAll={() => setSelected(new Set(visible.map((task) => task.id)))}
+          onSelectNone={() => setSelected(new Set())}
+          onComplete={() => changeSelection('complete')}
+          onReopen={() => changeSelection('reopen')}
+          onDelete={deleteSelection}
+        />
       )}
 
-      {/* Before the list in the tab order (shown at the bottom): one Tab from the filters reaches Undo. */}
-      {undoable.length > 0 && (
+      {/* Before the list in the tab order (shown at the bottom): one Tab from the controls reaches Undo. */}
+      {held.length > 0 ? (
         <div className="toast" role="status">
-          {undoable.length === 1 ? (
+          {held.length === 1 && held[0]?.kind === 'tasks' && held[0].tasks.length === 1 ? (
             <span>
-              Deleted “<span className="toast-title">{undoable[0]?.title}</span>”.
+              Deleted “<span className="toast-title">{held[0].tasks[0]?.title}</span>”.
             </span>
           ) : (
-            <span>Deleted {undoable.length} tasks.</span>
+            <span>{describeHeld(held)}</span>
           )}
           <button type="button" className="link" onClick={undoDelete}>
             Undo
           </button>
         </div>
+      ) : (
+        changeUndo && (
+          <div className="toast" role="status">
+            <span>
+              {changeUndo.action === 'complete' ? 'Completed' : 'Reopened'} {changeUndo.changed.length}{' '}
+              {changeUndo.changed.length === 1 ? 'task' : 'tasks'}.
+            </span>
+            <button type="button" className="link" onClick={undoChange}>
+              Undo
+            </button>
+          </div>
+        )
       )}
-      {deleteError && (
+      {problem && (
         <p className="banner banner-error" role="alert">
-          {deleteError}
+          {problem}
         </p>
       )}
 
@@ -156,21 +321,68 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
             Try again
           </button>
         </div>
-      ) : shown.length === 0 ? (
-        <p className="empty">{EMPTY[filter]}</p>
+      ) : visible.length === 0 && !list.hasNextPage ? (
+        <p className="empty">{view.q ? `No tasks match “${view.q}”.` : EMPTY[view.filter]}</p>
       ) : (
-        <ul className="task-list" aria-label={`${FILTER_LABELS[filter]} tasks`}>
-          {shown.map((task) => (
-            <TaskItem key={task.id} task={task} onDelete={deleteTask} />
-          ))}
-        </ul>
+        <>
+          <ul className="task-list" aria-label={`${FILTER_LABELS[view.filter]} tasks`}>
+            {visible.map((task) => (
+              <TaskItem
+                key={task.id}
+                task={task}
+                today={today}
+                onDelete={deleteTask}
+                {...(selecting
+                  ? { selection: { selected: selected.has(task.id), onChange: (on) => toggleSelected(task, on) } }
+                  : {})}
+              />
+            ))}
+          </ul>
+          {list.hasNextPage && (
+            <ShowMore
+              loading={list.isFetchingNextPage}
+              shown={visible.length}
+              total={shownCounts ? shownCounts[view.filter] : undefined}
+              onMore={() => void list.fetchNextPage()}
+            />
+          )}
+        </>
       )}
     </main>
   );
 }
 
-function without(ids: ReadonlySet<number>, id: number): ReadonlySet<number> {
-  const next = new Set(ids);
-  next.delete(id);
+function withTasks(tasks: ReadonlyMap<number, Task>, add: readonly Task[]): ReadonlyMap<number, Task> {
+  const next = new Map(tasks);
+  for (const task of add) next.set(task.id, task);
   return next;
+}
+
+function without(tasks: ReadonlyMap<number, Task>, remove: readonly Task[]): ReadonlyMap<number, Task> {
+  const next = new Map(tasks);
+  for (const task of remove) next.delete(task.id);
+  return next;
+}
+
+/** The API's counts, less the tasks whose delete is held for its undo window (they are gone for the reader). */
+export function withoutHidden(
+  counts: TaskCounts,
+  hidden: readonly Task[],
+  clearingCompleted: boolean,
+  today: string,
+): Record<Filter, number> {
+  let { all, open, done, overdue } = counts;
+  for (const task of hidden) {
+    if (clearingCompleted && task.completed) continue;
+    all -= 1;
+    if (task.completed) done -= 1;
+    else open -= 1;
+    if (!task.completed && task.due_on != null && task.due_on < today) overdue -= 1;
+  }
+  if (clearingCompleted) {
+    all -= done;
+    done = 0;
+  }
+  const floor = (n: number) => Math.max(0, n);
+  return { all: floor(all), open: floor(open), done: floor(done), overdue: floor(overdue) };
 }

@@ -11,7 +11,7 @@ describe('delete with undo', () => {
 
   it('commits when the undo window closes, not before', () => {
     const committed: number[] = [];
-    const pending = new PendingDeletes((id) => committed.push(id), 6000);
+    const pending = new PendingDeletes<number>((id) => committed.push(id), 6000);
     pending.schedule(7);
     vi.advanceTimersByTime(5999);
     expect(committed).toEqual([]);
@@ -23,7 +23,7 @@ describe('delete with undo', () => {
 
   it('undo inside the window cancels the delete for good', () => {
     const committed: number[] = [];
-    const pending = new PendingDeletes((id) => committed.push(id), 6000);
+    const pending = new PendingDeletes<number>((id) => committed.push(id), 6000);
     pending.schedule(7);
     pending.schedule(8);
     expect(pending.cancel(7)).toBe(true);
@@ -34,10 +34,10 @@ describe('delete with undo', () => {
 
   it('hands over every pending delete when the page is left, and commits none itself', () => {
     const committed: number[] = [];
-    const pending = new PendingDeletes((id) => committed.push(id), 6000);
+    const pending = new PendingDeletes<number>((id) => committed.push(id), 6000);
     pending.schedule(1);
     pending.schedule(2);
-    expect(pending.flushIds().sort()).toEqual([1, 2]);
+    expect(pending.flush().sort()).toEqual([1, 2]);
     vi.advanceTimersByTime(60_000);
     expect(committed).toEqual([]);
   });

@@ -69,7 +69,12 @@ export async function openEmbedded(dataDirSetting: string): Promise<Database> {
 async function createClient(PGliteClass: typeof PGlite, dataDir: string, dataDirSetting: string): Promise<PGlite> {
   const isNew = dataDir !== MEMORY_DATA_DIR && !existsSync(dataDir);
   try {
-    return await PGliteClass.create(dataDir);
+    // Search (migration 0004) needs pg_trgm and unaccent; PGlite ships them as extensions loaded here.
+    const [{ pg_trgm }, { unaccent }] = await Promise.all([
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('@electric-sql/pglite/contrib/unaccent'),
+    ]);
+    return await PGliteClass.create(dataDir, { extensions: { pg_trgm, unaccent } });
   } catch (error) {
     if (dataDir === MEMORY_DATA_DIR) throw error;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -8,6 +8,7 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   pgTable,
@@ -137,9 +138,29 @@ export const tasks = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     /** Client-chosen key of the create request, so a retried POST creates the task once. */
     idempotencyKey: varchar('idempotency_key', { length: IDEMPOTENCY_KEY_MAX }),
+    /** A calendar date, no time and no zone: PostgreSQL `date`, read and written as `YYYY-MM-DD`. */
+    dueOn: date('due_on', { mode: 'string' }),
+    /**
+     * Title and description folded for search (ironclad_fold: unaccent, then a fixed Unicode lower-case map, the same
+     * on every database whatever its locale), joined by a newline: a search (which cannot hold a newline) never
+     * matches across the two. Computed by the database, so no row can disagree with its text.
+     */
+    search: text('search').notNull().generatedAlwaysAs(sql`ironclad_fold("title" || E'\\n' || "description")`),
   },
   (table) => [
     index('tasks_user_id_id_idx').on(table.userId, table.id),
+    // The `due` sort: undated last as the date 'infinity', which sorts after every real date.
+    index('tasks_user_id_due_idx').on(table.userId, sql`(coalesce(${table.dueOn}, 'infinity'::date))`, table.id),
+    // The `title` sort: folded (accents and case ignored), in code point order so every database agrees, capped so
+    // that a cursor holding the key stays short.
+    index('tasks_user_id_title_idx').on(
+      table.userId,
+      sql`(left(ironclad_fold(${table.title}), 255) COLLATE "C")`,
+      table.id,
+    ),
+    // Substring search: trigrams of the folded text.
+    index('tasks_search_trgm_idx').using('gin', sql`${table.search} gin_trgm_ops`),
+    check('tasks_due_on_range', sql`${table.dueOn} BETWEEN '1900-01-01' AND '9999-12-31'`),
     uniqueIndex('tasks_user_id_idempotency_key_idx').on(table.userId, table.idempotencyKey),
     check(
       'tasks_title_length',

@@ -25,6 +25,11 @@ export const ERROR_BODY_SCHEMA = {
       type: 'integer' as const,
       description: 'On the 409 of a create past the task quota: how many tasks an account may hold.',
     },
+    detail: {
+      type: 'string' as const,
+      description:
+        'On the 400 of a list cursor (`after`) that is not valid here: why. With DEBUG on, a 500 names the error.',
+    },
     status: { type: 'string' as const, description: 'On /readyz: `unavailable` while the database cannot be reached.' },
   },
 };

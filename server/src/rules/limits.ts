@@ -15,3 +15,15 @@ export const SESSION_CLIENT_MAX = 200;
 export const IP_MAX_LENGTH = 64;
 /** Security events kept per account, newest first (ACTIVITY_RETENTION bounds their age). */
 export const ACTIVITY_MAX_ROWS = 1000;
+/** Most characters of a task search (`q`), after trimming. */
+export const TASK_SEARCH_MAX = 200;
+/** Most task ids one bulk request may name. */
+export const BULK_IDS_MAX = 500;
+/**
+ * Most characters of a list cursor (`after`). A cursor of the `title` sort holds the last title's folded key (at most
+ * 255 characters, 1,020 bytes of UTF-8), sealed and base64url-encoded: under 1,500 characters; other sorts, about 60.
+ */
+export const CURSOR_MAX = 2048;
+/** Earliest and latest years of a due date (`due_on`) and of `today`. */
+export const DUE_YEAR_MIN = 1900;
+export const DUE_YEAR_MAX = 9999;

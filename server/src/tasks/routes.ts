@@ -4,28 +4,74 @@ import { type Static, Type } from 'typebox';
 import { type Authenticate, authOf } from '../http/auth.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { Message } from '../http/schemas.js';
-import type { TaskChanges, TaskRepository } from './repository.js';
-import { CreateHeaders, LIST_LIMIT_DEFAULT, ListQuery, Task, TaskInput, TaskParams, TaskPatch } from './schemas.js';
+import { TASK_SEARCH_MAX } from '../rules/limits.js';
+import { type CursorScope, CursorSealer } from './cursor.js';
+import type { ListedTask, TaskChanges, TaskRepository } from './repository.js';
+import {
+  BulkInput,
+  BulkResult,
+  Counts,
+  CountsQuery,
+  CreateHeaders,
+  LIST_LIMIT_DEFAULT,
+  ListQuery,
+  type Sort,
+  Task,
+  TaskInput,
+  TaskParams,
+  TaskPatch,
+} from './schemas.js';
 
 export interface TaskRoutesOptions {
   repository: TaskRepository;
   authenticate: Authenticate;
   /** Tasks one account may hold (TASK_QUOTA). */
   quota: number;
+  /** SECRET_KEY: list cursors are sealed under a key derived from it. */
+  secretKey: string;
 }
+
+function badQuery(field: string, message: string): HttpError {
+  return new HttpError(400, 'Invalid query parameters.', { fields: { [field]: message } });
+}
+
+/** The search text, trimmed; the schema bounds it raw, this refuses one of spaces only. */
+function searchText(q: string | undefined): string | undefined {
+  if (q === undefined) return undefined;
+  const trimmed = q.trim();
+  if (trimmed.length === 0 || [...trimmed].length > TASK_SEARCH_MAX) {
+    throw badQuery('q', `must be 1 to ${TASK_SEARCH_MAX} characters, not only spaces, without control characters`);
+  }
+  return trimmed;
+}
+
+/** The server's calendar date in UTC, for callers that do not say theirs. */
+function utcToday(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** The query parameters a next-page link repeats, in a fixed order; `after` is added last. */
+const LINK_PARAMS = ['limit', 'sort', 'q', 'completed', 'overdue', 'today'] as const;
 
 function cleaned(body: Static<typeof TaskPatch>): TaskChanges {
   const changes: TaskChanges = {};
   if (body.title !== undefined) changes.title = body.title.trim();
   if (body.description !== undefined) changes.description = body.description;
   if (body.completed !== undefined) changes.completed = body.completed;
+  if (body.due_on !== undefined) changes.due_on = body.due_on;
   return changes;
+}
+
+/** Drops the sort key the repository adds for cursors. */
+function withoutKey({ sort_key: _, ...task }: ListedTask): Omit<ListedTask, 'sort_key'> {
+  return task;
 }
 
 export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
   app,
-  { repository, authenticate, quota },
+  { repository, authenticate, quota, secretKey },
 ) => {
+  const cursors = new CursorSealer(secretKey);
   app.addHook('onRequest', authenticate);
 
   app.get(
@@ -35,15 +81,112 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
       prefixTrailingSlash: 'slash',
       schema: {
         querystring: ListQuery,
-        response: { 200: Type.Array(Task) },
+        response: {
+          200: Type.Array(Task, {
+            description:
+              'A page of my tasks. When more may follow: `Link: <same path and query with after=CURSOR>; rel="next"`.',
+          }),
+        },
         tags: ['tasks'],
-        summary: 'List my tasks, oldest first',
+        summary: 'List my tasks: sorted, filtered, searched, paged by offset or by cursor',
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      const { userId } = authOf(request);
+      if (query.after !== undefined && query.offset !== undefined) {
+        throw badQuery('after', 'cannot be combined with offset');
+      }
+      const sort: Sort = query.sort ?? 'oldest';
+      const limit = query.limit ?? LIST_LIMIT_DEFAULT;
+      const q = searchText(query.q);
+      const overdue = query.overdue === 'true';
+      const today = overdue ? (query.today ?? utcToday()) : query.today;
+      const completed = query.completed === undefined ? undefined : query.completed === 'true';
+      const scope: CursorScope = {
+        userId,
+        sort,
+        filters: { completed: query.completed, q, overdue: overdue ? today : undefined },
+      };
+      let after: ReturnType<CursorSealer['open']>;
+      if (query.after !== undefined) {
+        after = cursors.open(scope, query.after);
+        if (!after) {
+          const why =
+            'is not a cursor of this list (edited, or made for another sort, filter or account): start again from the first page';
+          throw new HttpError(400, 'Invalid query parameters.', { fields: { after: why }, detail: `after ${why}` });
+        }
+      }
+      // One row more than asked tells whether a next page exists, without a count.
+      const rows = await repository.page(userId, {
+        sort,
+        limit: limit + 1,
+        offset: query.offset,
+        after,
+        completed,
+        q,
+        overdueBefore: overdue ? today : undefined,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      if (rows.length > limit && last) {
+        const next = new URLSearchParams();
+        const values: Record<(typeof LINK_PARAMS)[number], string | undefined> = {
+          limit: query.limit === undefined ? undefined : String(limit),
+          sort: query.sort,
+          q,
+          completed: query.completed,
+          overdue: overdue ? 'true' : undefined,
+          today: overdue ? today : query.today,
+        };
+        for (const name of LINK_PARAMS) {
+          const value = values[name];
+          if (value !== undefined) next.set(name, value);
+        }
+        next.set('after', cursors.seal(scope, { key: last.sort_key, id: last.id }));
+        const path = request.url.split('?', 1)[0];
+        reply.header('link', `<${path}?${next.toString()}>; rel="next"`);
+      }
+      return page.map(withoutKey);
+    },
+  );
+
+  app.get(
+    '/counts/',
+    {
+      schema: {
+        querystring: CountsQuery,
+        response: { 200: Counts },
+        tags: ['tasks'],
+        summary: 'How many of my tasks are open, done and overdue (open, due before `today`), within a search',
       },
     },
     async (request) => {
       const { query } = request;
-      const completed = query.completed === undefined ? undefined : query.completed === 'true';
-      return repository.list(authOf(request).userId, query.limit ?? LIST_LIMIT_DEFAULT, query.offset ?? 0, completed);
+      return repository.counts(authOf(request).userId, query.today ?? utcToday(), searchText(query.q));
+    },
+  );
+
+  app.post(
+    '/bulk/',
+    {
+      schema: {
+        body: BulkInput,
+        response: { 200: BulkResult },
+        tags: ['tasks'],
+        summary: 'Complete, reopen or delete several of my tasks, or clear the completed ones: all or nothing',
+      },
+    },
+    async (request) => {
+      const { action, ids } = request.body;
+      if (action === 'clear_completed' && ids !== undefined) {
+        throw new HttpError(400, 'Invalid request body.', { fields: { ids: 'is not allowed with clear_completed' } });
+      }
+      if (action !== 'clear_completed' && ids === undefined) {
+        throw new HttpError(400, 'Invalid request body.', { fields: { ids: 'is required' } });
+      }
+      const changed = await repository.bulk(authOf(request).userId, action, ids ?? []);
+      return { action, changed, count: changed.length };
     },
   );
 
@@ -60,10 +203,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const { title, description = '', completed = false } = request.body;
+      const { title, description = '', completed = false, due_on = null } = request.body;
       const created = await repository.create(
         authOf(request).userId,
-        { title: title.trim(), description, completed },
+        { title: title.trim(), description, completed, due_on },
         quota,
         request.headers['idempotency-key'],
       );

@@ -5,8 +5,11 @@ import { FORBIDDEN, FORBIDDEN_MULTILINE } from '../rules/text.js';
 export { TASK_DESCRIPTION_MAX as DESCRIPTION_MAX, TASK_TITLE_MAX as TITLE_MAX } from '../rules/limits.js';
 
 import {
+  BULK_IDS_MAX,
+  CURSOR_MAX,
   TASK_DESCRIPTION_MAX as DESCRIPTION_MAX,
   IDEMPOTENCY_KEY_MAX,
+  TASK_SEARCH_MAX,
   TASK_TITLE_MAX as TITLE_MAX,
 } from '../rules/limits.js';
 export const LIST_LIMIT_DEFAULT = 100;
@@ -29,13 +32,37 @@ const Description = Type.String({
   errorMessage: `Details can be at most ${DESCRIPTION_MAX} characters and cannot contain invisible control characters (new lines and tabs are fine).`,
 });
 
+/**
+ * A calendar date, no time and no time zone: `YYYY-MM-DD` of a real day (format `date` refuses 2026-02-30), years
+ * 1900 to 9999 (the pattern; the database's CHECK says the same). The pattern is anchored fixed-width: linear.
+ */
+const CalendarDate = Type.String({
+  format: 'date',
+  pattern: '^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$',
+  errorMessage: 'must be a date YYYY-MM-DD between 1900-01-01 and 9999-12-31',
+});
+/** `due_on` in a body: a date, or null to clear it. */
+const DueOn = Type.Union([CalendarDate, Type.Null()], {
+  errorMessage: 'must be a date YYYY-MM-DD between 1900-01-01 and 9999-12-31, or null',
+});
+
 export const TaskInput = Type.Object(
-  { title: Title, description: Type.Optional(Description), completed: Type.Optional(Type.Boolean()) },
+  {
+    title: Title,
+    description: Type.Optional(Description),
+    completed: Type.Optional(Type.Boolean()),
+    due_on: Type.Optional(DueOn),
+  },
   { additionalProperties: false },
 );
 
 export const TaskPatch = Type.Object(
-  { title: Type.Optional(Title), description: Type.Optional(Description), completed: Type.Optional(Type.Boolean()) },
+  {
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    completed: Type.Optional(Type.Boolean()),
+    due_on: Type.Optional(DueOn),
+  },
   { additionalProperties: false },
 );
 
@@ -44,6 +71,8 @@ export const Task = Type.Object({
   title: Type.String(),
   description: Type.String(),
   completed: Type.Boolean(),
+  /** A calendar date `YYYY-MM-DD`, or null: no due date. */
+  due_on: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -61,8 +90,115 @@ export const CreateHeaders = Type.Object({
 
 export const TaskParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
+export const SORTS = ['oldest', 'newest', 'due', 'title'] as const;
+export type Sort = (typeof SORTS)[number];
+
+const TrueOrFalse = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+
+/**
+ * Search text: matched as a plain substring of title or description (case- and accent-insensitive), so `%`, `_` and
+ * `\` are literal. 1 to 200 characters once trimmed (the route refuses one of spaces only), no control characters.
+ */
+const Search = Type.String({
+  minLength: 1,
+  maxLength: TASK_SEARCH_MAX,
+  pattern: `^[^${FORBIDDEN}]*$`,
+  errorMessage: `must be 1 to ${TASK_SEARCH_MAX} characters, not only spaces, without control characters`,
+  description: 'Only tasks whose title or description contains this text (case- and accent-insensitive).',
+});
+
+/** The caller's calendar date; overdue means open with due_on before it. Default: the server's UTC date. */
+const Today = Type.String({
+  format: 'date',
+  pattern: '^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$',
+  errorMessage: 'must be a date YYYY-MM-DD between 1900-01-01 and 9999-12-31',
+  description: "The caller's local date, for `overdue` (default: the server's UTC date).",
+});
+
 export const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
-  completed: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  offset: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 2_147_483_647,
+      default: 0,
+      description: 'Kept for compatibility; not combinable with `after`.',
+    }),
+  ),
+  completed: Type.Optional(TrueOrFalse),
+  sort: Type.Optional(
+    Type.Union(
+      SORTS.map((sort) => Type.Literal(sort)),
+      {
+        default: 'oldest',
+        description:
+          'oldest (id ascending, the default), newest (id descending), due (due date ascending, undated last, then id), title (case-insensitive, then id)',
+      },
+    ),
+  ),
+  q: Type.Optional(Search),
+  overdue: Type.Optional(
+    Type.Union([Type.Literal('true'), Type.Literal('false')], {
+      description: 'true: only open tasks due before `today`.',
+    }),
+  ),
+  today: Type.Optional(Today),
+  after: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: CURSOR_MAX,
+      pattern: '^[A-Za-z0-9_-]+$',
+      errorMessage: 'is not a valid cursor',
+      description: 'The cursor from the previous page\'s `Link: <…>; rel="next"` header.',
+    }),
+  ),
+});
+
+export const CountsQuery = Type.Object({
+  today: Type.Optional(Today),
+  q: Type.Optional(Search),
+});
+
+export const Counts = Type.Object({
+  all: Type.Integer({ minimum: 0 }),
+  open: Type.Integer({ minimum: 0 }),
+  done: Type.Integer({ minimum: 0 }),
+  overdue: Type.Integer({ minimum: 0 }),
+});
+
+export const BULK_ACTIONS = ['complete', 'reopen', 'delete', 'clear_completed'] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+/**
+ * One object rather than a union per action, so that a mistake is a 400 naming the field: `ids` is required by
+ * complete, reopen and delete and refused with clear_completed (the route checks that pairing).
+ */
+export const BulkInput = Type.Object(
+  {
+    action: Type.Union(
+      BULK_ACTIONS.map((action) => Type.Literal(action)),
+      { errorMessage: `must be one of ${BULK_ACTIONS.join(', ')}` },
+    ),
+    ids: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), {
+        minItems: 1,
+        maxItems: BULK_IDS_MAX,
+        uniqueItems: true,
+        description: 'Distinct task ids (complete, reopen, delete); not with clear_completed.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkResult = Type.Object({
+  action: Type.Union(BULK_ACTIONS.map((action) => Type.Literal(action))),
+  /** The ids this request changed: ids already in the target state, gone, or not the caller's are left out. */
+  changed: Type.Array(Type.Integer()),
+  count: Type.Integer({ minimum: 0 }),
+});
+
+/** The list's `Link` header, when a next page may follow. */
+export const ListHeaders = Type.Object({
+  link: Type.Optional(Type.String({ description: 'RFC 8288: `<same path and query with after=CURSOR>; rel="next"`' })),
 });

@@ -60,6 +60,7 @@ export function exportStream(db: Db, parts: ExportParts): Readable {
           title: tasks.title,
           description: tasks.description,
           completed: tasks.completed,
+          due_on: tasks.dueOn,
           created_at: tasks.createdAt,
           updated_at: tasks.updatedAt,
         })

@@ -30,7 +30,7 @@ export const cors = fp<CorsOptions>(
       credentials: true,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed', 'Link'],
       maxAge: 600,
       strictPreflight: false,
     });
