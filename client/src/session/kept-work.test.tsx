@@ -12,6 +12,7 @@ const task: Task = {
   title: 'Water the plants',
   description: '',
   completed: false,
+  due_on: null,
   created_at: '2026-11-24T10:00:00.000Z',
   updated_at: '2026-11-24T10:00:00.000Z',
 };
@@ -21,7 +22,7 @@ function renderTasks() {
     <QueryClientProvider client={new QueryClient()}>
       <NewTaskForm onAdded={() => {}} />
       <ul>
-        <TaskItem task={task} onDelete={() => {}} />
+        <TaskItem task={task} today="2026-11-24" onDelete={() => {}} />
       </ul>
     </QueryClientProvider>,
   );
