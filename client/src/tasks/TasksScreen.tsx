@@ -6,7 +6,15 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Task, TaskCounts } from '../api/client';
 import { ConnectionError, describeError } from '../api/errors';
 import { useSession } from '../session/session';
-import { describeHeld, type HeldDelete, reverseAction, sendNow, sendOnExit } from './held-deletes';
+import {
+  completedTasks,
+  deleteRequests,
+  describeHeld,
+  type HeldDelete,
+  reverseAction,
+  sendNow,
+  sendOnExit,
+} from './held-deletes';
 import { NewTaskForm } from './NewTaskForm';
 import { fitsFilter, flattenPages } from './pages';
 import { PendingDeletes } from './pending-deletes';
@@ -39,8 +47,8 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
   const bulk = useBulkAction();
   // Tasks whose delete waits for its undo window (or for the server's answer): not shown, not counted.
   const [hidden, setHidden] = useState<ReadonlyMap<number, Task>>(new Map());
-  // "Clear completed" actions held or on their way: completed tasks are not shown.
-  const [clearing, setClearing] = useState(0);
+  // "Clear completed" is reading which tasks are completed (its button waits).
+  const [gathering, setGathering] = useState(false);
   // Deletes inside their undo window; one Undo brings them all back.
   const [held, setHeld] = useState<readonly HeldDelete[]>([]);
   // The last complete/reopen of a selection, undoable for the same window.
@@ -50,25 +58,23 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const heading = useRef<HTMLHeadingElement>(null);
 
-  const unhide = useCallback((item: HeldDelete) => {
-    if (item.kind === 'completed') setClearing((n) => n - 1);
-    else setHidden((tasks) => without(tasks, item.tasks));
-  }, []);
+  const unhide = useCallback((item: HeldDelete) => setHidden((tasks) => without(tasks, item.tasks)), []);
 
   const pending = useMemo(
     () =>
       new PendingDeletes<HeldDelete>((item) => {
         setHeld((items) => items.filter((other) => other !== item));
-        const done = {
-          onError: (error: unknown) => setProblem(`Could not delete: ${describeError(error)}`),
-          onSettled: () => unhide(item),
-        };
-        const [only] = item.kind === 'tasks' ? item.tasks : [];
-        if (item.kind === 'tasks' && item.tasks.length === 1 && only) remove.mutate(only.id, done);
-        else if (item.kind === 'tasks') bulk.mutate({ action: 'delete', ids: item.tasks.map((task) => task.id) }, done);
-        else bulk.mutate({ action: 'clear_completed' }, done);
+        // mutateAsync: a held "clear completed" of more than 500 tasks is several bulk requests, and a mutation's
+        // per-call callbacks fire only for its latest call.
+        void Promise.all(
+          deleteRequests(item).map((request) =>
+            'id' in request ? remove.mutateAsync(request.id) : bulk.mutateAsync(request),
+          ),
+        )
+          .catch((error: unknown) => setProblem(`Could not delete: ${describeError(error)}`))
+          .finally(() => unhide(item));
       }, UNDO_WINDOW_MS),
-    [remove.mutate, bulk.mutate, unhide],
+    [remove.mutateAsync, bulk.mutateAsync, unhide],
   );
 
   // Leaving the page, or this screen (the session ended), commits the deletes still waiting for their undo window.
@@ -119,31 +125,28 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
   const holdDelete = (item: HeldDelete, message: string) => {
     setProblem(undefined);
     setChangeUndo(undefined);
-    if (item.kind === 'tasks') setHidden((tasks) => withTasks(tasks, item.tasks));
-    else setClearing((n) => n + 1);
+    setHidden((tasks) => withTasks(tasks, item.tasks));
     setHeld((items) => [...items, item]);
     pending.schedule(item);
     announce(`${message} Undo is available for a few seconds.`);
     heading.current?.focus();
   };
 
-  const deleteTask = (task: Task) => holdDelete({ kind: 'tasks', tasks: [task] }, `Deleted “${task.title}”.`);
+  const deleteTask = (task: Task) => holdDelete({ tasks: [task] }, `Deleted “${task.title}”.`);
 
   const undoDelete = () => {
     const restored = held.filter((item) => pending.cancel(item));
     for (const item of restored) unhide(item);
     setHeld([]);
-    const tasks = restored.flatMap((item) => (item.kind === 'tasks' ? item.tasks : []));
-    if (restored.some((item) => item.kind === 'completed')) announce('Restored the completed tasks.');
+    const tasks = restored.flatMap((item) => item.tasks);
+    if (restored.some((item) => item.cleared)) announce('Restored the completed tasks.');
     else if (tasks.length === 1) announce(`Restored “${tasks[0]?.title}”.`);
     else if (tasks.length > 1) announce(`Restored ${tasks.length} tasks.`);
   };
 
   const loaded = flattenPages(list.data);
-  const visible = loaded.filter(
-    (task) => !hidden.has(task.id) && !(clearing > 0 && task.completed) && fitsFilter(task, view, today),
-  );
-  const shownCounts = counts.data && withoutHidden(counts.data, [...hidden.values()], clearing > 0, today);
+  const visible = loaded.filter((task) => !hidden.has(task.id) && fitsFilter(task, view, today));
+  const shownCounts = counts.data && withoutHidden(counts.data, [...hidden.values()], today);
   const selectedTasks = visible.filter((task) => selected.has(task.id));
 
   const changeSelection = (action: 'complete' | 'reopen') => {
@@ -180,12 +183,23 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     const tasks = selectedTasks;
     setSelecting(false);
     setSelected(new Set());
-    holdDelete({ kind: 'tasks', tasks }, `Deleted ${tasks.length} ${tasks.length === 1 ? 'task' : 'tasks'}.`);
+    holdDelete({ tasks }, `Deleted ${tasks.length} ${tasks.length === 1 ? 'task' : 'tasks'}.`);
   };
 
-  const clearCompleted = () => {
-    const count = shownCounts?.done ?? 0;
-    holdDelete({ kind: 'completed', count }, `Cleared ${count} completed ${count === 1 ? 'task' : 'tasks'}.`);
+  // The tasks completed at the click, by id: one ticked during the undo window stays.
+  const clearCompleted = async () => {
+    setProblem(undefined);
+    setGathering(true);
+    try {
+      const tasks = await completedTasks(new Set(hidden.keys()));
+      const count = tasks.length;
+      if (count > 0)
+        holdDelete({ tasks, cleared: true }, `Cleared ${count} completed ${count === 1 ? 'task' : 'tasks'}.`);
+    } catch (error) {
+      setProblem(`The completed tasks could not be cleared: ${describeError(error)}`);
+    } finally {
+      setGathering(false);
+    }
   };
 
   const toggleSelected = (task: Task, on: boolean) =>
@@ -241,7 +255,7 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
         </fieldset>
         <div className="list-actions">
           {shownCounts && shownCounts.done > 0 && !selecting && (
-            <button type="button" className="ghost" onClick={clearCompleted}>
+            <button type="button" className="ghost" onClick={() => void clearCompleted()} disabled={gathering}>
               Clear completed
             </button>
           )}
@@ -276,7 +290,7 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
       {/* Before the list in the tab order (shown at the bottom): one Tab from the controls reaches Undo. */}
       {held.length > 0 ? (
         <div className="toast" role="status">
-          {held.length === 1 && held[0]?.kind === 'tasks' && held[0].tasks.length === 1 ? (
+          {held.length === 1 && !held[0]?.cleared && held[0]?.tasks.length === 1 ? (
             <span>
               Deleted “<span className="toast-title">{held[0].tasks[0]?.title}</span>”.
             </span>
@@ -365,23 +379,13 @@ function without(tasks: ReadonlyMap<number, Task>, remove: readonly Task[]): Rea
 }
 
 /** The API's counts, less the tasks whose delete is held for its undo window (they are gone for the reader). */
-export function withoutHidden(
-  counts: TaskCounts,
-  hidden: readonly Task[],
-  clearingCompleted: boolean,
-  today: string,
-): Record<Filter, number> {
+export function withoutHidden(counts: TaskCounts, hidden: readonly Task[], today: string): Record<Filter, number> {
   let { all, open, done, overdue } = counts;
   for (const task of hidden) {
-    if (clearingCompleted && task.completed) continue;
     all -= 1;
     if (task.completed) done -= 1;
     else open -= 1;
     if (!task.completed && task.due_on != null && task.due_on < today) overdue -= 1;
-  }
-  if (clearingCompleted) {
-    all -= done;
-    done = 0;
   }
   const floor = (n: number) => Math.max(0, n);
   return { all: floor(all), open: floor(open), done: floor(done), overdue: floor(overdue) };
