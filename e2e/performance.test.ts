@@ -100,7 +100,7 @@ describeInBrowser('the signed-in screen on a phone, first visit', () => {
 
     const started = Date.now();
     await page.goto(app.url);
-    await page.getByText(`Task number ${TASKS}`).waitFor({ timeout: 30_000 });
+    await page.getByText(`Task number ${TASKS}`, { exact: true }).waitFor({ timeout: 30_000 });
     const drawnMs = Date.now() - started;
     await page.waitForLoadState('networkidle');
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);

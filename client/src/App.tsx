@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { AccountScreen } from './account/AccountScreen';
 import { describeError } from './api/errors';
 import { AuthScreen } from './session/AuthScreen';
@@ -47,7 +47,7 @@ export function App() {
         {state.status === 'signed-in' && (
           <div className="account">
             <span className="email" title={state.email}>
-              {state.email}
+              {breakableEmail(state.email)}
             </span>
             <button
               type="button"
@@ -105,4 +105,17 @@ export function App() {
       </div>
     </>
   );
+}
+
+/** The address with break opportunities after "@" and before each ".", so a narrow header wraps it at a boundary. */
+function breakableEmail(email: string): ReactNode[] {
+  const parts: ReactNode[] = [];
+  let offset = 0;
+  for (const part of email.split(/(?=[.])|(?<=@)/)) {
+    // Keyed by where the break sits in the address: stable for one address, unique within it.
+    if (offset > 0) parts.push(<wbr key={`break-${offset}`} />);
+    parts.push(part);
+    offset += part.length;
+  }
+  return parts;
 }

@@ -1,51 +1,36 @@
 /**
- * The end of a loaded part of the list: a "Show more" button (keyboard and screen reader users press it) that also
- * presses itself when it scrolls near the viewport, so a long list reads on as one scrolls without ever drawing
- * every task at once.
+ * The two ends of the list's window (list-window.ts): "Show earlier tasks" above it when earlier pages are out of the
+ * window, "Show more" below it when later pages are (or are still on the server). Buttons, not scroll-triggered
+ * loading: the page grows or moves only when the reader asks, and keyboard and screen-reader users get the same list.
  */
-import { useEffect, useRef } from 'react';
+
+export function ShowEarlier({ onEarlier }: { onEarlier: () => void }) {
+  return (
+    <div className="show-more show-earlier">
+      <button type="button" onClick={onEarlier}>
+        Show earlier tasks
+      </button>
+    </div>
+  );
+}
 
 interface Props {
   loading: boolean;
-  shown: number;
+  /** 1-based positions of the first and last task drawn, and how many the view holds (from the counts). */
+  from: number;
+  to: number;
   total?: number | undefined;
   onMore: () => void;
 }
 
-export function ShowMore({ loading, shown, total, onMore }: Props) {
-  const button = useRef<HTMLButtonElement>(null);
-  const latest = useRef({ loading, onMore });
-  latest.current = { loading, onMore };
-  const inView = useRef(false);
-
-  useEffect(() => {
-    const target = button.current;
-    if (!target || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        inView.current = entries.some((entry) => entry.isIntersecting);
-        if (inView.current && !latest.current.loading) latest.current.onMore();
-      },
-      { rootMargin: '0px 0px 400px 0px' },
-    );
-    observer.observe(target);
-    return () => observer.disconnect();
-  }, []);
-
-  // A page that did not fill the screen leaves the button in view, which the observer does not report again.
-  useEffect(() => {
-    if (!loading && inView.current) latest.current.onMore();
-  }, [loading]);
-
+export function ShowMore({ loading, from, to, total, onMore }: Props) {
   return (
     <div className="show-more">
-      <button ref={button} type="button" onClick={onMore} disabled={loading}>
+      <button type="button" onClick={onMore} disabled={loading}>
         {loading ? 'Loading…' : 'Show more'}
       </button>
-      {total !== undefined && total > shown && (
-        <p className="hint">
-          {shown} of {total} shown
-        </p>
+      {total !== undefined && total > to - from + 1 && (
+        <p className="hint">{from === 1 ? `${to} of ${total} shown` : `${from}–${to} of ${total} shown`}</p>
       )}
     </div>
   );

@@ -57,7 +57,7 @@ export function TaskItem({ task, today, onDelete, selection }: Props) {
   }
 
   return (
-    <li className={`task${checked ? ' done' : ''}${selection?.selected ? ' selected' : ''}`}>
+    <li className={`task${checked ? ' done' : ''}${selection?.selected ? ' selected' : ''}`} data-task-id={task.id}>
       {selection ? (
         <input
           id={checkboxId}
@@ -142,7 +142,7 @@ function TaskEditor({ task, onDone }: { task: Task; onDone: () => void }) {
   useFocusOnProblem(form, update.error);
 
   return (
-    <li className="task editing">
+    <li className="task editing" data-task-id={task.id}>
       <form
         ref={form}
         className="task-editor"

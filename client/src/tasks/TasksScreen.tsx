@@ -15,12 +15,13 @@ import {
   sendNow,
   sendOnExit,
 } from './held-deletes';
+import { windowAfterMore, windowOver } from './list-window';
 import { NewTaskForm } from './NewTaskForm';
 import { fitsFilter, flattenPages } from './pages';
 import { PendingDeletes } from './pending-deletes';
 import { SearchBox } from './SearchBox';
 import { SelectionBar } from './SelectionBar';
-import { ShowMore } from './ShowMore';
+import { ShowEarlier, ShowMore } from './ShowMore';
 import { TaskItem } from './TaskItem';
 import { useBulkAction, useDeleteTask, useTaskCounts, useTaskList } from './use-tasks';
 import { useToday } from './use-today';
@@ -55,6 +56,9 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
   const [changeUndo, setChangeUndo] = useState<ChangeUndo>();
   const [problem, setProblem] = useState<string>();
   const [selecting, setSelecting] = useState(false);
+  // The first drawn page (list-window.ts), and a task to put the keyboard on once it is drawn.
+  const [windowStart, setWindowStart] = useState(0);
+  const [focusTask, setFocusTask] = useState<number>();
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const heading = useRef<HTMLHeadingElement>(null);
 
@@ -102,6 +106,14 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     heading.current?.focus();
   }, []);
 
+  useEffect(() => {
+    if (focusTask === undefined) return;
+    const row = document.querySelector<HTMLElement>(`[data-task-id="${focusTask}"]`);
+    if (!row) return;
+    row.querySelector<HTMLElement>('input, button')?.focus();
+    setFocusTask(undefined);
+  });
+
   // The Undo of a complete/reopen closes with the same window as a delete's.
   useEffect(() => {
     if (!changeUndo) return;
@@ -119,6 +131,7 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     const updated = { ...view, ...next };
     setView(updated);
     setSelected(new Set());
+    setWindowStart(0);
     window.history.replaceState(null, '', `${window.location.pathname}${viewSearch(updated)}`);
   };
 
@@ -144,7 +157,33 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     else if (tasks.length > 1) announce(`Restored ${tasks.length} tasks.`);
   };
 
-  const loaded = flattenPages(list.data);
+  const pages = list.data?.pages ?? [];
+  const drawn = windowOver(windowStart, pages.length);
+  const loaded = flattenPages({ pages: pages.slice(drawn.start, drawn.start + drawn.count) });
+  const tasksBefore = pages.slice(0, drawn.start).reduce((sum, page) => sum + page.tasks.length, 0);
+  const laterLoaded = drawn.start + drawn.count < pages.length;
+
+  // Moving the window puts the keyboard on the first task it shows (or the last one "Show earlier" brought back),
+  // so the reader continues from there whatever the browser does with the scroll position.
+  const showMore = async () => {
+    let first: number | undefined;
+    if (laterLoaded) {
+      first = pages[drawn.start + drawn.count]?.tasks[0]?.id;
+      setWindowStart(drawn.start + 1);
+    } else {
+      const next = await list.fetchNextPage();
+      const all = next.data?.pages ?? [];
+      first = all[all.length - 1]?.tasks[0]?.id;
+      setWindowStart(windowAfterMore(all.length));
+    }
+    if (first !== undefined) setFocusTask(first);
+  };
+  const showEarlier = () => {
+    const page = pages[drawn.start - 1]?.tasks;
+    setWindowStart(drawn.start - 1);
+    const last = page?.[page.length - 1]?.id;
+    if (last !== undefined) setFocusTask(last);
+  };
   const visible = loaded.filter((task) => !hidden.has(task.id) && fitsFilter(task, view, today));
   const shownCounts = counts.data && withoutHidden(counts.data, [...hidden.values()], today);
   const selectedTasks = visible.filter((task) => selected.has(task.id));
@@ -211,11 +250,17 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
     });
 
   return (
-    <main className="tasks">
+    <main className={`tasks${held.length > 0 || changeUndo ? ' with-toast' : ''}`}>
       <h1 ref={heading} tabIndex={-1} className="visually-hidden">
         Your tasks
       </h1>
-      <NewTaskForm onAdded={(title) => announce(`Added “${title}”.`)} />
+      <NewTaskForm
+        onAdded={(title) => {
+          // Back to the start of the list, where the chosen sort puts most new tasks (newest first: the top).
+          setWindowStart(0);
+          announce(`Added “${title}”.`);
+        }}
+      />
 
       <div className="list-controls">
         <SearchBox value={view.q} onSearch={(q) => changeView({ q })} />
@@ -339,6 +384,7 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
         <p className="empty">{view.q ? `No tasks match “${view.q}”.` : EMPTY[view.filter]}</p>
       ) : (
         <>
+          {drawn.start > 0 && <ShowEarlier onEarlier={showEarlier} />}
           <ul className="task-list" aria-label={`${FILTER_LABELS[view.filter]} tasks`}>
             {visible.map((task) => (
               <TaskItem
@@ -352,12 +398,13 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
               />
             ))}
           </ul>
-          {list.hasNextPage && (
+          {(laterLoaded || list.hasNextPage) && (
             <ShowMore
               loading={list.isFetchingNextPage}
-              shown={visible.length}
+              from={tasksBefore + 1}
+              to={tasksBefore + visible.length}
               total={shownCounts ? shownCounts[view.filter] : undefined}
-              onMore={() => void list.fetchNextPage()}
+              onMore={() => void showMore()}
             />
           )}
         </>

@@ -32,6 +32,9 @@ describe('the title counter', () => {
     expect(live.textContent).toBe('55 characters left in the title.');
     type(250);
     expect(live.textContent).toBe('5 characters left in the title.');
+    // Shortened again: the hidden message does not stay behind, stale.
+    type(5);
+    expect(live.textContent).toBe('');
   });
 
   it('keeps the title within 255 characters, counting an emoji as one', () => {

@@ -14,6 +14,8 @@ export function TitleCounter({ title }: { title: string }) {
     const crossed = crossedLimit(before.current, count);
     before.current = count;
     if (crossed) setAnnouncement(crossed);
+    // Back under the counter's range: nothing is left for a screen reader to find later that no longer holds.
+    else if (count < TITLE_COUNTER_FROM) setAnnouncement('');
   }, [count]);
   return (
     <>

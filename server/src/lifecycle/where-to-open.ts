@@ -56,9 +56,14 @@ export interface LogWithFlush {
   flush?: (done?: (error?: Error) => void) => void;
 }
 
-/** Resolves once the log's buffered lines are written (pino's destination batches them: request-log.ts). */
-export function flushed(log: LogWithFlush): Promise<void> {
+/**
+ * Resolves once the log's buffered lines are written (pino's destination batches them: request-log.ts). Flushed
+ * twice: a flush asked while a periodic write is in flight is answered when that write ends, and sonic-boom 4 then
+ * keeps whatever was added meanwhile, if shorter than minLength, for later (a worker's "Server listening" line came
+ * after the supervisor's ready line in one CI-like run); the second flush, with nothing in flight, writes it.
+ */
+export async function flushed(log: LogWithFlush): Promise<void> {
   const { flush } = log;
-  if (typeof flush !== 'function') return Promise.resolve();
-  return new Promise((resolve) => flush.call(log, () => resolve()));
+  if (typeof flush !== 'function') return;
+  for (let round = 0; round < 2; round += 1) await new Promise<void>((resolve) => flush.call(log, () => resolve()));
 }
