@@ -76,33 +76,38 @@ export function App() {
       <p className="visually-hidden" role="status" aria-live="polite">
         {announcement}
       </p>
-      <div id="content" className="content">
-        {resetLink ? (
-          // A reset link wins over whatever else the page would show: it was opened to use it.
-          <ResetPasswordScreen
-            link={resetLink}
-            leaveLabel={state.status === 'signed-in' ? 'Back to your tasks' : 'Back to log in'}
-            onLeave={dropResetLink}
-            onSignedIn={(email) => {
-              dropResetLink();
-              session.signedIn(email);
-              goTo('tasks');
-            }}
-          />
-        ) : state.status === 'checking' ? (
-          <p className="empty" role="status">
-            Loading…
-          </p>
-        ) : state.status === 'signed-in' ? (
-          screen === 'account' ? (
-            <AccountScreen key={state.email} email={state.email} onBack={() => goTo('tasks')} announce={announce} />
-          ) : (
-            <TasksScreen key={state.email} announce={announce} />
-          )
-        ) : (
-          <AuthScreen notice={state.notice} email={state.email} />
-        )}
-      </div>
+      {state.status === 'checking' && !resetLink ? (
+        // Said to screen readers, not drawn, and no content box yet: the header grows when the session is known
+        // (email, Account, Log out), and a box here would be pushed down with it, a layout shift on every visit
+        // (Lighthouse counted 0.05 of CLS on a phone).
+        <p className="visually-hidden" role="status">
+          Loading…
+        </p>
+      ) : (
+        <div id="content" className="content">
+          {resetLink ? (
+            // A reset link wins over whatever else the page would show: it was opened to use it.
+            <ResetPasswordScreen
+              link={resetLink}
+              leaveLabel={state.status === 'signed-in' ? 'Back to your tasks' : 'Back to log in'}
+              onLeave={dropResetLink}
+              onSignedIn={(email) => {
+                dropResetLink();
+                session.signedIn(email);
+                goTo('tasks');
+              }}
+            />
+          ) : state.status === 'signed-in' ? (
+            screen === 'account' ? (
+              <AccountScreen key={state.email} email={state.email} onBack={() => goTo('tasks')} announce={announce} />
+            ) : (
+              <TasksScreen key={state.email} announce={announce} />
+            )
+          ) : state.status === 'signed-out' ? (
+            <AuthScreen notice={state.notice} email={state.email} />
+          ) : null}
+        </div>
+      )}
     </>
   );
 }

@@ -294,29 +294,35 @@ export function TasksScreen({ announce }: { announce: (message: string) => void 
               />
               {FILTER_LABELS[name]}{' '}
               {/* Counts only once the API has given them: zeros would claim the account is empty. */}
-              {shownCounts && <span className="count">{shownCounts[name]}</span>}
+              {/* The span is there from the start (empty), so the pills do not grow and rewrap when the counts come. */}
+              <span className="count">{shownCounts ? shownCounts[name] : ''}</span>
             </label>
           ))}
         </fieldset>
         <div className="list-actions">
-          {shownCounts && shownCounts.done > 0 && !selecting && (
-            <button type="button" className="ghost" onClick={() => void clearCompleted()} disabled={gathering}>
+          {/* Both buttons keep their place while they do not apply (visibility: hidden is also out of the tab order and
+              the accessibility tree), so the list does not move down when the counts and the first page arrive. */}
+          {!selecting && (
+            <button
+              type="button"
+              className={`ghost${shownCounts && shownCounts.done > 0 ? '' : ' reserved'}`}
+              onClick={() => void clearCompleted()}
+              disabled={gathering}
+            >
               Clear completed
             </button>
           )}
-          {visible.length > 0 && (
-            <button
-              type="button"
-              className="ghost"
-              aria-pressed={selecting}
-              onClick={() => {
-                setSelecting(!selecting);
-                setSelected(new Set());
-              }}
-            >
-              {selecting ? 'Cancel selection' : 'Select'}
-            </button>
-          )}
+          <button
+            type="button"
+            className={`ghost${visible.length > 0 || selecting ? '' : ' reserved'}`}
+            aria-pressed={selecting}
+            onClick={() => {
+              setSelecting(!selecting);
+              setSelected(new Set());
+            }}
+          >
+            {selecting ? 'Cancel selection' : 'Select'}
+          </button>
         </div>
       </div>
 
