@@ -22,6 +22,14 @@ function repeatedSingleton(rawHeaders: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The web client's pages (web-client.ts): the server never reads their query string (the page's view lives there and
+ * the browser reads it, leniently), so a hand-typed `/?q=100%` still opens the app rather than a JSON 400.
+ */
+function isPage(path: string): boolean {
+  return path === '/' || path.startsWith('/assets/');
+}
+
 export const MALFORMED_QUERY_MESSAGE =
   'Malformed query string: it must be percent-encoded UTF-8 (a lone % or %FF or an encoded surrogate is not).';
 
@@ -34,7 +42,7 @@ export const MALFORMED_QUERY_MESSAGE =
  */
 function queryIsText(url: string): boolean {
   const start = url.indexOf('?');
-  if (start === -1) return true;
+  if (start === -1 || isPage(url.slice(0, start))) return true;
   try {
     decodeURIComponent(url.slice(start + 1));
     return true;
