@@ -66,7 +66,8 @@ const LIMITS = [
     '/api/v1/tasks/',
     'query',
     'q',
-    'maxLength',
+    // maxLength bounds the text as sent, surrounding spaces included; this is the limit once trimmed.
+    'x-trimmed-max-length',
   ],
   ['BULK_IDS_MAX', 'Most task ids one bulk action may name', 'POST', '/api/v1/tasks/bulk/', 'body', 'ids', 'maxItems'],
   ['EMAIL_MAX', 'Most characters in an email address', 'POST', '/api/v1/users/signup/', 'body', 'email', 'maxLength'],

@@ -1,6 +1,7 @@
 /** The API table of the README, on both databases: the embedded PGlite and a real PostgreSQL. */
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASK_SEARCH_MAX, TASK_SEARCH_SENT_MAX } from '../src/rules/limits.js';
 import {
   authed,
   describeOn,
@@ -477,6 +478,20 @@ for (const mode of MODES)
       expect(
         doc.paths['/api/v1/tasks/'].post.requestBody.content['application/json'].schema.properties.title.maxLength,
       ).toBe(255);
+    });
+
+    it('the OpenAPI document describes the list: its Link header and the search limits', async () => {
+      const doc = (await inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+      const listing = doc.paths['/api/v1/tasks/'].get;
+      expect(listing.responses['200'].headers.Link).toEqual({
+        description: expect.stringContaining('rel="next"'),
+        schema: { type: 'string' },
+      });
+      // The array schema does not carry the headers as if they were a keyword of the body.
+      expect(listing.responses['200'].content['application/json'].schema.headers).toBeUndefined();
+      const q = listing.parameters.find((parameter: { name: string }) => parameter.name === 'q');
+      expect(q.schema).toMatchObject({ maxLength: TASK_SEARCH_SENT_MAX, 'x-trimmed-max-length': TASK_SEARCH_MAX });
+      expect(q.description).toContain(`1 to ${TASK_SEARCH_MAX} characters once surrounding spaces are trimmed`);
     });
 
     it('health and readiness', async () => {

@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tasks } from '../src/db/schema.js';
+import { MALFORMED_QUERY_MESSAGE } from '../src/http/plugins/wire-framing.js';
+import { BULK_IDS_MAX, TASK_SEARCH_SENT_MAX } from '../src/rules/limits.js';
+import { SEARCH_RULE } from '../src/tasks/schemas.js';
 import { authed, describeOn, MODES, signup, startTestApp, type TestApp } from './helpers.js';
 
 interface TaskBody {
@@ -170,6 +173,25 @@ for (const mode of MODES)
         expect(response.statusCode).toBe(400);
         expect(Object.keys(response.json().fields)).toEqual(['sort']);
       });
+
+      it('a value outside a choice is answered with the choices, for every choice parameter', async () => {
+        for (const [query, fields] of [
+          ['sort=random', { sort: 'must be one of oldest, newest, due, title' }],
+          ['completed=yes', { completed: 'must be one of true, false' }],
+          ['overdue=1', { overdue: 'must be one of true, false' }],
+        ] as const) {
+          const response = await list(token, query);
+          expect(response.statusCode, query).toBe(400);
+          expect(response.json().fields, query).toEqual(fields);
+        }
+        // A union with its own sentence answers with it, whichever branch came closest.
+        for (const due_on of [true, '2026-02-30', 20260101]) {
+          const response = await as(token, { method: 'POST', url: '/api/v1/tasks/', payload: { title: 'x', due_on } });
+          expect(response.json().fields, JSON.stringify(due_on)).toEqual({
+            due_on: 'must be a date YYYY-MM-DD between 1900-01-01 and 9999-12-31, or null',
+          });
+        }
+      });
     });
 
     describe('search (q)', () => {
@@ -250,6 +272,45 @@ for (const mode of MODES)
           expect(Object.keys(response.json().fields)).toEqual(['q']);
         }
         expect((await list(token, `q=${'a'.repeat(200)}`)).statusCode).toBe(200);
+      });
+
+      it('counts only the trimmed text: surrounding spaces do not count against the 200 characters', async () => {
+        const { token: mine } = await signup(t.app);
+        const longest = 'a'.repeat(200);
+        await create(mine, { title: longest });
+        const padded = [
+          `${'a'.repeat(199)}     `,
+          `     ${longest}     `,
+          `${longest}${' '.repeat(TASK_SEARCH_SENT_MAX - 200)}`,
+          `\u00a0${longest}\u3000`,
+        ];
+        for (const q of padded) {
+          for (const path of ['/api/v1/tasks/', '/api/v1/tasks/counts/']) {
+            const response = await as(mine, { method: 'GET', url: `${path}?q=${encodeURIComponent(q)}` });
+            expect(response.statusCode, `${path} ${JSON.stringify(q).slice(0, 40)}`).toBe(200);
+          }
+        }
+        const found = await list(mine, `q=${encodeURIComponent(`  ${longest}  `)}`);
+        expect((found.json() as TaskBody[]).map((task) => task.title)).toEqual([longest]);
+        // Over the limit once trimmed, or over the bound on the text as sent: the same sentence, stating the rule.
+        for (const q of [`  ${'a'.repeat(201)}  `, `${'a'.repeat(200)}${' '.repeat(TASK_SEARCH_SENT_MAX - 199)}`]) {
+          for (const path of ['/api/v1/tasks/', '/api/v1/tasks/counts/']) {
+            const response = await as(mine, { method: 'GET', url: `${path}?q=${encodeURIComponent(q)}` });
+            expect(response.statusCode, `${path} ${q.length}`).toBe(400);
+            expect(response.json().fields).toEqual({ q: SEARCH_RULE });
+          }
+        }
+      });
+
+      it('refuses a query string that is not percent-encoded UTF-8 (also on counts)', async () => {
+        for (const path of ['/api/v1/tasks/', '/api/v1/tasks/counts/']) {
+          for (const q of ['%FF', '%ED%A0%80', 'caf%C3', '%ZZ']) {
+            const response = await as(token, { method: 'GET', url: `${path}?q=${q}` });
+            expect(response.statusCode, `${path} ${q}`).toBe(400);
+            expect(response.json()).toEqual({ error: MALFORMED_QUERY_MESSAGE });
+          }
+        }
+        expect(await search('café')).toEqual(['CAFE NOIR', 'Café au lait']);
       });
 
       it('combines with completed and sort', async () => {
@@ -509,6 +570,31 @@ for (const mode of MODES)
         }
         const ok = await bulk(token, { action: 'complete', ids: many.slice(0, 500) });
         expect(ok.statusCode).toBe(200);
+      });
+
+      it('says which rule failed, in the words the OpenAPI document gives', async () => {
+        const { token } = await signup(t.app);
+        const rule = `list 1 to ${BULK_IDS_MAX} different task ids`;
+        const cases: [Record<string, unknown>, Record<string, string>][] = [
+          [{ action: 'complete', ids: [7, 7] }, { ids: `lists a task id more than once: ${rule}` }],
+          [
+            { action: 'complete', ids: Array.from({ length: BULK_IDS_MAX + 1 }, (_, i) => i + 1) },
+            { ids: `lists more than ${BULK_IDS_MAX} ids: ${rule} (send more in several requests)` },
+          ],
+          [{ action: 'delete', ids: [] }, { ids: `is empty: ${rule}` }],
+          [{ action: 'reopen' }, { ids: `is required with reopen: ${rule}` }],
+          [{ action: 'archive', ids: [1] }, { action: 'must be one of complete, reopen, delete, clear_completed' }],
+          [{ action: 7, ids: [1] }, { action: 'must be one of complete, reopen, delete, clear_completed' }],
+        ];
+        for (const [payload, fields] of cases) {
+          const response = await bulk(token, payload);
+          expect(response.statusCode).toBe(400);
+          expect(response.json().fields, JSON.stringify(payload).slice(0, 60)).toEqual(fields);
+        }
+        const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+        const body = doc.paths['/api/v1/tasks/bulk/'].post.requestBody.content['application/json'].schema;
+        expect(body.properties.action.errorMessage).toBe('must be one of complete, reopen, delete, clear_completed');
+        expect(body.properties.ids.errorMessage.uniqueItems).toBe(`lists a task id more than once: ${rule}`);
       });
 
       it('is all or nothing: a failure on one row leaves every row as it was', async () => {

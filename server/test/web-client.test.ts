@@ -90,6 +90,16 @@ describe('the app page', () => {
     expect(response.body).toBe(INDEX);
   });
 
+  it('opens even with a query string that is not percent-encoded UTF-8 (the browser reads it, not the server)', async () => {
+    for (const url of ['/?q=100%', '/?q=%FF', '/assets/index-Ab12Cd34.js?v=%ED%A0%80']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+    }
+    // The API beside it still refuses such a query string.
+    expect((await app.inject({ method: 'GET', url: '/api/v1/test/?q=%FF' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', url: '/no-page?q=%FF' })).statusCode).toBe(400);
+  });
+
   it('answers HEAD, and other methods with a JSON 405', async () => {
     expect((await app.inject({ method: 'HEAD', url: '/' })).statusCode).toBe(200);
     const post = await app.inject({ method: 'POST', url: '/', payload: {} });

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { type RawAnswer, rawExchange } from '@ironclad/testkit/raw-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASELINE_HEADERS } from '../src/http/plugins/security-headers.js';
+import { MALFORMED_QUERY_MESSAGE } from '../src/http/plugins/wire-framing.js';
 import { authed, listenOnLoopback, signup, startTestApp, type TestApp } from './helpers.js';
 
 let t: TestApp;
@@ -134,6 +135,56 @@ describe('framing', () => {
       );
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({ error: 'Request body is not valid UTF-8.' });
+    }
+  });
+
+  it('a query string that is not percent-encoded UTF-8 is refused on every route, before the route runs', async () => {
+    const bad = [
+      '%FF', // not a UTF-8 byte
+      '%ED%A0%80', // an encoded lone surrogate
+      '%C0%80', // an overlong NUL
+      'caf%C3', // a truncated sequence
+      '%ZZ', // not an escape
+      '100%', // a lone %
+    ];
+    const routes = [
+      ['GET', '/api/v1/tasks/', 'q'],
+      ['GET', '/api/v1/tasks/counts/', 'q'],
+      ['GET', '/api/v1/tasks/1/', 'x'],
+      ['POST', '/api/v1/tasks/bulk/', 'x'],
+      ['GET', '/api/v1/users/info/', 'x'],
+      ['GET', '/api/v1/test/', 'x'],
+      ['GET', '/no/such/route', 'x'],
+    ] as const;
+    for (const [method, path, name] of routes) {
+      for (const value of bad) {
+        for (const query of [`${name}=${value}`, `a=1&${value}=b`]) {
+          const response = await t.app.inject(authed(token, { method, url: `${path}?${query}` }));
+          expect(response.statusCode, `${method} ${path}?${query}`).toBe(400);
+          expect(response.json()).toEqual({ error: MALFORMED_QUERY_MESSAGE });
+        }
+      }
+    }
+    // Well-formed escapes of any text pass (and a + is a space, as forms send it).
+    for (const query of ['q=caf%C3%A9', 'q=%F0%9F%98%80', 'q=caf%C3%A9+noir', 'q=100%25', 'q=a&completed=false']) {
+      const response = await t.app.inject(authed(token, { method: 'GET', url: `/api/v1/tasks/?${query}` }));
+      expect(response.statusCode, query).toBe(200);
+    }
+  });
+
+  it('raw bytes above 0x7F in a query string are refused in JSON rather than read as Latin-1', async () => {
+    for (const bytes of [[0xff], [0xc3, 0xa9]]) {
+      const response = await rawExchange(port, [
+        Buffer.concat([
+          Buffer.from('GET /api/v1/test/?q=caf'),
+          Buffer.from(bytes),
+          Buffer.from(' HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+        ]),
+      ]);
+      // Node's parser refuses them before any step runs, so a query string that reaches wire-framing is ASCII.
+      expect(response.statusCode, String(bytes)).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({ error: 'Malformed HTTP request.' });
+      expectSecured(response);
     }
   });
 

@@ -10,7 +10,7 @@ export const TASK_DESCRIPTION_MAX = 10000;
 /** The largest page of tasks one list request may ask for (GET /api/v1/tasks/, query limit: maximum). */
 export const LIST_LIMIT_MAX = 500;
 
-/** Most characters of a task search (after trimming) (GET /api/v1/tasks/, query q: maxLength). */
+/** Most characters of a task search (after trimming) (GET /api/v1/tasks/, query q: x-trimmed-max-length). */
 export const TASK_SEARCH_MAX = 200;
 
 /** Most task ids one bulk action may name (POST /api/v1/tasks/bulk/, body ids: maxItems). */

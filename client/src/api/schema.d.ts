@@ -611,7 +611,7 @@ export interface paths {
                     completed?: "true" | "false";
                     /** @description oldest (id ascending, the default), newest (id descending), due (due date ascending, undated last, then id), title (case-insensitive, then id) */
                     sort?: "oldest" | "newest" | "due" | "title";
-                    /** @description Only tasks whose title or description contains this text (case- and accent-insensitive). */
+                    /** @description Only tasks whose title or description contains this text (case- and accent-insensitive): 1 to 200 characters once surrounding spaces are trimmed, at most 1000 as sent. */
                     q?: string;
                     /** @description true: only open tasks due before `today`. */
                     overdue?: "true" | "false";
@@ -629,6 +629,8 @@ export interface paths {
                 /** @description A page of my tasks. When more may follow: `Link: <same path and query with after=CURSOR>; rel="next"`. */
                 200: {
                     headers: {
+                        /** @description Sent when more tasks may follow: `<same path and query with after=CURSOR>; rel="next"` (RFC 8288). Absent on the last page. */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -711,7 +713,7 @@ export interface paths {
                 query?: {
                     /** @description The caller's local date, for `overdue` (default: the server's UTC date). */
                     today?: string;
-                    /** @description Only tasks whose title or description contains this text (case- and accent-insensitive). */
+                    /** @description Only tasks whose title or description contains this text (case- and accent-insensitive): 1 to 200 characters once surrounding spaces are trimmed, at most 1000 as sent. */
                     q?: string;
                 };
                 header?: never;
@@ -765,7 +767,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         action: "complete" | "reopen" | "delete" | "clear_completed";
-                        /** @description Distinct task ids (complete, reopen, delete); not with clear_completed. */
+                        /** @description 1 to 500 distinct task ids (complete, reopen, delete); not with clear_completed. */
                         ids?: number[];
                     };
                 };

@@ -17,6 +17,11 @@ export const IP_MAX_LENGTH = 64;
 export const ACTIVITY_MAX_ROWS = 1000;
 /** Most characters of a task search (`q`), after trimming. */
 export const TASK_SEARCH_MAX = 200;
+/**
+ * Most characters of `q` as sent, surrounding spaces included: the spaces do not count against TASK_SEARCH_MAX, so a
+ * client that pads or does not trim is not refused, while the text read before trimming stays bounded.
+ */
+export const TASK_SEARCH_SENT_MAX = 1000;
 /** Most task ids one bulk request may name. */
 export const BULK_IDS_MAX = 500;
 /**

@@ -4,7 +4,7 @@ import { type Static, Type } from 'typebox';
 import { type Authenticate, authOf } from '../http/auth.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { Message } from '../http/schemas.js';
-import { TASK_SEARCH_MAX } from '../rules/limits.js';
+import { BULK_IDS_MAX, TASK_SEARCH_MAX } from '../rules/limits.js';
 import { type CursorScope, CursorSealer } from './cursor.js';
 import type { ListedTask, TaskChanges, TaskRepository } from './repository.js';
 import {
@@ -15,6 +15,8 @@ import {
   CreateHeaders,
   LIST_LIMIT_DEFAULT,
   ListQuery,
+  ListResponseHeaders,
+  SEARCH_RULE,
   type Sort,
   Task,
   TaskInput,
@@ -35,13 +37,12 @@ function badQuery(field: string, message: string): HttpError {
   return new HttpError(400, 'Invalid query parameters.', { fields: { [field]: message } });
 }
 
-/** The search text, trimmed; the schema bounds it raw, this refuses one of spaces only. */
+/** The search text, trimmed: the schema bounds it as sent; here 1 to TASK_SEARCH_MAX characters must remain. */
 function searchText(q: string | undefined): string | undefined {
   if (q === undefined) return undefined;
   const trimmed = q.trim();
-  if (trimmed.length === 0 || [...trimmed].length > TASK_SEARCH_MAX) {
-    throw badQuery('q', `must be 1 to ${TASK_SEARCH_MAX} characters, not only spaces, without control characters`);
-  }
+  // Characters are code points, as the schema's maxLength counts them.
+  if (trimmed.length === 0 || [...trimmed].length > TASK_SEARCH_MAX) throw badQuery('q', SEARCH_RULE);
   return trimmed;
 }
 
@@ -85,6 +86,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
           200: Type.Array(Task, {
             description:
               'A page of my tasks. When more may follow: `Link: <same path and query with after=CURSOR>; rel="next"`.',
+            headers: ListResponseHeaders,
           }),
         },
         tags: ['tasks'],
@@ -183,7 +185,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
         throw new HttpError(400, 'Invalid request body.', { fields: { ids: 'is not allowed with clear_completed' } });
       }
       if (action !== 'clear_completed' && ids === undefined) {
-        throw new HttpError(400, 'Invalid request body.', { fields: { ids: 'is required' } });
+        throw new HttpError(400, 'Invalid request body.', {
+          fields: { ids: `is required with ${action}: list 1 to ${BULK_IDS_MAX} different task ids` },
+        });
       }
       const changed = await repository.bulk(authOf(request).userId, action, ids ?? []);
       return { action, changed, count: changed.length };

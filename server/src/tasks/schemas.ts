@@ -10,6 +10,7 @@ import {
   TASK_DESCRIPTION_MAX as DESCRIPTION_MAX,
   IDEMPOTENCY_KEY_MAX,
   TASK_SEARCH_MAX,
+  TASK_SEARCH_SENT_MAX,
   TASK_TITLE_MAX as TITLE_MAX,
 } from '../rules/limits.js';
 export const LIST_LIMIT_DEFAULT = 100;
@@ -95,16 +96,23 @@ export type Sort = (typeof SORTS)[number];
 
 const TrueOrFalse = Type.Union([Type.Literal('true'), Type.Literal('false')]);
 
+/** The rule for `q`, in the words of both its checks (the schema's on the text as sent, the route's once trimmed). */
+export const SEARCH_RULE = `must be 1 to ${TASK_SEARCH_MAX} characters once surrounding spaces are trimmed (at most ${TASK_SEARCH_SENT_MAX} as sent), without control characters`;
+
 /**
  * Search text: matched as a plain substring of title or description (case- and accent-insensitive), so `%`, `_` and
- * `\` are literal. 1 to 200 characters once trimmed (the route refuses one of spaces only), no control characters.
+ * `\` are literal. The schema bounds the text as sent (TASK_SEARCH_SENT_MAX) and refuses control characters; the
+ * route trims it and requires 1 to TASK_SEARCH_MAX characters, so surrounding spaces never count. A pattern cannot
+ * say "at most 200 once trimmed" without overlapping quantifiers that backtrack; the length check is plain code.
+ * `x-trimmed-max-length` states that limit in the OpenAPI document (the client's limits.ts is generated from it).
  */
 const Search = Type.String({
   minLength: 1,
-  maxLength: TASK_SEARCH_MAX,
+  maxLength: TASK_SEARCH_SENT_MAX,
+  'x-trimmed-max-length': TASK_SEARCH_MAX,
   pattern: `^[^${FORBIDDEN}]*$`,
-  errorMessage: `must be 1 to ${TASK_SEARCH_MAX} characters, not only spaces, without control characters`,
-  description: 'Only tasks whose title or description contains this text (case- and accent-insensitive).',
+  errorMessage: SEARCH_RULE,
+  description: `Only tasks whose title or description contains this text (case- and accent-insensitive): 1 to ${TASK_SEARCH_MAX} characters once surrounding spaces are trimmed, at most ${TASK_SEARCH_SENT_MAX} as sent.`,
 });
 
 /** The caller's calendar date; overdue means open with due_on before it. Default: the server's UTC date. */
@@ -184,7 +192,13 @@ export const BulkInput = Type.Object(
         minItems: 1,
         maxItems: BULK_IDS_MAX,
         uniqueItems: true,
-        description: 'Distinct task ids (complete, reopen, delete); not with clear_completed.',
+        description: `1 to ${BULK_IDS_MAX} distinct task ids (complete, reopen, delete); not with clear_completed.`,
+        // Each answer says which rule failed and states the whole rule.
+        errorMessage: {
+          minItems: `is empty: list 1 to ${BULK_IDS_MAX} different task ids`,
+          maxItems: `lists more than ${BULK_IDS_MAX} ids: list 1 to ${BULK_IDS_MAX} different task ids (send more in several requests)`,
+          uniqueItems: `lists a task id more than once: list 1 to ${BULK_IDS_MAX} different task ids`,
+        },
       }),
     ),
   },
@@ -198,7 +212,13 @@ export const BulkResult = Type.Object({
   count: Type.Integer({ minimum: 0 }),
 });
 
-/** The list's `Link` header, when a next page may follow. */
-export const ListHeaders = Type.Object({
-  link: Type.Optional(Type.String({ description: 'RFC 8288: `<same path and query with after=CURSOR>; rel="next"`' })),
-});
+/**
+ * The list's response headers, as @fastify/swagger reads them for OpenAPI 3: `headers` on a response schema, one
+ * schema per header name, becomes the response's `headers` in the document (the serializer ignores the keyword).
+ */
+export const ListResponseHeaders = {
+  Link: Type.String({
+    description:
+      'Sent when more tasks may follow: `<same path and query with after=CURSOR>; rel="next"` (RFC 8288). Absent on the last page.',
+  }),
+};
