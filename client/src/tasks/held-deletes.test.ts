@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../api/client';
 import { deleteRequests, describeHeld, reverseAction } from './held-deletes';
 import { withoutHidden } from './TasksScreen';
-
-const task = (id: number, extra: Partial<Task> = {}): Task => ({
-  id,
-  title: `task ${id}`,
-  description: '',
-  completed: false,
-  due_on: null,
-  created_at: '2026-03-14T10:00:00.000Z',
-  updated_at: '2026-03-14T10:00:00.000Z',
-  ...extra,
-});
+import { task } from './test-task';
 
 describe('undo of a bulk action', () => {
   it('one task is its own DELETE; a selection is one bulk delete; clear completed deletes the ids it held', () => {

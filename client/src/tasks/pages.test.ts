@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../api/client';
 import { flattenPages, insertTask, removeTasks, type TaskPages, updateTasks } from './pages';
+import { task } from './test-task';
 import { DEFAULT_VIEW, type View } from './view';
 
 const today = '2026-03-14';
-const task = (id: number, extra: Partial<Task> = {}): Task => ({
-  id,
-  title: `task ${id}`,
-  description: '',
-  completed: false,
-  due_on: null,
-  created_at: '2026-03-14T10:00:00.000Z',
-  updated_at: '2026-03-14T10:00:00.000Z',
-  ...extra,
-});
 const pages = (...lists: { ids: Task[]; next?: string }[]): TaskPages => ({
   pages: lists.map(({ ids, next }) => ({ tasks: ids, next })),
   pageParams: lists.map((_, index) => (index === 0 ? undefined : `c${index}`)),
