@@ -22,6 +22,7 @@ import {
 } from './data-dir.js';
 import type { DataDirLock } from './data-dir-lock.js';
 import { migrateEmbedded } from './migrate.js';
+import { unpackTemplate } from './pglite-template.js';
 import * as schema from './schema.js';
 import { ServiceUnavailableError } from './unavailable.js';
 
@@ -74,7 +75,11 @@ async function createClient(PGliteClass: typeof PGlite, dataDir: string, dataDir
       import('@electric-sql/pglite/contrib/pg_trgm'),
       import('@electric-sql/pglite/contrib/unaccent'),
     ]);
-    return await PGliteClass.create(dataDir, { extensions: { pg_trgm, unaccent } });
+    if (isNew) unpackTemplate(dataDir);
+    return await PGliteClass.create(dataDir, {
+      extensions: { pg_trgm, unaccent },
+      startParams: [...PGliteClass.defaultStartParams, ...memorySettings()],
+    });
   } catch (error) {
     if (dataDir === MEMORY_DATA_DIR) throw error;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -98,6 +103,20 @@ async function createClient(PGliteClass: typeof PGlite, dataDir: string, dataDir
       { cause: error },
     );
   }
+}
+
+/**
+ * PostgreSQL's defaults size it for a server of its own; inside one process beside the API they set most of the RSS
+ * (docs/performance.md, "The embedded database's memory"). Measured with `npm run memory`: shared_buffers 128 MB ->
+ * 16 MB takes ~110 MB off a started server. maintenance_work_mem bounds what CREATE INDEX (migration 0004's trigram
+ * GIN index) takes. The WebAssembly heap only grows, so a peak stays for the life of the process.
+ */
+export function memorySettings(): string[] {
+  const settings = process.env.IRONCLAD_PGLITE_EXPERIMENT ?? 'shared_buffers=16MB,maintenance_work_mem=16MB';
+  return settings
+    .split(',')
+    .filter(Boolean)
+    .flatMap((setting) => ['-c', setting]);
 }
 
 /** Below this a start-up failure is put down to space: PostgreSQL writes whole 8 kB pages and 16 MB WAL segments. */
