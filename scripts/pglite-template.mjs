@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Part of the server's build: runs PGlite's initdb and the app's migrations (server/dist/db/migrate.js, the code the
+ * Part of `npm run build` (the root's, after the workspaces; not the server image's, which runs on PostgreSQL and
+ * falls back to initdb if started embedded): runs PGlite's initdb and the app's migrations (server/dist/db/migrate.js, the code the
  * server runs) once into a throw-away directory and writes the result as server/dist/pglite-template.tar.gz (~5 MB). A new embedded database is unpacked from it (server/src/db/embedded.ts)
  * instead of running initdb in the server, whose WebAssembly heaps would keep initdb's ~550 MB for the life of the
  * process, and the migrations' index builds (~90 MB more). Made from the installed PGlite and the committed migrations,

@@ -112,11 +112,7 @@ async function createClient(PGliteClass: typeof PGlite, dataDir: string, dataDir
  * GIN index) takes. The WebAssembly heap only grows, so a peak stays for the life of the process.
  */
 export function memorySettings(): string[] {
-  const settings = process.env.IRONCLAD_PGLITE_EXPERIMENT ?? 'shared_buffers=16MB,maintenance_work_mem=16MB';
-  return settings
-    .split(',')
-    .filter(Boolean)
-    .flatMap((setting) => ['-c', setting]);
+  return ['-c', 'shared_buffers=16MB', '-c', 'maintenance_work_mem=16MB'];
 }
 
 /** Below this a start-up failure is put down to space: PostgreSQL writes whole 8 kB pages and 16 MB WAL segments. */

@@ -21,7 +21,7 @@ export const TEMPLATE_FILE = fileURLToPath(new URL('../../dist/pglite-template.t
  * into place, so a crash half-way leaves no half-made database that the next start would take for a real one.
  */
 export function unpackTemplate(dataDir: string, file = TEMPLATE_FILE): boolean {
-  if (process.env.IRONCLAD_PGLITE_TEMPLATE === 'off' || !existsSync(file)) return false;
+  if (!existsSync(file)) return false;
   const partial = `${dataDir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   try {
@@ -34,7 +34,12 @@ export function unpackTemplate(dataDir: string, file = TEMPLATE_FILE): boolean {
   return true;
 }
 
-/** The ustar subset PGlite's dumpDataDir writes: regular files and directories, names under 255 bytes. */
+/**
+ * The ustar subset PGlite's dumpDataDir writes: regular files and directories, names under 255 bytes. Written here
+ * rather than with node-tar on purpose: the archive is our own build output, and a database directory wants exactly
+ * this: owner-only modes (0700/0600) whatever the archive says, no ownership taken from it even when running as root
+ * (node-tar's default then), and a refusal of anything else (links, devices, paths leaving the directory).
+ */
 function extractTar(tar: Buffer, into: string): void {
   mkdirSync(into, { recursive: true, mode: 0o700 });
   for (let at = 0; at + 512 <= tar.length; ) {
