@@ -26,3 +26,55 @@ export function spreadLines(results) {
     return `- ${r.scenario}: per round API / same-SQL ${same}; API / minimal ${minimal}`;
   });
 }
+
+/** The growth benchmark's report: big against empty for the same requests, then plans and sizes. */
+export function scaleTable(report) {
+  const { options, measured = {}, seed = {}, explain = {}, sizes } = report;
+  const lines = [
+    `# Growth benchmark ${report.stamp}`,
+    '',
+    `Big database: ${options.users} users, ${options.tasks} tasks (~${report.perUser} a user), one heavy user with ${options.heavyTasks}. Empty database: the same two users with the same tasks and nobody else. ${options.samples} sequential keep-alive requests each; ms.`,
+    '',
+    `- Seed: tasks ${seed.tasksMs ?? 'n/a'} ms (${seed.rowsPerSecond ?? 'n/a'} rows/s), users ${seed.usersMs ?? 'n/a'} ms, index + analyze ${seed.indexMs ?? 'n/a'} ms.`,
+    `- Migration 0004 applied to the big table (start-up to listening): ${report.migration0004Ms ?? 'n/a'} ms; a start with nothing to apply: ${report.startMigratedMs ?? 'n/a'} ms.`,
+    '',
+  ];
+  for (const [label, runs] of Object.entries(measured)) {
+    lines.push(
+      `## ${label} user`,
+      '',
+      '| Request | big p50 | big p99 | empty p50 | empty p99 | p99 big / empty |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const row of runs.big) {
+      const name = row.name.replace(/ \(page \d+\)/, '');
+      const other = runs.empty.find((r) => r.name.replace(/ \(page \d+\)/, '') === name);
+      lines.push(
+        `| ${row.name} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${other?.p50.toFixed(2) ?? 'n/a'} | ${other?.p99.toFixed(2) ?? 'n/a'} | ${other ? (row.p99 / other.p99).toFixed(2) : 'n/a'} |`,
+      );
+    }
+    const firstLast = runs.big.filter((r) => / (first|last) page/.test(r.name));
+    if (firstLast.some((r) => r.name.includes('last page'))) {
+      lines.push('', 'Last page / first page (big database, p50 and p99):', '');
+      for (const sort of ['oldest', 'newest', 'due', 'title']) {
+        const first = firstLast.find((r) => r.name === `list sort=${sort}, first page`);
+        const last = firstLast.find((r) => r.name.startsWith(`list sort=${sort}, last page`));
+        if (first && last)
+          lines.push(
+            `- ${sort}: x${(last.p50 / first.p50).toFixed(2)} (p50), x${(last.p99 / first.p99).toFixed(2)} (p99)`,
+          );
+      }
+    }
+    lines.push('');
+  }
+  if (sizes) {
+    lines.push(`## Sizes (database ${sizes.database})`, '', '| Relation | Kind | Size |', '|---|---|---|');
+    for (const r of sizes.relations) lines.push(`| ${r.name} | ${r.kind} | ${r.size} |`);
+    lines.push('');
+  }
+  for (const [label, plans] of Object.entries(explain)) {
+    lines.push(`## EXPLAIN (ANALYZE, BUFFERS), ${label} user, big database`, '');
+    for (const { name, plan } of plans) lines.push(`### ${name}`, '', '```', plan, '```', '');
+  }
+  return lines.join('\n');
+}
