@@ -13,7 +13,8 @@ const atLeast0 = (name, text) => {
 };
 
 /**
- * `npm run bench -- [--duration S] [--rounds N] [--connections C] [--only TEXT]`, or with `--scale` the growth
+ * `npm run bench -- [--duration S] [--rounds N] [--connections C] [--only TEXT] [--api PATH]` (PATH: another
+ * build's server/dist/main.js, to measure a change before and after against the same floors), or with `--scale` the growth
  * benchmark: `[--scale-users N] [--scale-tasks M] [--heavy-tasks H] [--samples K] [--keep]`.
  */
 export function benchOptions(argv) {
@@ -24,6 +25,7 @@ export function benchOptions(argv) {
       rounds: { type: 'string', default: '3' },
       connections: { type: 'string', default: '16' },
       only: { type: 'string' },
+      api: { type: 'string' },
       scale: { type: 'boolean', default: false },
       'scale-users': { type: 'string', default: '100000' },
       'scale-tasks': { type: 'string', default: '10000000' },
@@ -37,6 +39,7 @@ export function benchOptions(argv) {
     rounds: positive('rounds', values.rounds),
     connections: positive('connections', values.connections),
     only: values.only,
+    api: values.api,
     scale: values.scale,
     keep: values.keep,
   };

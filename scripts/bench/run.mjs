@@ -191,7 +191,7 @@ async function main() {
     RATE_LIMIT_WRITES: '1000000/1s',
     TASK_QUOTA: '10000000',
   };
-  const apiScript = join(root, 'server/dist/main.js');
+  const apiScript = args.api ? resolve(args.api) : join(root, 'server/dist/main.js');
   const listening = /Server listening at (http:\/\/[^"\s]+)/;
   let api = await startProcess(apiScript, apiEnv, listening);
   const floor = await startProcess(join(root, 'scripts/bench/floor.mjs'), dbEnv, /floor listening at (http:\/\/\S+)/);
