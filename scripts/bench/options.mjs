@@ -15,7 +15,8 @@ const atLeast0 = (name, text) => {
 /**
  * `npm run bench -- [--duration S] [--rounds N] [--connections C] [--only TEXT] [--api PATH]` (PATH: another
  * build's server/dist/main.js, to measure a change before and after against the same floors), or with `--scale` the growth
- * benchmark: `[--scale-users N] [--scale-tasks M] [--heavy-tasks H] [--samples K] [--keep]`.
+ * benchmark: `[--scale-users N] [--scale-tasks M] [--heavy-tasks H] [--samples K] [--keep]
+ * [--scale-db NAME]` (NAME: a database kept by an earlier run with the same sizes: measure again without seeding).
  */
 export function benchOptions(argv) {
   const { values } = parseArgs({
@@ -32,6 +33,7 @@ export function benchOptions(argv) {
       'heavy-tasks': { type: 'string', default: '50000' },
       samples: { type: 'string', default: '200' },
       keep: { type: 'boolean', default: false },
+      'scale-db': { type: 'string' },
     },
   });
   const options = {
@@ -52,5 +54,6 @@ export function benchOptions(argv) {
     tasks,
     heavyTasks: positive('heavy-tasks', values['heavy-tasks']),
     samples: positive('samples', values.samples),
+    db: values['scale-db'],
   };
 }

@@ -39,6 +39,7 @@ export function scaleTable(report) {
     `- Migration 0004 applied to the big table (start-up to listening): ${report.migration0004Ms ?? 'n/a'} ms; a start with nothing to apply: ${report.startMigratedMs ?? 'n/a'} ms.`,
     '',
   ];
+  if (report.error) lines.push(`**The run stopped early:** ${report.error.split('\n')[0]}`, '');
   for (const [label, runs] of Object.entries(measured)) {
     lines.push(
       `## ${label} user`,

@@ -152,6 +152,8 @@ function startApi(database) {
       RATE_LIMIT_LOGIN_ACCOUNT: '1000000/1s',
       RATE_LIMIT_READS: '1000000/1s',
       RATE_LIMIT_WRITES: '1000000/1s',
+      // The heavy user holds more than the default quota (seeded in SQL); its creates are timed, not refused.
+      TASK_QUOTA: '10000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -366,7 +368,7 @@ export async function runScale(options) {
     throw new Error(`not enough disk: ${(free / 1e9).toFixed(1)} GB free, ~${(needed / 1e9).toFixed(1)} GB needed`);
   }
   const tag = randomBytes(4).toString('hex');
-  const big = `ironclad_scale_${tag}`;
+  const big = options.db ?? `ironclad_scale_${tag}`;
   const empty = `ironclad_scale_empty_${tag}`;
   const perUser = Math.round(options.tasks / options.users);
   const report = { options, stamp: new Date().toISOString(), perUser };
@@ -403,13 +405,17 @@ export async function runScale(options) {
     await stop(emptyApi.child);
     report.explain = { typical: await explainAll(big, bigUsers.typical), heavy: await explainAll(big, bigUsers.heavy) };
     report.sizes = await sizes(big);
+  } catch (error) {
+    report.error = String(error?.stack ?? error);
+    throw error;
   } finally {
     for (const child of children) await stop(child);
     await admin(`DROP DATABASE IF EXISTS ${empty} WITH (FORCE)`).catch(() => {});
-    if (!options.keep) await admin(`DROP DATABASE IF EXISTS ${big} WITH (FORCE)`).catch(() => {});
-    else log(`kept ${big}`);
+    if (!options.keep && !options.db) await admin(`DROP DATABASE IF EXISTS ${big} WITH (FORCE)`).catch(() => {});
+    else log(`kept ${big} (drop it with: DROP DATABASE ${big})`);
+    // Whatever was measured is written, also when a later step failed.
+    write(report);
   }
-  write(report);
 }
 
 function write(report) {
