@@ -373,18 +373,23 @@ export async function runScale(options) {
   const perUser = Math.round(options.tasks / options.users);
   const report = { options, stamp: new Date().toISOString(), perUser };
   try {
-    await admin(`CREATE DATABASE ${big}`);
     await admin(`CREATE DATABASE ${empty}`);
-    log(
-      `seeding ${big}: ${options.users} users, ${options.tasks} tasks (~${perUser} each), heavy ${options.heavyTasks}`,
-    );
-    const bigUsers = await seedBig(big, options);
-    report.seed = bigUsers.timings;
-    log('starting the API on the big database (applies migration 0004)');
-    const bigApi = await startApi(big);
-    report.migration0004Ms = bigApi.startMs;
-    log(`API ready after ${bigApi.startMs} ms (migration 0004 on the big table included)`);
-    await stop(bigApi.child);
+    let bigUsers = { typical: `user${Math.ceil(options.users / 2)}@scale.example`, heavy: 'heavy@scale.example' };
+    if (options.db) {
+      log(`reusing ${big} (seeded and migrated by an earlier --keep run with the same sizes)`);
+    } else {
+      await admin(`CREATE DATABASE ${big}`);
+      log(
+        `seeding ${big}: ${options.users} users, ${options.tasks} tasks (~${perUser} each), heavy ${options.heavyTasks}`,
+      );
+      bigUsers = await seedBig(big, options);
+      report.seed = bigUsers.timings;
+      log('starting the API on the big database (applies migration 0004)');
+      const bigApi = await startApi(big);
+      report.migration0004Ms = bigApi.startMs;
+      log(`API ready after ${bigApi.startMs} ms (migration 0004 on the big table included)`);
+      await stop(bigApi.child);
+    }
     // A second start on the migrated big database: nothing to apply.
     const again = await startApi(big);
     report.startMigratedMs = again.startMs;
