@@ -16,6 +16,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'config', include: ['config/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'testkit', include: ['testkit/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'scripts', include: ['scripts/**/*.test.ts'] } },
       { extends: true, test: { name: 'server', include: ['server/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'audit', include: ['audit/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'] } },

@@ -1,110 +1,102 @@
 #!/usr/bin/env node
 /**
- * The benchmark's floor: the same SQL as the API through the same driver (pg, prepared statements),
- * on bare node:http. No framework, no validation, no hardening: what the hardware and the database
- * allow. Never deploy this; it exists only to be measured beside the API.
+ * The same-SQL floor: the API's own statements (copied from PostgreSQL's statement log of the API, same text, same
+ * order, same round trips: the create's transaction, lock and quota check included) through the same driver (pg),
+ * on bare node:http. No framework, no validation, no hardening, no budgets, no log: API / this floor is what the
+ * framework and the hardening cost. Statements are named (prepared once per connection), as the API's hot ones are.
+ * Never deploy this; it exists only to be measured beside the API.
  *
- * Env: PORT, SECRET_KEY, POSTGRES_DB, POSTGRES_USER, DB_HOST, DB_PORT, DB_POOL_MAX.
+ * Env: PORT, SECRET_KEY, POSTGRES_DB, POSTGRES_USER, DB_HOST, DB_PORT, DB_POOL_MAX, TASK_QUOTA.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { verify } from '@node-rs/argon2';
-import pg from 'pg';
+import { body, login, pool, send, serve, tokenHash, tokenOf } from './floor-common.mjs';
 
-const pool = new pg.Pool({
-  host: process.env.DB_HOST ?? '127.0.0.1',
-  port: Number(process.env.DB_PORT ?? 5432),
-  user: process.env.POSTGRES_USER ?? 'postgres',
-  database: process.env.POSTGRES_DB,
-  max: Number(process.env.DB_POOL_MAX ?? 10),
-});
-const key = process.env.SECRET_KEY ?? '';
-const COLUMNS = 'id, title, description, completed, created_at, updated_at';
+const COLUMNS = '"id", "title", "description", "completed", "due_on", "created_at", "updated_at"';
+const QUOTA = Number(process.env.TASK_QUOTA ?? 10_000);
 
+// server/src/users/sessions.ts (session_lookup)
 const AUTH = {
   name: 'floor_auth',
-  text: 'SELECT s.id AS session_id, u.id AS user_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ANY($1) AND s.expires_at > now() LIMIT 1',
+  text: 'select "sessions"."id", "users"."id", "users"."email", "sessions"."last_used_at" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."token_hash" = ANY($1) and "sessions"."expires_at" > now() and "sessions"."ended_at" is null) limit $2',
+  rowMode: 'array',
 };
+// server/src/tasks/repository.ts: the plain list (tasks_list), one row more than the page (is there a next page?)
 const LIST = {
   name: 'floor_list',
-  text: `SELECT ${COLUMNS} FROM tasks WHERE user_id = $1 ORDER BY id ASC LIMIT $2 OFFSET $3`,
+  text: `select ${COLUMNS} from "tasks" where "tasks"."user_id" = $1 order by "tasks"."id" asc limit $2 offset $3`,
 };
-const FIND = { name: 'floor_find', text: `SELECT ${COLUMNS} FROM tasks WHERE user_id = $1 AND id = $2` };
+const FIND = {
+  name: 'floor_find',
+  text: `select ${COLUMNS} from "tasks" where ("tasks"."user_id" = $1 and "tasks"."id" = $2)`,
+};
+// create(): lock the owner, is there a quota-th task?, insert; in one transaction
+const LOCK = { name: 'floor_lock', text: 'select "id" from "users" where "users"."id" = $1 for update' };
+const QUOTA_CHECK = {
+  name: 'floor_quota',
+  text: 'select "id" from "tasks" where "tasks"."user_id" = $1 order by "tasks"."id" asc limit $2 offset $3',
+};
 const CREATE = {
   name: 'floor_create',
-  text: `INSERT INTO tasks (user_id, title, description, completed) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+  text: `insert into "tasks" ("id", "user_id", "title", "description", "completed", "created_at", "updated_at", "idempotency_key", "due_on") values (default, $1, $2, $3, $4, default, default, default, $5) returning ${COLUMNS}`,
 };
 const UPDATE = {
   name: 'floor_update',
-  text: `UPDATE tasks SET completed = $3, updated_at = now() WHERE user_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-};
-const USER = { name: 'floor_user', text: 'SELECT id, password_hash FROM users WHERE email = $1 LIMIT 1' };
-const SESSION = {
-  name: 'floor_session',
-  text: "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + interval '7 days')",
+  text: `update "tasks" set "completed" = $1, "updated_at" = now() where ("tasks"."user_id" = $2 and "tasks"."id" = $3) returning ${COLUMNS}`,
 };
 
-function send(res, status, body) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
+async function userId(req) {
+  const { rows } = await pool.query({ ...AUTH, values: [[tokenHash(tokenOf(req))], 1] });
+  return rows[0]?.[1];
 }
 
-async function user(req) {
-  const token = (req.headers.authorization ?? '').split(' ')[1] ?? '';
-  const { rows } = await pool.query({ ...AUTH, values: [[createHmac('sha256', key).update(token).digest('hex')]] });
-  return rows[0];
-}
-
-function body(req) {
-  return new Promise((resolve) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk) => {
-      text += chunk;
+async function create(user, input) {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query({ ...LOCK, values: [user] });
+    const { rows: full } = await client.query({ ...QUOTA_CHECK, values: [user, 1, QUOTA - 1] });
+    if (full.length) {
+      await client.query('commit');
+      return undefined;
+    }
+    const { rows } = await client.query({
+      ...CREATE,
+      values: [user, input.title.trim(), input.description ?? '', input.completed ?? false, input.due_on ?? null],
     });
-    req.on('end', () => resolve(text ? JSON.parse(text) : {}));
-  });
+    await client.query('commit');
+    return rows[0];
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 const server = createServer(async (req, res) => {
   try {
-    const [path] = (req.url ?? '/').split('?');
+    const [path, search] = (req.url ?? '/').split('?');
     if (path === '/api/v1/test/') return send(res, 200, { connected: true });
-    if (path === '/api/v1/users/login/' && req.method === 'POST') {
-      const { email, password } = await body(req);
-      const { rows } = await pool.query({ ...USER, values: [email] });
-      if (!rows[0] || !(await verify(rows[0].password_hash, password))) return send(res, 401, { error: 'no' });
-      const token = `ict_${randomBytes(32).toString('base64url')}`;
-      await pool.query({ ...SESSION, values: [createHmac('sha256', key).update(token).digest('hex'), rows[0].id] });
-      return send(res, 200, { token, email });
-    }
-    const me = await user(req);
-    if (!me) return send(res, 401, { error: 'no' });
+    if (path === '/api/v1/users/login/' && req.method === 'POST') return await login(req, res);
+    const user = await userId(req);
+    if (user === undefined) return send(res, 401, { error: 'no' });
     if (path === '/api/v1/tasks/' && req.method === 'GET') {
-      const limit = Number(new URL(req.url, 'http://x').searchParams.get('limit') ?? 100);
-      const { rows } = await pool.query({ ...LIST, values: [me.user_id, limit, 0] });
-      return send(res, 200, rows);
+      const limit = Number(new URLSearchParams(search).get('limit') ?? 100);
+      const { rows } = await pool.query({ ...LIST, values: [user, limit + 1, 0] });
+      return send(res, 200, rows.slice(0, limit));
     }
     if (path === '/api/v1/tasks/' && req.method === 'POST') {
-      const input = await body(req);
-      const { rows } = await pool.query({
-        ...CREATE,
-        values: [me.user_id, input.title, input.description ?? '', input.completed ?? false],
-      });
-      return send(res, 201, rows[0]);
+      const task = await create(user, await body(req));
+      return task ? send(res, 201, task) : send(res, 409, { error: 'full' });
     }
     const id = Number(path.split('/')[4]);
     if (req.method === 'GET') {
-      const { rows } = await pool.query({ ...FIND, values: [me.user_id, id] });
+      const { rows } = await pool.query({ ...FIND, values: [user, id] });
       return rows[0] ? send(res, 200, rows[0]) : send(res, 404, { error: 'no' });
     }
     if (req.method === 'PUT') {
       const input = await body(req);
-      const { rows } = await pool.query({ ...UPDATE, values: [me.user_id, id, input.completed ?? false] });
+      const { rows } = await pool.query({ ...UPDATE, values: [input.completed ?? false, user, id] });
       return rows[0] ? send(res, 200, rows[0]) : send(res, 404, { error: 'no' });
     }
     send(res, 404, { error: 'no' });
@@ -112,7 +104,4 @@ const server = createServer(async (req, res) => {
     send(res, 500, { error: 'floor error' });
   }
 });
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(`floor listening at http://127.0.0.1:${server.address().port}`);
-});
-process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
+serve(server, 'floor');

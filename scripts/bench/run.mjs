@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /**
- * npm run bench: the API beside its floor (scripts/bench/floor.mjs: node:http + pg, same SQL), on
- * one throw-away PostgreSQL database, loaded by wrk on loopback, back to back, several rounds,
- * medians quoted. Also: the login storm, the embedded database, start-up time, and two processes.
+ * npm run bench: the API beside two floors on one throw-away PostgreSQL database, loaded by wrk on
+ * loopback, back to back within each round (API, same-SQL floor, minimal floor), several rounds, medians
+ * quoted: scripts/bench/floor.mjs runs the API's own SQL (framework and hardening cost), minimal-floor.mjs
+ * the least work the feature needs (everything's cost, the SQL's shape included). Also: the login storm,
+ * the embedded database, start-up time, and two processes. `--scale` runs the growth benchmark instead
+ * (scripts/bench/scale.mjs).
  *
  *   npm run bench -- --duration 5 --rounds 3 --connections 16
+ *   npm run bench -- --scale --scale-users 100000 --scale-tasks 10000000
  *
  * Prints a table and writes artifacts/bench-<time>.{md,json}. Needs wrk (installed with apt-get
  * when missing and running as root) and PostgreSQL at TEST_PG_HOST:TEST_PG_PORT (127.0.0.1:5432).
@@ -15,21 +19,20 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { admin, memoryMb, pgConfig } from '../lib.mjs';
+import { benchOptions } from './options.mjs';
+import { ratios, resultsTable, spreadLines } from './report.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '16' },
-    only: { type: 'string' },
-  },
-});
-const DURATION = Number(args.duration);
-const ROUNDS = Number(args.rounds);
-const CONNECTIONS = Number(args.connections);
+const args = benchOptions(process.argv.slice(2));
+if (args.scale) {
+  const { runScale } = await import('./scale.mjs');
+  await runScale(args);
+  process.exit(0);
+}
+const DURATION = args.duration;
+const ROUNDS = args.rounds;
+const CONNECTIONS = args.connections;
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 function ensureWrk() {
@@ -188,10 +191,15 @@ async function main() {
     RATE_LIMIT_WRITES: '1000000/1s',
     TASK_QUOTA: '10000000',
   };
-  const apiScript = join(root, 'server/dist/main.js');
+  const apiScript = args.api ? resolve(args.api) : join(root, 'server/dist/main.js');
   const listening = /Server listening at (http:\/\/[^"\s]+)/;
   let api = await startProcess(apiScript, apiEnv, listening);
   const floor = await startProcess(join(root, 'scripts/bench/floor.mjs'), dbEnv, /floor listening at (http:\/\/\S+)/);
+  const minimal = await startProcess(
+    join(root, 'scripts/bench/minimal-floor.mjs'),
+    dbEnv,
+    /minimal floor listening at (http:\/\/\S+)/,
+  );
 
   // Seed: a user with 10 tasks, one with 100; the floor shares the tables and SECRET_KEY, so the same tokens work there.
   const seedUser = async (email, count) => {
@@ -237,15 +245,26 @@ async function main() {
   for (const scenario of scenarios) {
     const apiRuns = [];
     const floorRuns = [];
+    const minimalRuns = [];
+    // One unmeasured second each first, so that no process is measured while its JIT is still cold.
+    for (const target of [api, floor, minimal])
+      await wrk(target.url, scenario.path, { ...scenario.options, duration: 1 });
     for (let round = 0; round < ROUNDS; round++) {
       apiRuns.push(await withRss(api.child.pid, () => wrk(api.url, scenario.path, scenario.options)));
       floorRuns.push(await wrk(floor.url, scenario.path, scenario.options));
+      minimalRuns.push(await wrk(minimal.url, scenario.path, scenario.options));
     }
-    const row = { scenario: scenario.name, api: summarize(apiRuns), floor: summarize(floorRuns) };
-    row.ratio = row.api.rps / row.floor.rps;
+    const row = {
+      scenario: scenario.name,
+      api: summarize(apiRuns),
+      floor: summarize(floorRuns),
+      minimal: summarize(minimalRuns),
+      rounds: apiRuns.map((run, i) => ({ api: run.rps, floor: floorRuns[i].rps, minimal: minimalRuns[i].rps })),
+    };
+    Object.assign(row, ratios(row));
     results.push(row);
     console.log(
-      `${scenario.name.padEnd(32)} API ${row.api.rps.toFixed(0).padStart(6)} req/s p99 ${row.api.p99.toFixed(1).padStart(6)} ms | floor ${row.floor.rps.toFixed(0).padStart(6)} req/s p99 ${row.floor.p99.toFixed(1).padStart(6)} ms | x${row.ratio.toFixed(2)}`,
+      `${scenario.name.padEnd(32)} API ${row.api.rps.toFixed(0).padStart(6)} req/s p99 ${row.api.p99.toFixed(1).padStart(6)} ms | floor ${row.floor.rps.toFixed(0).padStart(6)} | minimal ${row.minimal.rps.toFixed(0).padStart(6)} | x${row.vsSameSql.toFixed(2)} / x${row.vsMinimal.toFixed(2)}`,
     );
   }
 
@@ -273,6 +292,7 @@ async function main() {
     );
     extras.peakRssMb = memoryMb(api.child.pid, 'VmHWM');
     extras.floorPeakRssMb = memoryMb(floor.child.pid, 'VmHWM');
+    extras.minimalPeakRssMb = memoryMb(minimal.child.pid, 'VmHWM');
     console.log(`peak RSS: API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB`);
 
     // Start-up to ready with migrations already applied.
@@ -303,7 +323,12 @@ async function main() {
     // The embedded database (PGlite), as a new user meets it.
     const dataDir = mkdtempSync(join(tmpdir(), 'ironclad-bench-data-'));
     const embeddedStart = Date.now();
-    const embedded = await startProcess(apiScript, { DATA_DIR: dataDir }, listening);
+    // The same budgets as the PostgreSQL API (past what wrk sends): with the defaults, most answers were 429s.
+    const embedded = await startProcess(
+      apiScript,
+      { DATA_DIR: dataDir, RATE_LIMIT_READS: apiEnv.RATE_LIMIT_READS, RATE_LIMIT_WRITES: apiEnv.RATE_LIMIT_WRITES },
+      listening,
+    );
     const embeddedStartMs = Date.now() - embeddedStart;
     const { token } = await post(embedded.url, '/api/v1/users/signup/', {
       email: 'embedded@bench.example',
@@ -320,12 +345,13 @@ async function main() {
       peakRssMb: memoryMb(embedded.child.pid, 'VmHWM'),
     };
     console.log(
-      `embedded (PGlite), list 10: ${extras.embedded.rps.toFixed(0)} req/s p99 ${extras.embedded.p99.toFixed(1)} ms; first start ${embeddedStartMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB`,
+      `embedded (PGlite), list 10: ${extras.embedded.rps.toFixed(0)} req/s (${extras.embedded.errors} errors) p99 ${extras.embedded.p99.toFixed(1)} ms; first start ${embeddedStartMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB`,
     );
     await stopProcess(embedded.child);
   }
 
   await stopProcess(floor.child);
+  await stopProcess(minimal.child);
   report(extras);
 }
 
@@ -334,23 +360,20 @@ function report(extras) {
   const lines = [
     `# Benchmark ${stamp}`,
     '',
-    `wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} rounds back to back (API, then floor), medians. Node ${process.version}, ${process.platform}.`,
+    `wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} rounds back to back (API, same-SQL floor, minimal floor), medians. Node ${process.version}, ${process.platform}.`,
     '',
-    '| Scenario | API req/s | API p50 ms | API p99 ms | API errors | API RSS MB | floor req/s | floor p99 ms | API / floor |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...results.map(
-      (r) =>
-        `| ${r.scenario} | ${r.api.rps.toFixed(0)} | ${r.api.p50.toFixed(2)} | ${r.api.p99.toFixed(2)} | ${r.api.errors} | ${r.api.rssMb.toFixed(0)} | ${r.floor.rps.toFixed(0)} | ${r.floor.p99.toFixed(2)} | ${r.ratio.toFixed(2)} |`,
-    ),
+    resultsTable(results),
+    '',
+    ...spreadLines(results),
     '',
   ];
   if (extras.loginStorm) {
     lines.push(
       `- Login storm (32 connections logging in): list p99 ${extras.loginStorm.quiet.p99.toFixed(2)} ms without, ${extras.loginStorm.storm.p99.toFixed(2)} ms with (x${extras.loginStorm.p99Ratio.toFixed(2)}).`,
-      `- Highest RSS over the whole run (VmHWM, login storm included): API ${extras.peakRssMb.toFixed(1)} MB, floor ${extras.floorPeakRssMb.toFixed(1)} MB.`,
+      `- Highest RSS over the whole run (VmHWM, login storm included): API ${extras.peakRssMb.toFixed(1)} MB, same-SQL floor ${extras.floorPeakRssMb.toFixed(1)} MB, minimal floor ${extras.minimalPeakRssMb.toFixed(1)} MB.`,
       `- Start-up to ready (PostgreSQL, migrations applied): ${extras.startupMs} ms.`,
       `- Two processes (WEB_CONCURRENCY=2), list 10: ${extras.twoProcesses.rps.toFixed(0)} req/s, p99 ${extras.twoProcesses.p99.toFixed(2)} ms.`,
-      `- Embedded database, list 10: ${extras.embedded.rps.toFixed(0)} req/s, p99 ${extras.embedded.p99.toFixed(2)} ms; first start ${extras.embedded.startupMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB.`,
+      `- Embedded database, list 10: ${extras.embedded.rps.toFixed(0)} req/s (${extras.embedded.errors} non-2xx or socket errors), p99 ${extras.embedded.p99.toFixed(2)} ms; first start ${extras.embedded.startupMs} ms; peak RSS ${extras.embedded.peakRssMb.toFixed(1)} MB.`,
       '',
     );
   }

@@ -72,6 +72,41 @@ postgres.describe('migrations under a transaction-level lock (PostgreSQL)', () =
     return created.name;
   }
 
+  it('gives the planner statistics for what 0004 added, on a database that already holds tasks', async () => {
+    // Migrated to 0004 and filled as a deployment would be; then the server's migrator applies the rest. Without
+    // statistics on the folded search column the planner misjudged every search (docs/performance.md, growth).
+    const name = await freshDatabase();
+    const { readMigrationFiles } = await import('drizzle-orm/migrator');
+    const upTo0004 = readMigrationFiles({ migrationsFolder }).filter((m) => m.folderMillis <= 1796140975528);
+    const client = new pg.Client(connectionTo(name));
+    await client.connect();
+    try {
+      await client.query('CREATE SCHEMA drizzle');
+      await client.query(
+        'CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+      );
+      for (const migration of upTo0004) {
+        for (const statement of migration.sql) if (statement.trim()) await client.query(statement);
+        await client.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [
+          migration.hash,
+          migration.folderMillis,
+        ]);
+      }
+      await client.query("INSERT INTO users (email, password_hash) VALUES ('stats@example.com', 'x')");
+      await client.query(
+        "INSERT INTO tasks (user_id, title) SELECT (SELECT id FROM users), 'task ' || i FROM generate_series(1, 2000) AS i",
+      );
+    } finally {
+      await client.end();
+    }
+    await migratePostgres(connectionTo(name), 3000, {}, FAST);
+    const stats = await query<{ attname: string }>(
+      name,
+      "SELECT attname FROM pg_stats WHERE tablename = 'tasks' AND attname = 'search'",
+    );
+    expect(stats).toHaveLength(1);
+  });
+
   it('applies every migration once when several instances migrate at once', { timeout: 30_000 }, async () => {
     const name = await freshDatabase();
     const logs: string[] = [];

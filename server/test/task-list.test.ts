@@ -168,6 +168,23 @@ for (const mode of MODES)
         );
       });
 
+      it('every sort answers exactly the Task fields: the cursor key stays on the server', async () => {
+        // The repository leaves the sort key on its rows and relies on the response schema to drop it.
+        for (const sort of ['oldest', 'newest', 'due', 'title']) {
+          for (const task of (await list(token, `sort=${sort}&limit=2`)).json()) {
+            expect(Object.keys(task).sort()).toEqual([
+              'completed',
+              'created_at',
+              'description',
+              'due_on',
+              'id',
+              'title',
+              'updated_at',
+            ]);
+          }
+        }
+      });
+
       it('an unknown sort is a 400 on sort', async () => {
         const response = await list(token, 'sort=random');
         expect(response.statusCode).toBe(400);
