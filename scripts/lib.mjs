@@ -28,3 +28,19 @@ export function memoryMb(pid, field = 'VmRSS') {
     return Number.NaN;
   }
 }
+
+/** What the bench, the memory run and any other wrk caller read from wrk's --latency output (times in ms). */
+export function parseWrk(output) {
+  const number = (text) => {
+    const match = /([\d.]+)(us|ms|s)/.exec(text);
+    if (!match) return Number.NaN;
+    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]];
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? Number.NaN);
+  const p50 = number(/\s50%\s+(\S+)/.exec(output)?.[1] ?? '');
+  const p99 = number(/\s99%\s+(\S+)/.exec(output)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  return { rps, p50, p99, errors: non2xx + socketErrors };
+}

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { admin, pgConfig } from './lib.mjs';
+import { admin, parseWrk, pgConfig } from './lib.mjs';
 
 /** The two accounts' password: made per run, never written down (the repository's own audit reads this file). */
 const PASSWORD = randomBytes(18).toString('base64url');
@@ -105,20 +105,6 @@ class Sampler {
     this.end();
     clearInterval(this.timer);
   }
-}
-
-function parseWrk(output) {
-  const number = (text) => {
-    const match = /([\d.]+)(us|ms|s)/.exec(text);
-    if (!match) return Number.NaN;
-    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]];
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? Number.NaN);
-  const p99 = number(/\s99%\s+(\S+)/.exec(output)?.[1] ?? '');
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const errors = non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
-  return { rps, p99, errors };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'ironclad-memory-'));

@@ -1,5 +1,6 @@
 /** Smoke test of the bench's command line and report (the benchmark itself is never run by `npm test`). */
 import { describe, expect, it } from 'vitest';
+import { parseWrk } from '../lib.mjs';
 import { benchOptions } from './options.mjs';
 import { resultsTable, scaleTable, spreadLines } from './report.mjs';
 
@@ -59,5 +60,20 @@ describe('bench report', () => {
     });
     expect(markdown).toContain('| list sort=due, last page (page 5) | 1.50 | 3.00 | 0.75 | 1.50 | 2.00 |');
     expect(markdown).toContain('- due: x1.50 (p50), x1.50 (p99)');
+  });
+});
+
+describe('wrk output', () => {
+  it('reads rate, latency in ms whatever the unit, and counts non-2xx and socket errors as errors', () => {
+    const output = [
+      '  Latency Distribution',
+      '     50%  850.00us',
+      '     99%    1.25s',
+      'Requests/sec:   1234.50',
+      'Non-2xx or 3xx responses: 3',
+      'Socket errors: connect 1, read 2, write 0, timeout 4',
+    ].join('\n');
+    expect(parseWrk(output)).toEqual({ rps: 1234.5, p50: 0.85, p99: 1250, errors: 10 });
+    expect(parseWrk('Requests/sec: 10').errors).toBe(0);
   });
 });

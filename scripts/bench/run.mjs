@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { admin, memoryMb, pgConfig } from '../lib.mjs';
+import { admin, memoryMb, parseWrk, pgConfig } from '../lib.mjs';
 import { benchOptions } from './options.mjs';
 import { ratios, resultsTable, spreadLines } from './report.mjs';
 
@@ -120,21 +120,6 @@ function luaFor(method, body) {
     `wrk.method = "${method}"\nwrk.body = '${body}'\nwrk.headers["Content-Type"] = "application/json"\n`,
   );
   return file;
-}
-
-function parseWrk(output) {
-  const number = (text) => {
-    const match = /([\d.]+)(us|ms|s)/.exec(text);
-    if (!match) return Number.NaN;
-    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2]];
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? Number.NaN);
-  const p50 = number(/\s50%\s+(\S+)/.exec(output)?.[1] ?? '');
-  const p99 = number(/\s99%\s+(\S+)/.exec(output)?.[1] ?? '');
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
-  return { rps, p50, p99, errors: non2xx + socketErrors };
 }
 
 function wrk(url, path, { token, script, connections = CONNECTIONS, duration = DURATION }) {
