@@ -20,14 +20,23 @@ function highestRssMb(pid: number): number {
   return Number(match?.[1]) / 1024;
 }
 
-/** Sends `total` requests, `concurrency` at a time; a 503 (load shed on a busy machine) counts as answered. */
+/**
+ * Sends `total` requests, `concurrency` at a time. A 503 (load shed on a busy machine: 17 of 100 creates went through
+ * in one CI run) is sent again after a short wait, so the load the memory is measured under is the same however busy
+ * the machine is.
+ */
 async function load(total: number, concurrency: number, send: () => Promise<Response>): Promise<number[]> {
   const statuses: number[] = [];
   let left = total;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (left-- > 0) {
-        const response = await send();
+        let response = await send();
+        for (let retry = 0; response.status === 503 && retry < 100; retry++) {
+          await response.arrayBuffer();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          response = await send();
+        }
         await response.arrayBuffer();
         statuses.push(response.status);
       }
@@ -69,14 +78,14 @@ describe.skipIf(process.platform !== 'linux')('embedded database memory', () => 
         body: JSON.stringify({ title: 'Crème brûlée', description: 'a description of some forty characters' }),
       });
     const created = await load(100, 16, create);
-    expect(created.filter((status) => status === 201).length).toBeGreaterThan(20);
+    expect(created.filter((status) => status !== 201)).toEqual([]);
     const listed = await load(800, 16, () => fetch(`${url}/api/v1/tasks/?limit=100`, { headers }));
-    expect(listed.filter((status) => status === 200).length).toBeGreaterThan(50);
+    expect(listed.filter((status) => status !== 200)).toEqual([]);
     const searched = await load(200, 16, () => fetch(`${url}/api/v1/tasks/?q=creme`, { headers }));
-    expect(searched.filter((status) => status === 200).length).toBeGreaterThan(20);
+    expect(searched.filter((status) => status !== 200)).toEqual([]);
 
     const peak = highestRssMb(server.child.pid as number);
     process.stdout.write(`  embedded database: peak RSS ${peak.toFixed(0)} MB (bound ${PEAK_BOUND_MB} MB)\n`);
     expect(peak).toBeLessThan(PEAK_BOUND_MB);
-  }, 60_000);
+  }, 120_000);
 });
