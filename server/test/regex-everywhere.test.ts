@@ -225,15 +225,17 @@ describe('the checks catch what they are for', () => {
     expect((await analyse(source, flags)).status).toBe('vulnerable');
   });
 
-  // Only the polynomial ones: an exponential pattern on 64 KiB would not finish at all. At 16 KiB, a quarter of the
-  // real size, so a quadratic pattern is 16 times faster here than in the real check, and still over budget.
-  // Except the last: V8 skips quickly to the next `<script`, so it is only mildly super-linear at small sizes (25 ms
-  // at 16 KiB, 60 ms at 32 KiB, 250 ms at 64 KiB on this machine): under budget at 16 KiB on a quiet machine, so it
-  // is timed at the real size.
-  it.each(BAD.slice(2, -1))('the timer flags /%s/%s even at 16 KiB', (source, flags) => {
-    expect(slowestRun(source, flags, 16 * 1024).ms).toBeGreaterThan(MATCH_BUDGET_MS);
+  // Only the polynomial ones: an exponential pattern on 64 KiB would not finish at all. At half the real size a
+  // quadratic pattern is 4 times faster here than in the real check, and still well over budget.
+  // Except the last two, timed at the real size: V8 skips quickly to the next `<script`, so that one is only mildly
+  // super-linear at small sizes (25 ms at 16 KiB, 60 ms at 32 KiB, 250 ms at 64 KiB on this machine); and the URL
+  // password pattern took 44-50 ms at 16 KiB on a quiet CI machine (budget 50): both under budget at 16 KiB by
+  // luck of the machine, over it at the size the real check uses.
+  // The others at 32 KiB: 83-120 ms at 16 KiB here left a margin of only 1.6x over the budget on a faster machine.
+  it.each(BAD.slice(2, -2))('the timer flags /%s/%s even at half the real size', (source, flags) => {
+    expect(slowestRun(source, flags, 32 * 1024).ms).toBeGreaterThan(MATCH_BUDGET_MS);
   });
-  it.each(BAD.slice(-1))('the timer flags /%s/%s at the real size', (source, flags) => {
+  it.each(BAD.slice(-2))('the timer flags /%s/%s at the real size', (source, flags) => {
     expect(slowestRun(source, flags, HOSTILE_SIZE).ms).toBeGreaterThan(MATCH_BUDGET_MS);
   });
 });
