@@ -14,6 +14,7 @@ import { assertFresh } from '@ironclad/testkit/build';
 import { gateFor, requireTool } from '@ironclad/testkit/gate';
 import { type Running, start, stop } from '@ironclad/testkit/process';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Chromium through the one gate (testkit/src/gate.ts); the built client and server must be fresh. */
 const browser = await gateFor('browser tests', ['chromium']);
@@ -158,4 +159,21 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
       violation.nodes.map((node) => `${violation.id} (${violation.help}): ${node.target.join(' ')}`),
     );
   });
+}
+
+/**
+ * One built server (env as for startServer) and one Chromium for a test file: started before its tests, stopped
+ * after. Read `suite.app` and `suite.browser` inside the tests (they are set once the hooks have run).
+ */
+export function serverAndBrowser(env: Record<string, string> = {}): { app: AppProcess; browser: Browser } {
+  const suite = {} as { app: AppProcess; browser: Browser };
+  beforeAll(async () => {
+    suite.app = await startServer(env);
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.app?.stop();
+  });
+  return suite;
 }

@@ -1,37 +1,25 @@
 /**
- * A user's whole journey in a real browser, on the zero-config server `npm start` runs (embedded database):
+ * A user's whole journey in a real suite.browser, on the zero-config server `npm start` runs (embedded database):
  * sign up (with a refusal first), add, edit, tick, filter, delete and undo, log out and back in; the token
  * never reachable from page scripts; screenshots of the main screens at desktop and phone width.
  * Also: two users never see each other's tasks.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import {
-  type AppProcess,
   addTask,
   DESKTOP,
   describeInBrowser,
-  launchBrowser,
   newEmail,
   newUserContext,
   PASSWORD,
   PHONE,
   screenshot,
+  serverAndBrowser,
   signUpInPage,
-  startServer,
 } from './harness.js';
 
-let app: AppProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startServer({});
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const suite = serverAndBrowser({});
 
 const titles = (page: Page) => page.locator('.task-title').allTextContents();
 
@@ -57,12 +45,12 @@ const DELETE_ONE = /^DELETE \/api\/v1\/tasks\/\d+\/$/;
 // The screen shows the newest task first (the API's own default stays oldest first).
 describeInBrowser('the web client, as a new user uses it', () => {
   it('sign up, add, edit, tick, filter, delete with undo, log out and in again', async () => {
-    const { context, page, pageErrors } = await newUserContext(browser);
+    const { context, page, pageErrors } = await newUserContext(suite.browser);
     // The page's clock runs as usual but can be moved past the undo window instead of waiting it out.
     await context.clock.install();
     const email = newEmail('journey');
 
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     await screenshot(page, 'login-desktop');
 
@@ -197,11 +185,11 @@ describeInBrowser('the web client, as a new user uses it', () => {
   });
 
   it('one Undo brings back every task deleted in its window; logging out inside it still deletes', async () => {
-    const { context, page, pageErrors } = await newUserContext(browser);
+    const { context, page, pageErrors } = await newUserContext(suite.browser);
     // The page's clock runs as usual but can be moved past the undo window instead of waiting it out.
     await context.clock.install();
     const email = newEmail('undo');
-    await signUpInPage(page, app.url, email);
+    await signUpInPage(page, suite.app.url, email);
     for (const title of ['One', 'Two', 'Three', 'Four']) await addTask(page, title);
 
     // The undo window stays open while the test acts (the page's clock is paused), and is passed at once below.
@@ -241,10 +229,10 @@ describeInBrowser('the web client, as a new user uses it', () => {
   });
 
   it('two users never see each other’s tasks, in the list or by id', async () => {
-    const ada = await newUserContext(browser);
-    const bob = await newUserContext(browser);
-    await signUpInPage(ada.page, app.url, newEmail('ada'));
-    await signUpInPage(bob.page, app.url, newEmail('bob'));
+    const ada = await newUserContext(suite.browser);
+    const bob = await newUserContext(suite.browser);
+    await signUpInPage(ada.page, suite.app.url, newEmail('ada'));
+    await signUpInPage(bob.page, suite.app.url, newEmail('bob'));
     await addTask(ada.page, 'Ada’s secret plan');
     await addTask(bob.page, 'Bob’s shopping');
 

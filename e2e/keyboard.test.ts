@@ -1,40 +1,23 @@
-/**
- * Keyboard only: every step of the journey with Tab, Shift+Tab, Enter, Space, arrows and Escape. No pointer.
- * Each step checks where the focus is, since that is what a keyboard or screen reader user follows.
- */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  type AppProcess,
   describeInBrowser,
   focused,
-  launchBrowser,
   newEmail,
   newUserContext,
   PASSWORD,
   screenshot,
-  startServer,
+  serverAndBrowser,
   tabTo,
 } from './harness.js';
 
-let app: AppProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startServer({});
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const suite = serverAndBrowser({});
 
 describeInBrowser('keyboard only', () => {
   it('signs up, adds, ticks, edits, filters, deletes and undoes, and logs out without a pointer', async () => {
-    const { context, page, pageErrors } = await newUserContext(browser);
+    const { context, page, pageErrors } = await newUserContext(suite.browser);
     // The page's clock runs as usual; it is paused to keep the undo window open while the keys are pressed.
     await context.clock.install();
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
 
     // The focus starts on the screen's heading (moved there just after it is drawn); before it, a link to skip
@@ -123,8 +106,8 @@ describeInBrowser('keyboard only', () => {
   });
 
   it('every control shows where the focus is', async () => {
-    const { context, page } = await newUserContext(browser);
-    await page.goto(app.url);
+    const { context, page } = await newUserContext(suite.browser);
+    await page.goto(suite.app.url);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     // Tab from where the focus starts, the heading (moved there just after it is drawn).
     await expect.poll(() => focused(page)).toBe('h1: Log in');

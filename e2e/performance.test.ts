@@ -8,18 +8,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
-  type AppProcess,
   describeInBrowser,
-  launchBrowser,
   newEmail,
   newUserContext,
   PASSWORD,
   PHONE,
+  serverAndBrowser,
   signUpInPage,
-  startServer,
 } from './harness.js';
 
 /** All bytes of the first visit to the signed-in screen (today: ~86 KB with brotli; 310 KB uncompressed). */
@@ -32,17 +29,7 @@ const MAX_TRANSFER_BYTES = 120 * 1024;
 const MAX_LONG_TASK_MS = 500;
 const TASKS = 30;
 
-let app: AppProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startServer({});
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const suite = serverAndBrowser({});
 
 interface Transfer {
   url: string;
@@ -55,16 +42,16 @@ describeInBrowser('the signed-in screen on a phone, first visit', () => {
     // An account with a list to draw, signed in through the page; its session cookie is then used by a fresh
     // profile, so the measured visit has a cold cache, as a person's first visit on a new phone.
     const email = newEmail();
-    const setup = await newUserContext(browser, PHONE);
-    await signUpInPage(setup.page, app.url, email);
-    const login = await fetch(`${app.url}/api/v1/users/login/`, {
+    const setup = await newUserContext(suite.browser, PHONE);
+    await signUpInPage(setup.page, suite.app.url, email);
+    const login = await fetch(`${suite.app.url}/api/v1/users/login/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD }),
     });
     const { token } = (await login.json()) as { token: string };
     for (let i = 1; i <= TASKS; i++) {
-      const created = await fetch(`${app.url}/api/v1/tasks/`, {
+      const created = await fetch(`${suite.app.url}/api/v1/tasks/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Token ${token}` },
         body: JSON.stringify({ title: `Task number ${i}`, description: i % 3 === 0 ? 'Some details '.repeat(10) : '' }),
@@ -74,7 +61,7 @@ describeInBrowser('the signed-in screen on a phone, first visit', () => {
     const cookies = await setup.context.cookies();
     await setup.context.close();
 
-    const { context, page, pageErrors } = await newUserContext(browser, PHONE);
+    const { context, page, pageErrors } = await newUserContext(suite.browser, PHONE);
     await context.addCookies(cookies);
     await page.addInitScript(() => {
       const seen: number[] = [];
@@ -106,7 +93,7 @@ describeInBrowser('the signed-in screen on a phone, first visit', () => {
     });
 
     const started = Date.now();
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await page.getByText(`Task number ${TASKS}`, { exact: true }).waitFor({ timeout: 30_000 });
     const drawnMs = Date.now() - started;
     await page.waitForLoadState('networkidle');

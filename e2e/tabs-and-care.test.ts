@@ -5,35 +5,23 @@
  * details, mixed-direction text, a one-line row on a phone, the whole email in the top bar and a heading focus
  * that is not a box. Screens are checked with axe-core and saved at desktop and phone width.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import {
-  type AppProcess,
   accessibilityProblems,
   addTask,
   DESKTOP,
   describeInBrowser,
-  launchBrowser,
   newEmail,
   newUserContext,
   PASSWORD,
   PHONE,
   screenshot,
+  serverAndBrowser,
   signUpInPage,
-  startServer,
 } from './harness.js';
 
-let app: AppProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startServer({});
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const suite = serverAndBrowser({});
 
 /** Two tabs and a server on two busy cores: generous per test, while each step asserts its own one second. */
 const FLOW_MS = 120_000;
@@ -63,13 +51,13 @@ async function looksRight(page: Page, name: string): Promise<void> {
 
 /** Ends every session of the account from outside the browser (another device): log in there, log out everywhere. */
 async function logOutEverywhereElsewhere(email: string): Promise<void> {
-  const login = await fetch(`${app.url}/api/v1/users/login/`, {
+  const login = await fetch(`${suite.app.url}/api/v1/users/login/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: PASSWORD }),
   });
   const { token } = (await login.json()) as { token: string };
-  const out = await fetch(`${app.url}/api/v1/users/logout-all/`, {
+  const out = await fetch(`${suite.app.url}/api/v1/users/logout-all/`, {
     method: 'POST',
     headers: { authorization: `Token ${token}` },
   });
@@ -80,12 +68,12 @@ describeInBrowser('tabs that agree', () => {
   it(
     'a task added or ticked in one tab shows in the other within a second; logout and login reach it at once',
     async () => {
-      const { context, page: first, pageErrors } = await newUserContext(browser);
+      const { context, page: first, pageErrors } = await newUserContext(suite.browser);
       const email = newEmail();
-      await signUpInPage(first, app.url, email);
+      await signUpInPage(first, suite.app.url, email);
       const second = await context.newPage();
       second.on('pageerror', (error) => pageErrors.push(error.message));
-      await second.goto(app.url);
+      await second.goto(suite.app.url);
       await second.getByText('No tasks yet. Add your first one above.').waitFor();
 
       await addTask(first, 'Seen in both tabs');
@@ -128,9 +116,9 @@ describeInBrowser('tabs that agree', () => {
   it(
     'a session ended on the server while a task is typed: after logging in again the draft and the email are back',
     async () => {
-      const { context, page, pageErrors } = await newUserContext(browser, PHONE);
+      const { context, page, pageErrors } = await newUserContext(suite.browser, PHONE);
       const email = newEmail();
-      await signUpInPage(page, app.url, email);
+      await signUpInPage(page, suite.app.url, email);
       await page.getByRole('textbox', { name: 'New task' }).fill('Call the plumber');
       await page.getByRole('button', { name: 'Add details' }).click();
       await page.getByRole('textbox', { name: 'Details (optional)' }).fill('Before Friday, about the kitchen tap');
@@ -162,9 +150,9 @@ describeInBrowser('care in the list', () => {
   it(
     'counter, clamped details, mixed directions, a one-line phone row, the whole email, a heading focus without a box',
     async () => {
-      const { context, page, pageErrors } = await newUserContext(browser, PHONE);
+      const { context, page, pageErrors } = await newUserContext(suite.browser, PHONE);
       const email = `a.rather.long.address.for.a.phone.${newEmail()}`;
-      await signUpInPage(page, app.url, email);
+      await signUpInPage(page, suite.app.url, email);
 
       // The login heading was focused programmatically: no outline box around it.
       await page.getByRole('button', { name: 'Log out' }).click();
@@ -236,8 +224,8 @@ describeInBrowser('care in the list', () => {
   it(
     'a refused title reads as a sentence about what is wrong',
     async () => {
-      const { context, page } = await newUserContext(browser);
-      await signUpInPage(page, app.url, newEmail());
+      const { context, page } = await newUserContext(suite.browser);
+      await signUpInPage(page, suite.app.url, newEmail());
       // A control character pasted into the field (a form cannot be typed with one, a paste can).
       await page.getByRole('textbox', { name: 'New task' }).fill('Bell\u0007 task');
       await page.getByRole('button', { name: 'Add', exact: true }).click();

@@ -1,39 +1,27 @@
 /**
  * The task list of issue 17 in a real browser: due dates (today / overdue / tomorrow in words), search, sort, the
  * counts, multi-select complete with one Undo, clear completed with Undo, and a 500-task account paged on a phone
- * (the page stays short; scrolling or "Show more" reads the next page). Screenshots at both widths; axe on each
- * new state.
+ * (the page stays short: "Show more" reads the next page, at most 150 rows are drawn). Screenshots at both widths;
+ * axe on each new state.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import {
-  type AppProcess,
   accessibilityProblems,
   addTask,
   DESKTOP,
   describeInBrowser,
-  launchBrowser,
   newEmail,
   newUserContext,
   PASSWORD,
   PHONE,
   screenshot,
+  serverAndBrowser,
   signUpInPage,
-  startServer,
 } from './harness.js';
 
-let app: AppProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  // 500 tasks are created through the API in a few seconds: more writes than a person makes in a minute.
-  app = await startServer({ RATE_LIMIT_WRITES: '5000/1m', RATE_LIMIT_READS: '5000/1m' });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+// 500 tasks are created through the API in a few seconds: more writes than a person makes in a minute.
+const suite = serverAndBrowser({ RATE_LIMIT_WRITES: '5000/1m', RATE_LIMIT_READS: '5000/1m' });
 
 const titles = (page: Page) => page.locator('.task-title').allTextContents();
 
@@ -81,9 +69,9 @@ function apiRequests(page: Page): string[] {
 
 describeInBrowser('the task list: due dates, search, sort, counts, bulk actions with undo', () => {
   it('due dates in words, search, sort, multi-select complete + undo, clear completed + undo', async () => {
-    const { context, page, pageErrors } = await newUserContext(browser);
+    const { context, page, pageErrors } = await newUserContext(suite.browser);
     await context.clock.install();
-    await signUpInPage(page, app.url, newEmail('list'));
+    await signUpInPage(page, suite.app.url, newEmail('list'));
 
     await addTask(page, 'Buy café beans');
     await addDueTask(page, 'Renew passport', await localDay(page, -3));
@@ -218,7 +206,7 @@ describeInBrowser('the task list: due dates, search, sort, counts, bulk actions 
     await page.locator('.toast').getByText('Deleted 2 tasks.').waitFor();
     await page.goto('about:blank');
     await page.clock.resume();
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await page.getByRole('checkbox', { name: 'Renew passport' }).waitFor();
     // The request leaves with the page (keepalive), so it may land just after this page reads the list again.
     const left = () =>
@@ -233,7 +221,7 @@ describeInBrowser('the task list: due dates, search, sort, counts, bulk actions 
 
   it('500 tasks on a phone: 50 drawn, "Show more" reads the next pages, at most 150 rows drawn, "Show earlier" goes back', async () => {
     const email = newEmail('many');
-    const signup = await fetch(`${app.url}/api/v1/users/signup/`, {
+    const signup = await fetch(`${suite.app.url}/api/v1/users/signup/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD }),
@@ -241,7 +229,7 @@ describeInBrowser('the task list: due dates, search, sort, counts, bulk actions 
     const { token } = (await signup.json()) as { token: string };
     const started = Date.now();
     const create = (n: number) =>
-      fetch(`${app.url}/api/v1/tasks/`, {
+      fetch(`${suite.app.url}/api/v1/tasks/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Token ${token}` },
         body: JSON.stringify({
@@ -253,8 +241,8 @@ describeInBrowser('the task list: due dates, search, sort, counts, bulk actions 
     for (let n = 1; n <= 500; n += 10) await Promise.all(Array.from({ length: 10 }, (_, i) => create(n + i)));
     console.log(`500 tasks created through the API in ${Date.now() - started} ms`);
 
-    const { context, page, pageErrors } = await newUserContext(browser, PHONE);
-    await page.goto(app.url);
+    const { context, page, pageErrors } = await newUserContext(suite.browser, PHONE);
+    await page.goto(suite.app.url);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -269,7 +257,7 @@ describeInBrowser('the task list: due dates, search, sort, counts, bulk actions 
 
     // "Show more" reads the next page and puts the keyboard on its first task; at most three pages (150 rows) are
     // drawn, so the page stays short however far the reader goes; "Show earlier" brings pages back from the cache.
-    const newest = await fetch(`${app.url}/api/v1/tasks/?sort=newest&limit=500`, {
+    const newest = await fetch(`${suite.app.url}/api/v1/tasks/?sort=newest&limit=500`, {
       headers: { authorization: `Token ${token}` },
     });
     const expected = ((await newest.json()) as { title: string }[]).map((task) => task.title);
