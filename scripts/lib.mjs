@@ -9,11 +9,11 @@ export const pgConfig = {
 };
 
 /** Runs one statement (CREATE/DROP DATABASE) on the `postgres` database. */
-export async function admin(sql) {
-  const client = new pg.Client({ ...pgConfig, database: 'postgres' });
+export async function admin(sql, { database = 'postgres', values } = {}) {
+  const client = new pg.Client({ ...pgConfig, database });
   await client.connect();
   try {
-    await client.query(sql);
+    await client.query(sql, values);
   } finally {
     await client.end();
   }

@@ -31,15 +31,18 @@ describe('bench report', () => {
   const row = {
     scenario: 'GET /api/v1/tasks/ (10 tasks)',
     api: run(700),
-    floor: run(1000),
+    floor: { ...run(1000), errors: 3 },
     minimal: run(1400),
     rounds: [{ api: 700, floor: 1000, minimal: 1400 }],
   };
 
   it('shows both floors and both ratios on every row', () => {
     const table = resultsTable([row]);
-    expect(table).toContain('same-SQL floor req/s | minimal floor req/s | API / same-SQL | API / minimal');
-    expect(table).toContain('| 700 | 1.00 | 2.00 | 0 | 100 | 1000 | 1400 | 0.70 | 0.50 |');
+    expect(table).toContain(
+      'same-SQL floor req/s | minimal floor req/s | floor errors (same-SQL / minimal) | API / same-SQL | API / minimal',
+    );
+    // A floor's failed answers are shown: a floor that fails fast would otherwise look fast.
+    expect(table).toContain('| 700 | 1.00 | 2.00 | 0 | 100 | 1000 | 1400 | 3 / 0 | 0.70 | 0.50 |');
     expect(spreadLines([row])).toEqual([
       '- GET /api/v1/tasks/ (10 tasks): per round API / same-SQL 0.70; API / minimal 0.50',
     ]);

@@ -29,15 +29,10 @@ const FIND = {
   name: 'floor_find',
   text: `select ${COLUMNS} from "tasks" where ("tasks"."user_id" = $1 and "tasks"."id" = $2)`,
 };
-// create(): lock the owner, is there a quota-th task?, insert; in one transaction
-const LOCK = { name: 'floor_lock', text: 'select "id" from "users" where "users"."id" = $1 for update' };
-const QUOTA_CHECK = {
-  name: 'floor_quota',
-  text: 'select "id" from "tasks" where "tasks"."user_id" = $1 order by "tasks"."id" asc limit $2 offset $3',
-};
+// create(): migration 0006's function (the owner's lock, the quota check and the insert in one statement)
 const CREATE = {
   name: 'floor_create',
-  text: `insert into "tasks" ("id", "user_id", "title", "description", "completed", "created_at", "updated_at", "idempotency_key", "due_on") values (default, $1, $2, $3, $4, default, default, default, $5) returning ${COLUMNS}`,
+  text: `select outcome, "id", "title", "description", "completed", "due_on", "created_at", "updated_at" from ironclad_create_task($1, $2, $3, $4, $5, $6, $7)`,
 };
 const UPDATE = {
   name: 'floor_update',
@@ -50,27 +45,12 @@ async function userId(req) {
 }
 
 async function create(user, input) {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query({ ...LOCK, values: [user] });
-    const { rows: full } = await client.query({ ...QUOTA_CHECK, values: [user, 1, QUOTA - 1] });
-    if (full.length) {
-      await client.query('commit');
-      return undefined;
-    }
-    const { rows } = await client.query({
-      ...CREATE,
-      values: [user, input.title.trim(), input.description ?? '', input.completed ?? false, input.due_on ?? null],
-    });
-    await client.query('commit');
-    return rows[0];
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  const { rows } = await pool.query({
+    ...CREATE,
+    values: [user, input.title.trim(), input.description ?? '', input.completed ?? false, input.due_on ?? null, null, QUOTA],
+  });
+  const { outcome, ...task } = rows[0];
+  return outcome === 'full' ? undefined : task;
 }
 
 const server = createServer(async (req, res) => {

@@ -9,11 +9,11 @@ export function ratios(row) {
 
 export function resultsTable(results) {
   return [
-    '| Scenario | API req/s | API p50 ms | API p99 ms | API errors | API RSS MB | same-SQL floor req/s | minimal floor req/s | API / same-SQL | API / minimal |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| Scenario | API req/s | API p50 ms | API p99 ms | API errors | API RSS MB | same-SQL floor req/s | minimal floor req/s | floor errors (same-SQL / minimal) | API / same-SQL | API / minimal |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) => {
       const ratio = ratios(r);
-      return `| ${r.scenario} | ${fixed(r.api.rps, 0)} | ${fixed(r.api.p50, 2)} | ${fixed(r.api.p99, 2)} | ${r.api.errors} | ${fixed(r.api.rssMb, 0)} | ${fixed(r.floor.rps, 0)} | ${fixed(r.minimal.rps, 0)} | ${fixed(ratio.vsSameSql, 2)} | ${fixed(ratio.vsMinimal, 2)} |`;
+      return `| ${r.scenario} | ${fixed(r.api.rps, 0)} | ${fixed(r.api.p50, 2)} | ${fixed(r.api.p99, 2)} | ${r.api.errors} | ${fixed(r.api.rssMb, 0)} | ${fixed(r.floor.rps, 0)} | ${fixed(r.minimal.rps, 0)} | ${r.floor.errors} / ${r.minimal.errors} | ${fixed(ratio.vsSameSql, 2)} | ${fixed(ratio.vsMinimal, 2)} |`;
     }),
   ].join('\n');
 }

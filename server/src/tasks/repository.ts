@@ -119,6 +119,7 @@ export class TaskRepository {
   private readonly listAll;
   private readonly listByState;
   private readonly findOne;
+  private readonly createOne;
 
   constructor(private readonly db: Db) {
     const owner = eq(tasks.userId, sql.placeholder('userId'));
@@ -139,6 +140,26 @@ export class TaskRepository {
       .from(tasks)
       .where(and(owner, eq(tasks.id, sql.placeholder('id'))))
       .prepare('tasks_find');
+    // Migration 0006's function: the owner's lock, the replay, the quota check and the insert in one round trip.
+    // Its result columns carry the task's names; each is mapped as the table's column is (timestamps to Date).
+    const arg = (name: string) => sql.placeholder(name);
+    const out = <T>(name: string, column: Parameters<SQL['mapWith']>[0]) =>
+      sql<T>`${sql.identifier(name)}`.mapWith(column);
+    this.createOne = db
+      .select({
+        outcome: sql<'created' | 'replayed' | 'full'>`outcome`,
+        id: out<number>('id', tasks.id),
+        title: out<string>('title', tasks.title),
+        description: out<string>('description', tasks.description),
+        completed: out<boolean>('completed', tasks.completed),
+        due_on: out<string | null>('due_on', tasks.dueOn),
+        created_at: out<Date>('created_at', tasks.createdAt),
+        updated_at: out<Date>('updated_at', tasks.updatedAt),
+      })
+      .from(
+        sql`ironclad_create_task(${arg('userId')}, ${arg('title')}, ${arg('description')}, ${arg('completed')}, ${arg('dueOn')}, ${arg('idempotencyKey')}, ${arg('quota')})`,
+      )
+      .prepare('tasks_create');
   }
 
   list(userId: number, limit: number, offset: number, completed?: boolean): Promise<TaskRow[]> {
@@ -230,8 +251,10 @@ export class TaskRepository {
    * create with the same key returns the task the first one made (`replayed`), so a client may safely retry a POST
    * whose answer it lost; a replay is answered even when the quota is full, since it stores nothing.
    *
-   * The owner's row is locked first, so one account's creates run one at a time in every server process: the count
-   * that follows sees every earlier create, and the quota is exact. Other accounts are not held up.
+   * One statement (migration 0006's `ironclad_create_task`), its own transaction: it locks the owner's row first, so
+   * one account's creates run one at a time in every server process, and each check after the lock takes a fresh
+   * snapshot that sees every earlier create: the quota is exact. Other accounts are not held up. The lock is held for
+   * the database's own work and the commit, not for round trips through this process's event loop.
    */
   async create(
     userId: number,
@@ -239,37 +262,19 @@ export class TaskRepository {
     quota: number,
     idempotencyKey?: string,
   ): Promise<{ task: TaskRow; replayed: boolean } | 'full'> {
-    return this.db.transaction(async (tx) => {
-      await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
-      if (idempotencyKey !== undefined) {
-        const [existing] = await tx
-          .select(columns)
-          .from(tasks)
-          .where(and(eq(tasks.userId, userId), eq(tasks.idempotencyKey, idempotencyKey)));
-        if (existing) return { task: existing, replayed: true };
-      }
-      // Is there a quota-th task? Reads at most `quota` index entries, and stops there.
-      const [last] = await tx
-        .select({ id: tasks.id })
-        .from(tasks)
-        .where(eq(tasks.userId, userId))
-        .orderBy(asc(tasks.id))
-        .limit(1)
-        .offset(quota - 1);
-      if (last) return 'full';
-      const [row] = await tx
-        .insert(tasks)
-        .values({
-          userId,
-          title: input.title,
-          description: input.description,
-          completed: input.completed,
-          dueOn: input.due_on,
-          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        })
-        .returning(columns);
-      return { task: row as TaskRow, replayed: false };
+    const [row] = await this.createOne.execute({
+      userId,
+      title: input.title,
+      description: input.description,
+      completed: input.completed,
+      dueOn: input.due_on,
+      idempotencyKey: idempotencyKey ?? null,
+      quota,
     });
+    if (!row) throw new Error('ironclad_create_task returned no row');
+    if (row.outcome === 'full') return 'full';
+    const { outcome, ...task } = row;
+    return { task, replayed: outcome === 'replayed' };
   }
 
   /** Applies the given fields; with none, returns the task unchanged. */
