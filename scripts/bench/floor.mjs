@@ -47,7 +47,15 @@ async function userId(req) {
 async function create(user, input) {
   const { rows } = await pool.query({
     ...CREATE,
-    values: [user, input.title.trim(), input.description ?? '', input.completed ?? false, input.due_on ?? null, null, QUOTA],
+    values: [
+      user,
+      input.title.trim(),
+      input.description ?? '',
+      input.completed ?? false,
+      input.due_on ?? null,
+      null,
+      QUOTA,
+    ],
   });
   const { outcome, ...task } = rows[0];
   return outcome === 'full' ? undefined : task;
