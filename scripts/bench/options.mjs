@@ -14,7 +14,9 @@ const atLeast0 = (name, text) => {
 
 /**
  * `npm run bench -- [--duration S] [--rounds N] [--connections C] [--only TEXT] [--api PATH]` (PATH: another
- * build's server/dist/main.js, to measure a change before and after against the same floors), or with `--scale` the growth
+ * build's server/dist/main.js, to measure a change before and after against the same floors) `[--node-arg FLAG]...
+ * [--api-env KEY=VALUE]...` (the API's process only: a V8 flag or an environment setting, measured against the same
+ * floors), or with `--scale` the growth
  * benchmark: `[--scale-users N] [--scale-tasks M] [--heavy-tasks H] [--samples K] [--keep]
  * [--scale-db NAME]` (NAME: a database kept by an earlier run with the same sizes: measure again without seeding).
  */
@@ -27,6 +29,8 @@ export function benchOptions(argv) {
       connections: { type: 'string', default: '16' },
       only: { type: 'string' },
       api: { type: 'string' },
+      'node-arg': { type: 'string', multiple: true, default: [] },
+      'api-env': { type: 'string', multiple: true, default: [] },
       scale: { type: 'boolean', default: false },
       'scale-users': { type: 'string', default: '100000' },
       'scale-tasks': { type: 'string', default: '10000000' },
@@ -42,6 +46,14 @@ export function benchOptions(argv) {
     connections: positive('connections', values.connections),
     only: values.only,
     api: values.api,
+    nodeArgs: values['node-arg'],
+    apiEnv: Object.fromEntries(
+      values['api-env'].map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`--api-env takes KEY=VALUE, not ${pair}`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    ),
     scale: values.scale,
     keep: values.keep,
   };

@@ -58,9 +58,9 @@ function ensureWrk() {
 }
 
 const children = new Set();
-function startProcess(script, env, pattern) {
+function startProcess(script, env, pattern, nodeArgs = []) {
   const started = Date.now();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: mkdtempSync(join(tmpdir(), 'ironclad-bench-')),
     env: { PATH: process.env.PATH, PORT: '0', SHUTDOWN_DRAIN: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -179,7 +179,7 @@ async function main() {
   };
   const apiScript = args.api ? resolve(args.api) : join(root, 'server/dist/main.js');
   const listening = /Server listening at (http:\/\/[^"\s]+)/;
-  let api = await startProcess(apiScript, apiEnv, listening);
+  let api = await startProcess(apiScript, { ...apiEnv, ...args.apiEnv }, listening, args.nodeArgs);
   const floor = await startProcess(join(root, 'scripts/bench/floor.mjs'), dbEnv, /floor listening at (http:\/\/\S+)/);
   const minimal = await startProcess(
     join(root, 'scripts/bench/minimal-floor.mjs'),
@@ -297,7 +297,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       await stopProcess(api.child);
       const began = Date.now();
-      api = await startProcess(apiScript, apiEnv, listening);
+      api = await startProcess(apiScript, { ...apiEnv, ...args.apiEnv }, listening, args.nodeArgs);
       while ((await fetch(`${api.url}/readyz`).catch(() => ({ status: 0 }))).status !== 200) await sleep(5);
       startups.push(Date.now() - began);
     }
@@ -306,7 +306,12 @@ async function main() {
 
     // Two API processes (WEB_CONCURRENCY=2) on the 2 cores the database and wrk also use.
     await stopProcess(api.child);
-    const pair = await startProcess(apiScript, { ...apiEnv, WEB_CONCURRENCY: '2' }, listening);
+    const pair = await startProcess(
+      apiScript,
+      { ...apiEnv, ...args.apiEnv, WEB_CONCURRENCY: '2' },
+      listening,
+      args.nodeArgs,
+    );
     await sleep(1000); // let both workers listen
     const pairRuns = [];
     for (let round = 0; round < ROUNDS; round++)
@@ -323,8 +328,14 @@ async function main() {
     // The same budgets as the PostgreSQL API (past what wrk sends): with the defaults, most answers were 429s.
     const embedded = await startProcess(
       apiScript,
-      { DATA_DIR: dataDir, RATE_LIMIT_READS: apiEnv.RATE_LIMIT_READS, RATE_LIMIT_WRITES: apiEnv.RATE_LIMIT_WRITES },
+      {
+        DATA_DIR: dataDir,
+        RATE_LIMIT_READS: apiEnv.RATE_LIMIT_READS,
+        RATE_LIMIT_WRITES: apiEnv.RATE_LIMIT_WRITES,
+        ...args.apiEnv,
+      },
       listening,
+      args.nodeArgs,
     );
     const embeddedStartMs = Date.now() - embeddedStart;
     const { token } = await post(embedded.url, '/api/v1/users/signup/', {

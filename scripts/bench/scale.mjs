@@ -8,7 +8,8 @@
  *   then the API is started on it, which applies 0004 (due dates, the folded search column, three indexes) to the
  *   big table: that start is the migration's time on a big database.
  * - empty: migrated by the API, holding only the same typical and heavy user with the same number of tasks.
- * The same requests are timed one at a time (keep-alive) on both: p50/p99 of --samples requests each. The heavy
+ * The same requests are timed one at a time (keep-alive) on both, alternating request by request between the two
+ * databases so that a pause of the machine falls on both alike: p50/p99 of --samples requests each. The heavy
  * user's last page is reached by walking the Link header to the end. The report (artifacts/bench-scale-*.md|json)
  * has the table, EXPLAIN (ANALYZE, BUFFERS) of each query on the big database, and the table and index sizes.
  * The big database is dropped at the end unless --keep.
@@ -195,22 +196,38 @@ async function login(url, email) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-/** `samples` requests one after another; p50 and p99 in ms. Every answer must have the expected status. */
-async function time(url, token, request, samples) {
-  const durations = [];
+/** One timed request; throws unless the answer has the expected status. */
+async function timedRequest(url, token, request) {
+  const began = performance.now();
+  const response = await fetch(`${url}${request.path}`, {
+    method: request.method ?? 'GET',
+    headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
+    body: request.body,
+  });
+  await response.arrayBuffer();
+  const ms = performance.now() - began;
+  if (response.status !== (request.status ?? 200)) throw new Error(`${request.path}: ${response.status}`);
+  return ms;
+}
+
+const summary = (durations) => {
+  const sorted = [...durations].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+};
+
+/**
+ * `samples` requests on each side (big and empty database), alternating between them request by request (and which
+ * goes first), so that a pause of this machine, of wrk's neighbours or of a garbage collection falls on both sides
+ * alike instead of on whichever request type happened to be timed then. p50 and p99 in ms for each side.
+ */
+async function timeBoth(sides, requests, samples) {
+  const durations = sides.map(() => []);
   for (let i = 0; i < samples; i++) {
-    const began = performance.now();
-    const response = await fetch(`${url}${request.path}`, {
-      method: request.method ?? 'GET',
-      headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
-      body: request.body,
-    });
-    await response.arrayBuffer();
-    durations.push(performance.now() - began);
-    if (response.status !== (request.status ?? 200)) throw new Error(`${request.path}: ${response.status}`);
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order)
+      durations[side].push(await timedRequest(sides[side].url, sides[side].token, requests[side]));
   }
-  durations.sort((a, b) => a - b);
-  return { p50: percentile(durations, 50), p99: percentile(durations, 99) };
+  return durations.map(summary);
 }
 
 /** Follows `Link: rel="next"` from `path` to the list's last page; answers that page's path and how many pages. */
@@ -226,36 +243,58 @@ async function lastPage(url, token, path) {
   }
 }
 
-/** The requests timed for one user: each sort's first page (and last, for the heavy user), a task, a search, counts. */
-async function measure(url, who, heavy, samples) {
-  const token = await login(url, who);
-  const rows = [];
-  const add = async (name, request) => rows.push({ name, ...(await time(url, token, request, samples)) });
-  // Unmeasured first: the process has just started (cold JIT, a pool still opening connections), and the first
+/**
+ * The requests timed for one user on both databases (big, empty): each sort's first page (and last, for the heavy
+ * user), a search, counts, a task, a create. Answers `{ big: rows, empty: rows }`.
+ */
+async function measure(sides, heavy, samples) {
+  for (const side of sides) side.token = await login(side.url, side.email);
+  const rows = sides.map(() => []);
+  const add = async (name, requests) => {
+    const timed = await timeBoth(sides, Array.isArray(requests) ? requests : [requests, requests], samples);
+    for (const [side, result] of timed.entries()) rows[side].push({ name, ...result });
+  };
+  // Unmeasured first: the processes have just started (cold JIT, a pool still opening connections), and the first
   // request type timed would otherwise carry that alone.
-  await time(url, token, { path: '/api/v1/tasks/?limit=100' }, samples);
+  await timeBoth(
+    sides,
+    [0, 1].map(() => ({ path: '/api/v1/tasks/?limit=100' })),
+    samples,
+  );
   for (const sort of SORTS) {
     const first = `/api/v1/tasks/?limit=100&sort=${sort}`;
     await add(`list sort=${sort}, first page`, { path: first });
     if (heavy) {
-      const last = await lastPage(url, token, first);
-      await add(`list sort=${sort}, last page (page ${last.pages})`, { path: last.path });
+      const lasts = await Promise.all(sides.map((side) => lastPage(side.url, side.token, first)));
+      // A kept big database (--scale-db) also holds the creates of earlier runs: its last page may come later.
+      const pages = lasts[0].pages === lasts[1].pages ? lasts[0].pages : `${lasts[0].pages} / ${lasts[1].pages}`;
+      await add(
+        `list sort=${sort}, last page (page ${pages})`,
+        lasts.map((last) => ({ path: last.path })),
+      );
     }
   }
   await add('list completed=true', { path: '/api/v1/tasks/?limit=100&completed=true' });
   await add('search q=task', { path: '/api/v1/tasks/?limit=100&q=task' });
   await add('search q=zebra (no match)', { path: '/api/v1/tasks/?limit=100&q=zebra' });
   await add('counts', { path: '/api/v1/tasks/counts/' });
-  const listing = await fetch(`${url}/api/v1/tasks/?limit=1`, { headers: { authorization: `Token ${token}` } });
-  const [task] = await listing.json();
-  await add('get one task', { path: `/api/v1/tasks/${task.id}/` });
+  const taskPaths = await Promise.all(
+    sides.map(async (side) => {
+      const listing = await fetch(`${side.url}/api/v1/tasks/?limit=1`, {
+        headers: { authorization: `Token ${side.token}` },
+      });
+      const [task] = await listing.json();
+      return { path: `/api/v1/tasks/${task.id}/` };
+    }),
+  );
+  await add('get one task', taskPaths);
   await add('create', {
     path: '/api/v1/tasks/',
     method: 'POST',
     body: JSON.stringify({ title: 'scale' }),
     status: 201,
   });
-  return rows;
+  return { big: rows[0], empty: rows[1] };
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of the API's statements (as in server/src/tasks/repository.ts) for one user. */
@@ -404,10 +443,14 @@ export async function runScale(options) {
       ['heavy', true, bigUsers.heavy, emptyUsers.heavy],
     ]) {
       log(`measuring the ${label} user`);
-      report.measured[label] = {
-        big: await measure(again.url, bigEmail, heavy, options.samples),
-        empty: await measure(emptyApi.url, emptyEmail, heavy, options.samples),
-      };
+      report.measured[label] = await measure(
+        [
+          { url: again.url, email: bigEmail },
+          { url: emptyApi.url, email: emptyEmail },
+        ],
+        heavy,
+        options.samples,
+      );
     }
     await stop(again.child);
     await stop(emptyApi.child);
