@@ -33,9 +33,8 @@ export const overloadGuards = fp<OverloadOptions>(
     }
     const pool = options.pool;
     if (pool) {
-      // Callback style, not async: a hook on every request, and an async one costs a promise and a microtask turn.
-      app.addHook('onRequest', (request, _reply, done) => {
-        done(pool.waitingCount >= options.poolQueueMax && !EXEMPT.has(request.url) ? overloaded() : undefined);
+      app.addHook('onRequest', async (request) => {
+        if (pool.waitingCount >= options.poolQueueMax && !EXEMPT.has(request.url)) throw overloaded();
       });
     }
   },
