@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The same-SQL floor: the API's own statements (copied from PostgreSQL's statement log of the API, same text, same
- * order, same round trips: the create's transaction, lock and quota check included) through the same driver (pg),
+ * order, same round trips: the create's one call of migration 0006's function included) through the same driver (pg),
  * on bare node:http. No framework, no validation, no hardening, no budgets, no log: API / this floor is what the
  * framework and the hardening cost. Statements are named (prepared once per connection), as the API's hot ones are.
  * Never deploy this; it exists only to be measured beside the API.

@@ -14,9 +14,10 @@ const atLeast0 = (name, text) => {
 
 /**
  * `npm run bench -- [--duration S] [--rounds N] [--connections C] [--only TEXT] [--api PATH]` (PATH: another
- * build's server/dist/main.js, to measure a change before and after against the same floors) `[--node-arg FLAG]...
+ * build's server/dist/main.js, to measure a change before and after against the same floors) `[--node-arg=FLAG]...
  * [--api-env KEY=VALUE]...` (the API's process only: a V8 flag or an environment setting, measured against the same
- * floors), or with `--scale` the growth
+ * floors; write `--node-arg=--flag` with `=`, since a value starting with `-` is otherwise taken as an option; not
+ * used by --scale), or with `--scale` the growth
  * benchmark: `[--scale-users N] [--scale-tasks M] [--heavy-tasks H] [--samples K] [--keep]
  * [--scale-db NAME]` (NAME: a database kept by an earlier run with the same sizes: measure again without seeding).
  */

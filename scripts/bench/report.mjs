@@ -36,7 +36,7 @@ export function scaleTable(report) {
     `Big database: ${options.users} users, ${options.tasks} tasks (~${report.perUser} a user), one heavy user with ${options.heavyTasks}. Empty database: the same two users with the same tasks and nobody else. ${options.samples} sequential keep-alive requests each; ms.`,
     '',
     `- Seed: tasks ${seed.tasksMs ?? 'n/a'} ms (${seed.rowsPerSecond ?? 'n/a'} rows/s), users ${seed.usersMs ?? 'n/a'} ms, index + analyze ${seed.indexMs ?? 'n/a'} ms.`,
-    `- Migration 0004 applied to the big table (start-up to listening): ${report.migration0004Ms ?? 'n/a'} ms; a start with nothing to apply: ${report.startMigratedMs ?? 'n/a'} ms; \`CHECKPOINT\` before timing: ${report.checkpointMs ?? 'n/a'} ms.`,
+    `- Migration 0004 applied to the big table (start-up to listening): ${report.migration0004Ms ?? 'n/a'} ms; a start with nothing to apply: ${report.startMigratedMs ?? 'n/a'} ms; \`CHECKPOINT\` + \`sync\` before timing: ${report.checkpointMs ?? 'n/a'} ms${report.checkpointSkipped ? ` (CHECKPOINT refused: ${report.checkpointSkipped})` : ''}.`,
     '',
   ];
   if (report.error) lines.push(`**The run stopped early:** ${report.error.split('\n')[0]}`, '');

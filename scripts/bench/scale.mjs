@@ -441,11 +441,17 @@ export async function runScale(options) {
     // a 6 GB table rewrite runs during the first requests timed (the first sort's p99 on the big database was
     // x1.6-2.5 the empty one's in every full-size run, and within noise at 2,000,000 tasks).
     const checkpointStarted = Date.now();
-    await admin('CHECKPOINT', { database: big });
+    try {
+      await admin('CHECKPOINT', { database: big });
+    } catch (error) {
+      // CHECKPOINT needs a superuser or pg_checkpoint; without it the run goes on, and the report says so.
+      report.checkpointSkipped = error.message;
+      log(`CHECKPOINT refused (${error.message}): the first requests may be timed during the checkpoint`);
+    }
     // …and what the kernel still holds dirty for any file (PostgreSQL's WAL and data alike) on this machine.
     execFileSync('sync');
     report.checkpointMs = Date.now() - checkpointStarted;
-    log(`checkpoint after seeding and migrating: ${report.checkpointMs} ms`);
+    log(`CHECKPOINT + sync after seeding and migrating: ${report.checkpointMs} ms`);
     report.measured = {};
     for (const [label, heavy, bigEmail, emptyEmail] of [
       ['typical', false, bigUsers.typical, emptyUsers.typical],

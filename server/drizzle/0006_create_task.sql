@@ -1,6 +1,6 @@
 -- One create as one statement: the owner's lock, the idempotency replay, the quota check and the insert run inside
--- the database, so the lock is held for the server-side work and the commit only, not for five network round trips
--- through a busy event loop (BEGIN, lock, replay check, quota check, insert, COMMIT). One account's creates still run
+-- the database, so the lock is held for the server-side work and the commit only, not across the round trips that
+-- followed it through a busy event loop (the replay check with a key, the quota check, the insert, COMMIT). One account's creates still run
 -- one at a time in every server process (the owner's row lock), and the quota stays exact: in READ COMMITTED every
 -- statement of a VOLATILE function takes a fresh snapshot, so the checks after the lock see every create committed
 -- before it was granted. Called as `SELECT … FROM ironclad_create_task(…)` in autocommit: the call is the transaction.

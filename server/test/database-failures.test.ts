@@ -335,6 +335,9 @@ gate.describe('when the database is not usable', () => {
       await createApp(cluster, 'app_start', password);
       const wrong = secret();
       const base = serverEnv(cluster, 'app_start', password);
+      // The quota's create function counts after the owner's lock with a fresh snapshot: READ COMMITTED only.
+      await createApp(cluster, 'app_isolation', password);
+      await cluster.admin(`ALTER DATABASE app_isolation SET default_transaction_isolation = 'repeatable read'`);
       const unusedPort = await freePort();
       const cases: [string, Record<string, string>, RegExp][] = [
         [
@@ -351,6 +354,11 @@ gate.describe('when the database is not usable', () => {
             DATABASE_URL: `postgres://app_start:${wrong}@127.0.0.1:${cluster.port}/app_start`,
           },
           /^Failed to start: the database refused the credentials of app_start@127\.0\.0\.1:\d+ \(SQLSTATE 28P01\): check the user and password in DATABASE_URL$/,
+        ],
+        [
+          'repeatable read by default',
+          { ...base, POSTGRES_DB: 'app_isolation', POSTGRES_USER: 'app_isolation' },
+          /^Failed to start: the database's default_transaction_isolation is "repeatable read" for this connection; the server needs "read committed"/,
         ],
         [
           'missing database',

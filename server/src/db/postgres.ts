@@ -9,6 +9,7 @@
 import type { DatabaseConfig } from '@ironclad/config/load';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { StartupError } from '../lifecycle/startup-error.js';
 import type { Database, DatabaseOptions, Db, MigrateOptions, PoolMode } from './connect.js';
 import { migratePostgres } from './migrate.js';
 import * as schema from './schema.js';
@@ -108,6 +109,22 @@ async function checkServerStatementTimeout(pool: pg.Pool, log: (message: string)
   }
 }
 
+/**
+ * The task quota is exact only in READ COMMITTED: migration 0006's create function waits for the owner's row lock and
+ * then counts with a fresh snapshot, which a REPEATABLE READ or SERIALIZABLE statement does not take (it would keep
+ * the snapshot from before the wait and let two creates past the last free place). A database, role or PGOPTIONS
+ * that changes the default is refused at start rather than served with a quota that does not hold.
+ */
+async function checkIsolation(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ default_transaction_isolation: string }>('SHOW default_transaction_isolation');
+  const level = rows[0]?.default_transaction_isolation ?? 'read committed';
+  if (level !== 'read committed') {
+    throw new StartupError(
+      `the database's default_transaction_isolation is "${level}" for this connection; the server needs "read committed" (PostgreSQL's default), which the task quota and the per-account locks rely on: reset it for the database or role (ALTER DATABASE <db> RESET default_transaction_isolation) or remove it from PGOPTIONS`,
+    );
+  }
+}
+
 export function openPostgres(config: PostgresConfig, options: DatabaseOptions): Database {
   const { kind: _kind, ...connection } = config;
   const poolMode: PoolMode = options.poolMode ?? 'session';
@@ -159,6 +176,7 @@ export function openPostgres(config: PostgresConfig, options: DatabaseOptions): 
     },
     migrate: async (migrateOptions: MigrateOptions = {}) => {
       await migratePostgres(connection, options.connectTimeoutMs, migrateOptions);
+      await checkIsolation(pool);
       if (poolMode === 'transaction') await checkServerStatementTimeout(pool, migrateOptions.log ?? (() => {}));
     },
     close: () => pool.end(),
