@@ -4,7 +4,8 @@
 -- one at a time in every server process (the owner's row lock), and the quota stays exact: in READ COMMITTED every
 -- statement of a VOLATILE function takes a fresh snapshot, so the checks after the lock see every create committed
 -- before it was granted. Called as `SELECT … FROM ironclad_create_task(…)` in autocommit: the call is the transaction.
--- outcome: 'created' (the new row), 'replayed' (the row an earlier create with this key made) or 'full' (no row).
+-- outcome: 'created' (the new row), 'replayed' (the row an earlier create with this key made), 'full' (no row), or
+-- 'gone' (no row: the account was deleted after the request was authenticated, e.g. while this call waited for its lock).
 CREATE FUNCTION ironclad_create_task(
   p_user_id bigint,
   p_title varchar,
@@ -29,6 +30,11 @@ AS $$
 #variable_conflict use_column
 BEGIN
   PERFORM 1 FROM users WHERE users.id = p_user_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'gone'::text, NULL::bigint, NULL::varchar, NULL::text, NULL::boolean, NULL::date,
+      NULL::timestamptz, NULL::timestamptz;
+    RETURN;
+  END IF;
   IF p_idempotency_key IS NOT NULL THEN
     RETURN QUERY
       SELECT 'replayed'::text, t.id, t.title, t.description, t.completed, t.due_on, t.created_at, t.updated_at

@@ -1,4 +1,6 @@
 /** The API table of the README, on both databases: the embedded PGlite and a real PostgreSQL. */
+
+import { sql } from 'drizzle-orm';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_SEARCH_MAX, TASK_SEARCH_SENT_MAX } from '../src/rules/limits.js';
@@ -352,6 +354,43 @@ for (const mode of MODES)
         expect(new Set(responses.map((response) => response.json().id)).size).toBe(1);
         const list = await inject(authed(fresh, { method: 'GET', url: '/api/v1/tasks/' }));
         expect(list.json()).toHaveLength(1);
+      });
+
+      it("a create whose account is deleted while it waits for the owner's lock is a 401, never a 500", async () => {
+        // The create function itself, on either database: no account row, no insert, outcome 'gone'.
+        const result = (await t.database.db.execute(
+          sql`SELECT outcome FROM ironclad_create_task(${-1}, 'x', '', false, NULL, NULL, 10)`,
+        )) as unknown as { rows: { outcome: string }[] };
+        expect(result.rows).toEqual([{ outcome: 'gone' }]);
+        const pool = t.database.pool;
+        if (!pool) return; // the embedded database has one connection: no other session can hold the lock
+        // PostgreSQL: the real race. Another session holds the owner's row; the create authenticates, then waits for
+        // the lock; the account is deleted and the holder commits.
+        const { token, email } = await signup(t.app);
+        const holder = await pool.connect();
+        try {
+          await holder.query('BEGIN');
+          await holder.query('SELECT id FROM users WHERE email = $1 FOR UPDATE', [email]);
+          const pending = inject(authed(token, { method: 'POST', url: '/api/v1/tasks/', payload: { title: 'late' } }));
+          const waiting = async () =>
+            (
+              await pool.query<{ n: number }>(
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ironclad_create_task%'",
+              )
+            ).rows[0]?.n ?? 0;
+          const deadline = Date.now() + 10_000;
+          while ((await waiting()) === 0) {
+            if (Date.now() > deadline) throw new Error('the create never waited for the lock');
+            await new Promise((resume) => setTimeout(resume, 20));
+          }
+          await holder.query('DELETE FROM users WHERE email = $1', [email]);
+          await holder.query('COMMIT');
+          const response = await pending;
+          expect(response.statusCode).toBe(401);
+          expect(response.json()).toMatchObject({ error: expect.any(String) });
+        } finally {
+          holder.release();
+        }
       });
 
       it('concurrent updates of one task leave it equal to one of the writes, never a mix', async () => {

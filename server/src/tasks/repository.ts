@@ -147,7 +147,7 @@ export class TaskRepository {
       sql<T>`${sql.identifier(name)}`.mapWith(column);
     this.createOne = db
       .select({
-        outcome: sql<'created' | 'replayed' | 'full'>`outcome`,
+        outcome: sql<'created' | 'replayed' | 'full' | 'gone'>`outcome`,
         id: out<number>('id', tasks.id),
         title: out<string>('title', tasks.title),
         description: out<string>('description', tasks.description),
@@ -247,7 +247,8 @@ export class TaskRepository {
   }
 
   /**
-   * Inserts the task, unless the owner already holds `quota` tasks (then `full`). With an idempotency key, a second
+   * Inserts the task, unless the owner already holds `quota` tasks (then `full`) or no longer exists (then `gone`: the
+   * account was deleted after the request was authenticated). With an idempotency key, a second
    * create with the same key returns the task the first one made (`replayed`), so a client may safely retry a POST
    * whose answer it lost; a replay is answered even when the quota is full, since it stores nothing.
    *
@@ -261,7 +262,7 @@ export class TaskRepository {
     input: Required<TaskChanges>,
     quota: number,
     idempotencyKey?: string,
-  ): Promise<{ task: TaskRow; replayed: boolean } | 'full'> {
+  ): Promise<{ task: TaskRow; replayed: boolean } | 'full' | 'gone'> {
     const [row] = await this.createOne.execute({
       userId,
       title: input.title,
@@ -272,7 +273,7 @@ export class TaskRepository {
       quota,
     });
     if (!row) throw new Error('ironclad_create_task returned no row');
-    if (row.outcome === 'full') return 'full';
+    if (row.outcome === 'full' || row.outcome === 'gone') return row.outcome;
     const { outcome, ...task } = row;
     return { task, replayed: outcome === 'replayed' };
   }

@@ -1,7 +1,7 @@
 /** /api/v1/tasks/: the caller's own tasks, nobody else's. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from 'typebox';
-import { type Authenticate, authOf } from '../http/auth.js';
+import { type Authenticate, authOf, invalidToken } from '../http/auth.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { Message } from '../http/schemas.js';
 import { BULK_IDS_MAX, TASK_SEARCH_MAX } from '../rules/limits.js';
@@ -211,6 +211,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (
         quota,
         request.headers['idempotency-key'],
       );
+      // The account was deleted while this request was under way (its sessions with it): as for an ended session.
+      if (created === 'gone') throw invalidToken();
       if (created === 'full') {
         throw new HttpError(
           409,
